@@ -1,0 +1,63 @@
+"""digitkit: handwritten-digit recognition with a plugin model zoo.
+
+The library is the product; the ``digitkit`` command is a thin shell over it. Names are
+imported on first use, so ``import digitkit`` stays light (no TensorFlow).
+
+    >>> import digitkit
+    >>> [m.spec.name for m in digitkit.list_models("dense*")]
+    ['dense-relu-dropout', 'dense-sigmoid']
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Any
+
+# TensorFlow's C++ start-up chatter (oneDNN, CPU features) is noise for a CLI user; set
+# before anything imports TensorFlow. A user's own setting wins.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+__version__ = "0.1.0"
+
+_PUBLIC = {
+    # registry and specs
+    "list_models": "digitkit.registry:list_models",
+    "get_model": "digitkit.registry:get_model",
+    "get_spec": "digitkit.registry:get_spec",
+    "ModelSpec": "digitkit.spec:ModelSpec",
+    "Recipe": "digitkit.spec:Recipe",
+    "InputSpec": "digitkit.spec:InputSpec",
+    # errors
+    "DigitkitError": "digitkit.errors:DigitkitError",
+    # data
+    "load_digits": "digitkit.data:load_digits",
+    # runs
+    "list_runs": "digitkit.runs:list_runs",
+    "get_run": "digitkit.runs:get_run",
+    "resolve_model": "digitkit.runs:resolve_model",
+    # commands' logic
+    "fit": "digitkit.train:fit",
+    "evaluate": "digitkit.evaluate:evaluate",
+    "predict": "digitkit.predict:predict",
+    "export": "digitkit.export:export",
+    "report": "digitkit.report:build_report",
+    "bench": "digitkit.bench:bench",
+}
+
+__all__ = ["__version__", *_PUBLIC]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name, attr = _PUBLIC[name].split(":")
+    except KeyError:
+        raise AttributeError(f"module 'digitkit' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(module_name), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,3 @@
+from digitkit.cli.app import main
+
+main()

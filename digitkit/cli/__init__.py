@@ -1,0 +1,1 @@
+"""The ``digitkit`` command: a thin Typer shell over the library."""

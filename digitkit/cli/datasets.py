@@ -1,0 +1,10 @@
+"""`digitkit datasets` (not built yet)."""
+
+from __future__ import annotations
+
+from digitkit.errors import UsageError
+
+
+def command() -> None:
+    """Not available yet in this version."""
+    raise UsageError("`digitkit datasets` is not available yet")

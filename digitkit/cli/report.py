@@ -1,0 +1,10 @@
+"""`digitkit report` (not built yet)."""
+
+from __future__ import annotations
+
+from digitkit.errors import UsageError
+
+
+def command() -> None:
+    """Not available yet in this version."""
+    raise UsageError("`digitkit report` is not available yet")

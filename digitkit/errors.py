@@ -1,0 +1,83 @@
+"""One error type for everything a user can get wrong, and the exit codes it maps to.
+
+The library raises these; the CLI catches them once (``digitkit.cli.app``) and prints one
+line. Anything else that escapes is a bug and shows a traceback.
+"""
+
+from __future__ import annotations
+
+# Documented in docs/reliability.md; keep the two in step.
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_BAD_INPUT = 3
+EXIT_MODEL_REFUSED = 4
+EXIT_PLUGIN = 5
+EXIT_UNAVAILABLE = 6
+EXIT_PARTIAL = 7
+EXIT_INTERRUPTED = 130
+
+
+class DigitkitError(Exception):
+    """Base of every error digitkit reports to a user.
+
+    Args:
+        message: one line saying what went wrong.
+        hint: optional one line saying what to do about it.
+    """
+
+    exit_code = EXIT_FAILURE
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message} ({self.hint})"
+
+
+class UsageError(DigitkitError):
+    """Options that cannot work together, an unknown model, dataset or run name."""
+
+    exit_code = EXIT_USAGE
+
+
+class UnknownModelError(UsageError):
+    """No installed plugin, run or file answers to the name the user gave."""
+
+
+class InputError(DigitkitError):
+    """An image, dataset or file the user gave cannot be read or is not what it claims."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class ModelRefusedError(DigitkitError):
+    """A model file that is missing, corrupt, of the wrong kind, or unsafe to load."""
+
+    exit_code = EXIT_MODEL_REFUSED
+
+
+class PluginError(DigitkitError):
+    """A plugin that fails to import, yields an invalid spec, or builds the wrong model."""
+
+    exit_code = EXIT_PLUGIN
+
+
+class UnavailableError(DigitkitError):
+    """Something needed is not here: a GPU, the network, a runtime."""
+
+    exit_code = EXIT_UNAVAILABLE
+
+
+class PartialFailure(DigitkitError):
+    """Some inputs of a batch failed while the rest succeeded."""
+
+    exit_code = EXIT_PARTIAL
+
+
+class Interrupted(DigitkitError):
+    """The user pressed Ctrl-C or the process got SIGTERM; state was kept where possible."""
+
+    exit_code = EXIT_INTERRUPTED

@@ -1,0 +1,1 @@
+"""Terminal rendering: consoles, tables, digits. Rendering never computes metrics."""

@@ -1,0 +1,77 @@
+"""Tables for models, plugins and layers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.markup import escape
+from rich.table import Table
+
+from digitkit.registry import RegisteredModel, Registry
+
+
+def models_table(models: list[RegisteredModel]) -> Table:
+    table = Table(title="digitkit models", title_justify="left")
+    table.add_column("name", style="bold cyan", no_wrap=True)
+    table.add_column("input")
+    table.add_column("output")
+    table.add_column("params", justify="right")
+    table.add_column("recipe")
+    table.add_column("provided by", style="dim")
+    for model in models:
+        spec = model.spec
+        table.add_row(
+            escape(spec.name), escape(spec.input.describe()), spec.output, f"{spec.params:,}",
+            escape(spec.recipe.describe()),
+            escape(f"{model.provider.distribution} {model.provider.version}"),
+        )
+    return table
+
+
+def spec_table(model: RegisteredModel) -> Table:
+    spec = model.spec
+    table = Table(show_header=False, box=None, padding=(0, 2, 0, 0))
+    table.add_column(style="bold")
+    table.add_column()
+    recipe = spec.recipe
+    rows = [
+        ("name", spec.name), ("summary", spec.summary), ("input", spec.input.describe()),
+        ("output", f"{spec.num_classes} {spec.output}"), ("params", f"{spec.params:,}"),
+        ("optimizer", f"{recipe.optimizer}, learning rate {recipe.learning_rate:g}"),
+        ("loss", f"{recipe.loss}{' (from logits)' if recipe.from_logits else ''}, {recipe.label_encoding} labels"),
+        ("schedule", f"batch {recipe.batch_size}, {recipe.epochs} epochs, validation split {recipe.validation_split:g}"),
+        ("source", spec.source or "-"), ("licence", spec.license),
+        ("provided by", f"{model.provider.distribution} {model.provider.version} ({model.entry_point})"),
+    ]
+    for key, value in rows:
+        table.add_row(key, escape(str(value)))
+    return table
+
+
+def layers_table(layers: list[dict[str, Any]], total: int) -> Table:
+    table = Table(title="layers", title_justify="left")
+    table.add_column("layer", style="cyan")
+    table.add_column("type")
+    table.add_column("output shape")
+    table.add_column("params", justify="right")
+    for layer in layers:
+        table.add_row(escape(layer["name"]), escape(layer["type"]), escape(layer["output_shape"]),
+                      f"{layer['params']:,}")
+    table.add_section()
+    table.add_row("total", "", "", f"{total:,}", style="bold")
+    return table
+
+
+def plugins_table(registry: Registry) -> Table:
+    table = Table(title="model plugins", title_justify="left")
+    table.add_column("distribution", style="bold")
+    table.add_column("version")
+    table.add_column("models")
+    table.add_column("status")
+    for provider in registry.providers():
+        names = [m.spec.name for m in registry.models.values() if m.provider == provider]
+        broken = [b for b in registry.broken if b.provider == provider]
+        state = "[green]ok[/]" if not broken else f"[red]{len(broken)} broken[/]"
+        label = provider.distribution + (" [dim](built-in)[/]" if provider.builtin else "")
+        table.add_row(label, escape(provider.version), escape(", ".join(names) or "-"), state)
+    return table

@@ -1,0 +1,71 @@
+"""Every test gets its own digitkit home, a fixed terminal width, and only the built-in zoo."""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from digitkit import registry
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(tmp_path_factory, monkeypatch):
+    home = tmp_path_factory.mktemp("digitkit-home")
+    monkeypatch.setenv("DIGITKIT_HOME", str(home))
+    monkeypatch.setenv("COLUMNS", "100")
+    monkeypatch.setenv("TERM", "dumb")
+    monkeypatch.delenv("DIGITKIT_DEBUG", raising=False)
+    monkeypatch.delenv("DIGITKIT_STRICT_PLUGINS", raising=False)
+    # Plugins installed in the test environment (e.g. the example plugin) must not leak in.
+    monkeypatch.setenv("DIGITKIT_PLUGINS", "none")
+    registry.reset()
+    yield home
+    registry.reset()
+
+
+@pytest.fixture
+def home(isolated_environment) -> Path:
+    return isolated_environment
+
+
+@pytest.fixture
+def cli():
+    """Invoke the digitkit CLI in-process; returns the click Result."""
+    from typer.testing import CliRunner
+
+    from digitkit.cli.app import app
+
+    runner = CliRunner()
+
+    def invoke(*args: str, **kwargs):
+        return runner.invoke(app, [str(a) for a in args], **kwargs)
+
+    return invoke
+
+
+@pytest.fixture
+def fake_plugins(tmp_path, monkeypatch):
+    """Install fake plugin distributions as dist-info folders on sys.path.
+
+    Call ``fake_plugins(dist_name, {entry_name: "module:attr"}, module_source)``.
+    """
+    monkeypatch.setenv("DIGITKIT_PLUGINS", "all")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    def install(dist: str, entry_points: dict[str, str], modules: dict[str, str], version: str = "1.0") -> None:
+        info = tmp_path / f"{dist.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+        lines = "\n".join(f"{k} = {v}" for k, v in entry_points.items())
+        (info / "entry_points.txt").write_text(f"[digitkit.models]\n{lines}\n")
+        for name, source in modules.items():
+            (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
+            sys.modules.pop(name, None)
+        registry.reset()
+
+    yield install
+    registry.reset()

@@ -1,0 +1,63 @@
+"""list-models, show-model, plugins, --version, info through the CLI."""
+
+from __future__ import annotations
+
+import json
+
+from digitkit import __version__
+from digitkit.errors import EXIT_PLUGIN, EXIT_USAGE
+
+
+def test_version(cli):
+    result = cli("--version")
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+def test_list_models_table_and_filter(cli):
+    result = cli("list-models")
+    assert result.exit_code == 0
+    for name in ("dense-sigmoid", "cnn", "25-15-10", "34,826"):
+        assert name in result.output
+    result = cli("list-models", "dense*")
+    assert "cnn" not in result.stdout and "dense-sigmoid" in result.stdout
+
+
+def test_list_models_json(cli):
+    result = cli("list-models", "--json")
+    data = json.loads(result.stdout)
+    cnn = next(m for m in data if m["name"] == "cnn")
+    assert cnn["params"] == 34_826 and cnn["output"] == "probabilities"
+    assert cnn["recipe"]["batch_size"] == 128 and cnn["provider"]["distribution"] == "digitkit"
+
+
+def test_show_model_layers(cli):
+    result = cli("show-model", "25-15-10")
+    assert result.exit_code == 0, result.output
+    assert "hidden_1" in result.stdout and "10,575" in result.stdout and "(None, 25)" in result.stdout
+
+
+def test_unknown_model_is_one_line_with_suggestion(cli):
+    result = cli("show-model", "cnnn")
+    assert result.exit_code == EXIT_USAGE
+    assert "unknown model 'cnnn'" in result.stderr and "did you mean 'cnn'" in result.stderr
+    assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_plugins_lists_builtin_and_broken(cli, fake_plugins):
+    fake_plugins("digitkit-broken", {"boom": "broken_mod:X"}, {"broken_mod": "raise ImportError('nope [/b]')"})
+    result = cli("plugins")
+    assert result.exit_code == 0
+    assert "digitkit" in result.stdout and "boom" in result.stdout and "nope [/b]" in result.stdout
+    data = json.loads(cli("plugins", "--json").stdout)
+    assert data["broken"][0]["name"] == "boom"
+    # list-models still works and says something is broken
+    result = cli("list-models")
+    assert result.exit_code == 0 and "broken" in result.stderr
+    result = cli("show-model", "boom")
+    assert result.exit_code == EXIT_PLUGIN
+
+
+def test_completion_offers_model_names():
+    from digitkit.cli.options import complete_model_name
+
+    assert complete_model_name("dense") == ["dense-relu-dropout", "dense-sigmoid"]
