@@ -82,10 +82,12 @@ def root(
 ) -> None:
     """Train, compare, inspect and use handwritten-digit models from the terminal."""
     from digitkit.home import set_home
+    from digitkit.quiet import silence_tensorflow_startup
 
     if debug:
         os.environ[DEBUG_ENV] = "1"
     set_home(home)
+    silence_tensorflow_startup()
 
 
 def _register() -> None:
