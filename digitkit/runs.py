@@ -187,6 +187,10 @@ def resolve_model(ref: str, root: Path | None = None) -> ModelRef:
         return ModelRef(run.model_path, run, run.manifest.get("model"))
     if os.sep in ref or path.exists() or path.suffix.lower() in MODEL_FILE_SUFFIXES:
         if path.is_dir():
+            if (path / "saved_model.pb").exists():
+                from digitkit.modelfile import check_archive
+
+                check_archive(path)  # refuses it with the reason (a SavedModel executes graph code)
             raise UnknownModelError(f"{ref} is a folder but not a digitkit run (no {MANIFEST})")
         run = Run(path.parent.resolve()) if (path.parent / MANIFEST).is_file() else None
         return ModelRef(path, run, run.manifest.get("model") if run else None)
