@@ -148,3 +148,20 @@ def test_two_processes_creating_runs_at_once(home):
     assert len(runs.list_runs()) == 30
     assert all(run.manifest["status"] == "running" for run in runs.list_runs())
     assert _temps(home / "runs") == []
+
+
+@pytest.mark.parametrize("code, words", [(errno.EROFS, "not writable"), (errno.ENOSPC, "disk is full")])
+@pytest.mark.parametrize("level", ["runs folder", "run folder"])
+def test_create_run_in_an_unwritable_home(home, monkeypatch, code, words, level):
+    real_mkdir = Path.mkdir
+    if level == "run folder":
+        real_mkdir(home / "runs")
+
+    def mkdir(self, *args, **kwargs):
+        if (level == "runs folder" and self == home / "runs") or self.parent == home / "runs":
+            raise OSError(code, os.strerror(code))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    with pytest.raises(DigitkitError, match=words):
+        runs.create_run("cnn", {})
