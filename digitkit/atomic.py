@@ -19,6 +19,24 @@ from digitkit.errors import DigitkitError
 TEMP_PREFIX = ".digitkit-tmp-"
 
 
+def _read_umask() -> int:
+    # os.umask can only be read by setting it; done once, at import, before threads exist.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
+def _file_mode(target: Path) -> int:
+    """The mode the new file gets: the old file's, or what ``open()`` would have given."""
+    try:
+        return target.stat().st_mode & 0o777
+    except OSError:
+        return 0o666 & ~_UMASK
+
+
 def _fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
@@ -64,6 +82,8 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
         raise _explain(exc, target) from exc
     temp = Path(name)
     try:
+        # mkstemp makes the file 0600; an artefact should be readable like any other file.
+        os.chmod(temp, _file_mode(target))
         yield temp
         with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
@@ -72,7 +92,7 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
     except OSError as exc:
         raise _explain(exc, target) from exc
     finally:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(OSError):  # gone after os.replace; never hide the real error
             temp.unlink()
 
 

@@ -18,6 +18,27 @@ EXIT_PARTIAL = 7
 EXIT_INTERRUPTED = 130
 
 
+def printable(text: str) -> str:
+    """``text`` safe to write to any terminal or pipe.
+
+    A file name that is not valid UTF-8 reaches Python as lone surrogates
+    (``b"\\xff.keras"`` -> ``"\\udcff.keras"``); writing those to a UTF-8 stream raises
+    UnicodeEncodeError. They are shown as ``\\xff`` instead.
+    """
+    text = str(text)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape" if _only_escapes(text) else "backslashreplace").decode(
+            "utf-8", "backslashreplace")
+    return text
+
+
+def _only_escapes(text: str) -> bool:
+    # surrogateescape can encode only U+DC80..U+DCFF (the bytes os.fsdecode could not decode)
+    return all(not 0xD800 <= ord(ch) <= 0xDFFF or 0xDC80 <= ord(ch) <= 0xDCFF for ch in text)
+
+
 class DigitkitError(Exception):
     """Base of every error digitkit reports to a user.
 
@@ -29,6 +50,8 @@ class DigitkitError(Exception):
     exit_code = EXIT_FAILURE
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        message = printable(message)
+        hint = printable(hint) if hint is not None else None
         super().__init__(message)
         self.message = message
         self.hint = hint

@@ -1,18 +1,32 @@
 """Saving and loading Keras model files safely.
 
 Saving goes through :mod:`digitkit.atomic` (Keras writes in place and may prompt).
-Loading checks the file before Keras sees it (Keras reports a corrupt archive as "File
-not found") and always keeps ``safe_mode=True``.
+Loading checks the file before Keras sees it, in this order (docs/security.md):
+
+1. the path: it exists, is a file, is named ``.keras`` (HDF5, SavedModel and pickle
+   formats are refused with the reason);
+2. the bytes: not empty, a complete zip archive (Keras reports a corrupt archive as "File
+   not found"; digitkit says what is really wrong);
+3. the archive's shape: member count, declared uncompressed sizes (zip bombs), member
+   names (no absolute paths or ``..``), member checksums;
+4. ``config.json``: under a size cap, valid JSON, and every serialised object in it comes
+   from Keras, digitkit or an installed plugin; no ``Lambda`` layer, no serialised function
+   outside Keras' activation/loss modules.
+
+Only then is Keras called, always with ``safe_mode=True``.
 """
 
 from __future__ import annotations
 
+import json
+import re
+import sys
 import zipfile
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import Any, Iterable, Iterator
 
 from digitkit import atomic
-from digitkit.errors import ModelRefusedError
+from digitkit.errors import ModelRefusedError, printable
 
 REQUIRED_MEMBERS = ("config.json", "model.weights.h5")
 REFUSED_FORMATS = {
@@ -23,9 +37,43 @@ REFUSED_FORMATS = {
     ".pickle": "pickle files execute arbitrary code when loaded",
 }
 
+# A digit model is small (the zoo's largest is ~270k parameters, about 1 MB); these caps
+# leave room for plugins of a few hundred million parameters and refuse archives that
+# would fill memory or disk when unpacked.
+MAX_MEMBERS = 256
+MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 GiB, summed over members as the archive declares them
+MAX_COMPRESSION_RATIO = 200  # for members over 1 MiB; Keras' own files compress far less
+MAX_CONFIG_BYTES = 4 << 20  # 4 MiB of JSON describes thousands of layers
+MAX_CONFIG_DEPTH = 64
+
+# Modules whose classes any .keras file may name. Plugins' top-level packages are added at
+# load time (see trusted_modules).
+TRUSTED_MODULES = ("keras", "digitkit")
+# Classes refused wherever they appear: they carry or load code.
+REFUSED_CLASSES = {
+    "Lambda": "Lambda layers hold Python code",
+    "__lambda__": "it holds Python bytecode",
+    "TFSMLayer": "it loads an external TensorFlow SavedModel",
+}
+# A serialised *function* may only name an activation, loss, metric or initializer; the
+# safe-mode bypasses of 2025 called keras.config / keras.saving / keras.models functions.
+FUNCTION_MODULES = (
+    "keras.activations", "keras.src.activations", "keras.losses", "keras.src.losses",
+    "keras.metrics", "keras.src.metrics", "keras.initializers", "keras.src.initializers",
+    "keras.regularizers", "keras.src.regularizers", "keras.constraints", "keras.src.constraints",
+)
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+_ZIP_MAGIC = b"PK\x03\x04"
+_REGISTERED_NAME = re.compile(r"^[A-Za-z_][\w.]*(>[A-Za-z_][\w.]*)?$")
+
 
 def save_model(model: Any, target: str | Path) -> Path:
-    """Atomically save a Keras model as ``target`` (a ``.keras`` path)."""
+    """Atomically save a Keras model as ``target`` (a ``.keras`` path).
+
+    Raises:
+        DigitkitError: the folder is not writable or the disk is full; the previous file,
+            if any, is unchanged and no temp file is left.
+    """
     import keras
 
     target = Path(target)
@@ -34,44 +82,226 @@ def save_model(model: Any, target: str | Path) -> Path:
     return target
 
 
-def check_archive(path: str | Path) -> Path:
-    """Refuse anything that is not a complete ``.keras`` archive, saying why.
+def _name(path: Path) -> str:
+    return printable(str(path))
 
-    Raises:
-        ModelRefusedError: missing, empty, truncated, not a zip, wrong format.
-    """
-    path = Path(path)
+
+def _check_path(path: Path) -> None:
+    """Refuse folders, missing files and formats other than ``.keras``."""
     if path.is_dir():
-        if (path / "saved_model.pb").exists():
-            raise ModelRefusedError(f"{path} is a TensorFlow SavedModel: {REFUSED_FORMATS['.pb']}")
-        raise ModelRefusedError(f"{path} is a folder, not a .keras model file")
+        if (path / "saved_model.pb").exists() or (path / "saved_model.pbtxt").exists():
+            raise ModelRefusedError(f"{_name(path)} is a TensorFlow SavedModel: refused, {REFUSED_FORMATS['.pb']}")
+        raise ModelRefusedError(f"{_name(path)} is a folder, not a .keras model file")
     if not path.exists():
-        raise ModelRefusedError(f"model file {path} does not exist")
+        raise ModelRefusedError(f"model file {_name(path)} does not exist", hint="check the path or see `digitkit runs`")
+    if not path.is_file():
+        raise ModelRefusedError(f"{_name(path)} is not a regular file")
     suffix = path.suffix.lower()
     if suffix in REFUSED_FORMATS:
-        raise ModelRefusedError(f"{path.name}: refused, {REFUSED_FORMATS[suffix]}")
+        raise ModelRefusedError(f"{_name(path.name)}: refused, {REFUSED_FORMATS[suffix]}")
     if suffix != ".keras":
-        raise ModelRefusedError(f"{path.name}: expected a .keras model file (Keras 3 format)")
-    if path.stat().st_size == 0:
-        raise ModelRefusedError(f"{path} is empty (0 bytes)")
-    if not zipfile.is_zipfile(path):
-        raise ModelRefusedError(f"{path} is not a .keras archive (not a zip file; truncated or another format)")
+        raise ModelRefusedError(f"{_name(path.name)}: expected a .keras model file (Keras 3 format)")
+
+
+def _check_bytes(path: Path) -> None:
+    """Refuse empty files and files that are not complete zip archives, saying what they are."""
+    size = path.stat().st_size
+    if size == 0:
+        raise ModelRefusedError(f"{_name(path)} is empty (0 bytes)", hint="the save that wrote it did not finish")
+    with open(path, "rb") as handle:
+        head = handle.read(512)
+    if zipfile.is_zipfile(path):
+        return
+    if head.startswith(_HDF5_MAGIC):
+        raise ModelRefusedError(f"{_name(path)} is a legacy HDF5 model named .keras: refused, {REFUSED_FORMATS['.h5']}")
+    if head.startswith(_ZIP_MAGIC):
+        raise ModelRefusedError(
+            f"{_name(path)} is truncated or damaged: it starts like a .keras (zip) archive but its "
+            f"end is missing ({size:,} bytes)", hint="save or download it again")
+    if _looks_like_text(head):
+        kind = "an HTML page" if b"<html" in head.lower() or b"<!doctype" in head.lower() else "a text file"
+        raise ModelRefusedError(f"{_name(path)} is not a .keras archive: it is {kind}",
+                                hint="a failed download often saves an error page")
+    raise ModelRefusedError(f"{_name(path)} is not a .keras archive (not a zip file)")
+
+
+def _looks_like_text(head: bytes) -> bool:
+    if not head or b"\x00" in head:
+        return False
     try:
-        with zipfile.ZipFile(path) as archive:
-            names = set(archive.namelist())
-            bad = archive.testzip()
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise ModelRefusedError(f"{path} is a damaged .keras archive: {exc}") from exc
-    if bad is not None:
-        raise ModelRefusedError(f"{path} is a damaged .keras archive: member {bad!r} fails its checksum")
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _unsafe_member_name(name: str) -> bool:
+    """True for names that would land outside the folder they are extracted into."""
+    if not name or "\x00" in name or "\\" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return True
+    return ".." in PurePosixPath(name).parts
+
+
+def _check_members(path: Path, archive: zipfile.ZipFile) -> None:
+    """Member count, names and declared sizes: checked before anything is decompressed."""
+    members = archive.infolist()
+    if len(members) > MAX_MEMBERS:
+        raise ModelRefusedError(f"{_name(path)} has {len(members):,} members; a .keras model has a handful "
+                                f"(limit {MAX_MEMBERS})")
+    for info in members:
+        if _unsafe_member_name(info.filename):
+            raise ModelRefusedError(f"{_name(path)} has a member named {printable(repr(info.filename))} that points "
+                                    "outside the archive (path traversal): refused")
+    total = sum(info.file_size for info in members)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise ModelRefusedError(f"{_name(path)} would unpack to {total / 2**20:,.0f} MiB, over digitkit's limit of "
+                                f"{MAX_UNCOMPRESSED_BYTES / 2**20:,.0f} MiB (zip bomb?): refused")
+    for info in members:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > 1 << 20 and ratio > MAX_COMPRESSION_RATIO:
+            raise ModelRefusedError(f"{_name(path)}: member {printable(repr(info.filename))} expands {ratio:,.0f} "
+                                    f"times when unpacked (zip bomb?): refused")
+    names = {info.filename for info in members}
     missing = [m for m in REQUIRED_MEMBERS if m not in names]
     if missing:
-        raise ModelRefusedError(f"{path} is not a complete .keras archive (missing {', '.join(missing)})")
+        raise ModelRefusedError(f"{_name(path)} is not a complete .keras archive (missing {', '.join(missing)})")
+    config = archive.getinfo("config.json")
+    if config.file_size > MAX_CONFIG_BYTES:
+        raise ModelRefusedError(f"{_name(path)}: config.json is {config.file_size / 2**20:,.1f} MiB, over the "
+                                f"{MAX_CONFIG_BYTES >> 20} MiB limit: refused")
+
+
+def _read_config(path: Path, archive: zipfile.ZipFile) -> Any:
+    with archive.open("config.json") as handle:
+        raw = handle.read(MAX_CONFIG_BYTES + 1)
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ModelRefusedError(f"{_name(path)}: config.json is over the {MAX_CONFIG_BYTES >> 20} MiB limit: refused")
+    try:
+        config = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise ModelRefusedError(f"{_name(path)}: config.json is not valid JSON ({printable(str(exc))[:120]})") from exc
+    if not isinstance(config, dict):
+        raise ModelRefusedError(f"{_name(path)}: config.json does not describe a Keras model")
+    return config
+
+
+def check_archive(path: str | Path) -> Path:
+    """Refuse anything that is not a complete, plausible and safe ``.keras`` archive, saying why.
+
+    Nothing in the file is deserialised: members are listed, checksummed and
+    ``config.json`` is parsed as plain JSON and walked (:func:`check_config`).
+
+    Returns:
+        The path, for chaining.
+
+    Raises:
+        ModelRefusedError: missing, empty, truncated, not a zip, wrong format, too large,
+            unsafe member names, or a config naming code digitkit does not trust.
+    """
+    path = Path(path)
+    _check_path(path)
+    _check_bytes(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            _check_members(path, archive)
+            bad = archive.testzip()
+            if bad is not None:
+                raise ModelRefusedError(f"{_name(path)} is a damaged .keras archive: member {printable(repr(bad))} "
+                                        "fails its checksum")
+            config = _read_config(path, archive)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise ModelRefusedError(f"{_name(path)} is a damaged .keras archive: {printable(str(exc))[:200]}") from exc
+    check_config(config, where=_name(path.name))
     return path
 
 
+def trusted_modules() -> tuple[str, ...]:
+    """Top-level packages whose classes a model file may name: Keras, digitkit, installed plugins.
+
+    Plugins are read from entry-point metadata (nothing is imported), honouring
+    ``DIGITKIT_PLUGINS``. Standard-library names are never trusted, whatever a plugin says.
+    """
+    from importlib import metadata
+
+    from digitkit import registry
+
+    allowed = registry._allowed_distributions()
+    packages = set(TRUSTED_MODULES)
+    for entry_point in metadata.entry_points(group=registry.ENTRY_POINT_GROUP):
+        provider = registry._provider_of(entry_point)
+        if allowed is not None and not provider.builtin and registry._normalise(provider.distribution) not in allowed:
+            continue
+        top = entry_point.value.split(":", 1)[0].strip().split(".", 1)[0]
+        if top and top.isidentifier() and top not in getattr(sys, "stdlib_module_names", ()) and top != "builtins":
+            packages.add(top)
+    return tuple(sorted(packages))
+
+
+def _module_trusted(module: str, trusted: Iterable[str]) -> bool:
+    return any(module == root or module.startswith(root + ".") for root in trusted)
+
+
+def _objects(node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
+    """Every JSON object in ``node`` that names a class, a module or a registered name."""
+    if depth > MAX_CONFIG_DEPTH:
+        raise ModelRefusedError(f"config.json nests deeper than {MAX_CONFIG_DEPTH} levels: refused")
+    if isinstance(node, dict):
+        if any(key in node for key in ("class_name", "module", "registered_name")):
+            yield node
+        for value in node.values():
+            yield from _objects(value, depth + 1)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _objects(value, depth + 1)
+
+
+def _describe(obj: dict[str, Any]) -> str:
+    config = obj.get("config")
+    name = config.get("name") if isinstance(config, dict) else None
+    label = f"{obj.get('module') or '?'}.{obj.get('class_name') or '?'}"
+    return printable(f"{label} {name!r}" if isinstance(name, str) else label)
+
+
+def check_config(config: dict[str, Any], *, where: str = "model", trusted: Iterable[str] | None = None) -> None:
+    """Refuse a ``config.json`` naming anything that could run code on load.
+
+    Each serialised object's ``module`` must lie under Keras, digitkit or an installed
+    plugin's package; ``Lambda``/``TFSMLayer`` layers and functions outside Keras'
+    activation/loss/metric/initializer modules are refused; ``registered_name`` must be a
+    plain ``package>Name``.
+
+    Raises:
+        ModelRefusedError: naming the first offending object and why.
+    """
+    trusted = tuple(trusted) if trusted is not None else trusted_modules()
+    for obj in _objects(config):
+        class_name, module, registered = obj.get("class_name"), obj.get("module"), obj.get("registered_name")
+        for value, field in ((class_name, "class_name"), (module, "module"), (registered, "registered_name")):
+            if value is not None and not isinstance(value, str):
+                raise ModelRefusedError(f"{where}: config.json has a {field} that is not a string: refused")
+        for text in (class_name, registered):
+            bare = (text or "").rsplit(">", 1)[-1]
+            if bare in REFUSED_CLASSES:
+                raise ModelRefusedError(f"{where} contains {_describe(obj)}: refused, {REFUSED_CLASSES[bare]} that "
+                                        "would run when the model is used",
+                                        hint="rebuild the model without it or load it yourself with Keras")
+        if module is not None and not _module_trusted(module, trusted):
+            raise ModelRefusedError(
+                f"{where} names class {printable(str(class_name))!r} from module {printable(module)!r}, which is "
+                f"not Keras, digitkit or an installed plugin: refused",
+                hint="install the plugin that defines it")
+        if class_name == "function" or registered == "function":
+            target = module or ""
+            if not (_module_trusted(target, FUNCTION_MODULES) or
+                    _module_trusted(target, [m for m in trusted if m != "keras"])):
+                raise ModelRefusedError(f"{where} calls function {printable(str(obj.get('config')))!r} from "
+                                        f"{printable(target or '?')!r} while loading: refused")
+        if registered is not None and not _REGISTERED_NAME.match(registered):
+            raise ModelRefusedError(f"{where}: registered name {printable(registered)!r} is malformed: refused")
+
+
 def load_model(path: str | Path, *, compile: bool = False) -> Any:
-    """Load a ``.keras`` file in safe mode after checking it.
+    """Load a ``.keras`` file in safe mode after checking it (see :func:`check_archive`).
 
     Raises:
         ModelRefusedError: the file is refused or Keras cannot load it.
@@ -82,5 +312,7 @@ def load_model(path: str | Path, *, compile: bool = False) -> Any:
     try:
         return keras.saving.load_model(path, compile=compile, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a bad file; the user needs one line
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelRefusedError(f"{path.name}: Keras refused to load it: {message[:300]}") from exc
+        text = str(exc).strip()
+        message = text.splitlines()[0] if text else type(exc).__name__
+        raise ModelRefusedError(f"{_name(path.name)}: Keras refused to load it: {printable(message)[:300]}") from exc
+

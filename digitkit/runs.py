@@ -101,9 +101,12 @@ def create_run(model_name: str, manifest: dict[str, Any], root: Path | None = No
     The directory is created exclusively, so two fits started at once never share one.
     """
     root = Path(root) if root is not None else home.runs_dir()
-    root.mkdir(parents=True, exist_ok=True)
     safe_name = re.sub(r"[^a-z0-9._-]+", "-", model_name.lower()).strip("-") or "model"
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a read-only or full home: one line, not a traceback
+        raise atomic._explain(exc, root) from exc
     for _ in range(100):
         run_id = f"{stamp}-{safe_name}-{secrets.token_hex(2)}"
         try:
@@ -111,6 +114,8 @@ def create_run(model_name: str, manifest: dict[str, Any], root: Path | None = No
             break
         except FileExistsError:
             continue
+        except OSError as exc:
+            raise atomic._explain(exc, root / run_id) from exc
     else:  # pragma: no cover - 100 clashes of 16 random bits in one second
         raise UsageError(f"could not create a unique run directory under {root}")
     run = Run(root / run_id)
@@ -187,6 +192,10 @@ def resolve_model(ref: str, root: Path | None = None) -> ModelRef:
         return ModelRef(run.model_path, run, run.manifest.get("model"))
     if os.sep in ref or path.exists() or path.suffix.lower() in MODEL_FILE_SUFFIXES:
         if path.is_dir():
+            if (path / "saved_model.pb").exists():
+                from digitkit.modelfile import check_archive
+
+                check_archive(path)  # refuses it with the reason (a SavedModel executes graph code)
             raise UnknownModelError(f"{ref} is a folder but not a digitkit run (no {MANIFEST})")
         run = Run(path.parent.resolve()) if (path.parent / MANIFEST).is_file() else None
         return ModelRef(path, run, run.manifest.get("model") if run else None)
