@@ -44,7 +44,7 @@ def _report(exc: DigitkitError) -> None:
     if os.environ.get(DEBUG_ENV):
         import traceback
 
-        console.print(escape("".join(traceback.format_exception(exc))), end="")
+        console.print(escape("".join(traceback.format_exception(exc))), end="", soft_wrap=True)
     line = f"[bold red]error:[/] {escape(exc.message)}"
     if exc.hint:
         line += f" [dim]({escape(exc.hint)})[/]"
