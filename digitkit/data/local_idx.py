@@ -76,25 +76,27 @@ def config_for(folder: Path) -> IdxConfig:
     return IdxConfig(name=f"{slug}_{digest.hexdigest()[:10]}", description=str(folder), folder=str(folder))
 
 
-def builder_for(folder: Path, data_dir: Path) -> DigitkitIdx:
-    return DigitkitIdx(config=config_for(folder), data_dir=str(data_dir))
-
-
 def prepare(folder: Path, data_dir: Path, *, force: bool = False) -> DigitkitIdx:
     """Prepare the IDX folder into ``data_dir`` unless it already is; returns the builder."""
-    from digitkit.data.tfds_source import remove_prepared, status_to_stderr
+    from digitkit.data.tfds_source import DamagedDatasetError, is_prepared, quiet_absl, rebuild_hint, remove_prepared, status_to_stderr
 
-    builder = builder_for(folder, data_dir)
+    config = config_for(folder)
     if force:
-        remove_prepared(builder)
-        builder = builder_for(folder, data_dir)
-    if not builder.is_prepared():
+        remove_prepared(Path(data_dir), f"{BUILDER_NAME}/{config.name}")
+    try:
+        with quiet_absl():  # "Using custom data configuration": expected, one per folder
+            builder = DigitkitIdx(config=config, data_dir=str(data_dir))
+    except Exception as exc:  # unreadable dataset_info.json/features.json from an earlier run
+        prepared = Path(data_dir) / BUILDER_NAME / config.name
+        raise DamagedDatasetError(f"the prepared copy of {folder} in {prepared} is damaged: {exc}",
+                                  hint=rebuild_hint(str(folder), prepared)) from exc
+    if not is_prepared(builder):
         for split in ("train", "test"):  # fail on bad files before tfds starts writing
             files = find_idx_files(folder, split)
             if files:
                 read_idx_pair(*files)
         tfds.disable_progress_bar()  # local files prepare in seconds; the bars only add noise
-        with status_to_stderr():
+        with status_to_stderr(), quiet_absl():
             builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
                 try_download_gcs=False, compute_stats=tfds.download.ComputeStatsMode.SKIP))
     return builder

@@ -7,6 +7,8 @@ reachability check, (2) a damaged prepared folder is reported with a way to rebu
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import shutil
 from pathlib import Path
 
@@ -45,7 +47,8 @@ def builder_for(name: str, data_dir: Path):
     import tensorflow_datasets as tfds
 
     try:
-        return tfds.builder(name, data_dir=str(data_dir))
+        with quiet_absl():
+            return tfds.builder(name, data_dir=str(data_dir))
     except KeyboardInterrupt:
         raise
     except Exception as exc:
@@ -59,6 +62,24 @@ def builder_for(name: str, data_dir: Path):
                                   hint=rebuild_hint(name, folder)) from exc
 
 
+@contextlib.contextmanager
+def quiet_absl():
+    """Hide tfds' absl warnings (e.g. "Variant folder ... has no dataset_info.json" for every
+    dataset not prepared yet): digitkit reports those states itself."""
+    logger = logging.getLogger("absl")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def is_prepared(builder) -> bool:
+    with quiet_absl():
+        return builder.is_prepared()
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else exc.__class__.__name__
@@ -70,11 +91,10 @@ def prepare(name: str, data_dir: Path, *, force: bool = False):
     Raises:
         UnavailableError: the download host cannot be reached, or the download failed.
     """
-    builder = builder_for(name, data_dir)
     if force:
-        remove_prepared(builder)
-        builder = builder_for(name, data_dir)
-    if builder.is_prepared():
+        remove_prepared(Path(data_dir), name)
+    builder = builder_for(name, data_dir)
+    if is_prepared(builder):
         return builder
     reason = unreachable_reason(*download_host(name))
     if reason:
@@ -105,15 +125,20 @@ def status_to_stderr():
     return contextlib.redirect_stdout(sys.stderr)
 
 
-def remove_prepared(builder) -> list[Path]:
-    """Delete a builder's prepared folder and tfds' leftovers of unfinished preparations."""
-    folder = Path(builder.data_dir)
+def remove_prepared(data_dir: Path, name: str) -> list[Path]:
+    """Delete everything prepared for ``name`` (``family`` or ``family/config``) in ``data_dir``.
+
+    Works on damaged folders too (no builder needed): the dataset's folder, tfds' leftovers
+    of unfinished preparations, and digitkit's decoded cache.
+    """
+    relative = Path(*name.split("/"))
     removed = []
-    cache = cache_path(builder, "train").parent
-    for path in [folder, cache, *folder.parent.glob(f"{folder.name}.incomplete*"), *folder.parent.glob(f"incomplete.*{folder.name}")]:
-        if path.exists():
-            shutil.rmtree(path)
-            removed.append(path)
+    for root in (data_dir, data_dir / "digitkit-cache"):
+        folder = root / relative
+        for path in [folder, *folder.parent.glob(f"{folder.name}.incomplete*")]:
+            if path.exists():
+                shutil.rmtree(path)
+                removed.append(path)
     return removed
 
 
@@ -139,7 +164,8 @@ def _decode_split(builder, name: str, split: str) -> tuple[np.ndarray, np.ndarra
     import tensorflow_datasets as tfds
 
     try:
-        data = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1, shuffle_files=False))
+        with quiet_absl():  # deprecation notices from tfds' own feature code
+            data = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1, shuffle_files=False))
         return np.asarray(data["image"]), np.asarray(data["label"], dtype=np.int64)
     except KeyboardInterrupt:
         raise
