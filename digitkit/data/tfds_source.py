@@ -27,6 +27,7 @@ FAMILIES = {
 # tfds only prepares what is asked; these are the names `digitkit datasets` lists.
 LISTED = ("mnist", "mnist_corrupted/shot_noise", "emnist/digits", "svhn_cropped")
 SPLITS = ("train", "test")
+DECODE_BATCH = 4096
 
 
 def is_tfds_name(name: str) -> bool:
@@ -148,15 +149,18 @@ def read_split(builder, name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
     The first read decodes tfds' records (seconds for MNIST) and keeps the arrays in
     :func:`cache_path`; later reads load that file instead.
     """
-    if split not in builder.info.splits:
-        raise UsageError(f"{name} has no {split!r} split", hint=f"it has: {', '.join(builder.info.splits)}")
-    expected = int(builder.info.splits[split].num_examples)
-    cached = _read_cache(cache_path(builder, split), expected)
+    known = builder.info.splits
+    if known and split not in known:
+        raise UsageError(f"{name} has no {split!r} split", hint=f"it has: {', '.join(known)}")
+    # Empty split info means tfds knows no sizes (never the case once prepared): read, don't cache.
+    expected = int(known[split].num_examples) if known else None
+    cached = _read_cache(cache_path(builder, split), expected) if expected is not None else None
     if cached is not None:
         return cached
     images, labels = _decode_split(builder, name, split)
     images = to_mnist_style(images, name)
-    _write_cache(cache_path(builder, split), images, labels)
+    if expected is not None:
+        _write_cache(cache_path(builder, split), images, labels)
     return images, labels
 
 
@@ -165,8 +169,12 @@ def _decode_split(builder, name: str, split: str) -> tuple[np.ndarray, np.ndarra
 
     try:
         with quiet_absl():  # deprecation notices from tfds' own feature code
-            data = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1, shuffle_files=False))
-        return np.asarray(data["image"]), np.asarray(data["label"], dtype=np.int64)
+            dataset = builder.as_dataset(split=split, shuffle_files=False).batch(DECODE_BATCH)
+            batches = list(tfds.as_numpy(dataset))
+        if not batches:
+            raise ValueError(f"the {split} split is empty")
+        images = np.concatenate([b["image"] for b in batches])
+        return images, np.concatenate([b["label"] for b in batches]).astype(np.int64)
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # truncated records, missing shards, unreadable metadata
