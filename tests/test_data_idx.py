@@ -93,3 +93,13 @@ def test_mismatched_image_and_label_counts_is_one_line_error(tmp_path, cli):
     result = cli("preview", "--dataset", folder)
     assert result.exit_code == 3
     assert "12 images but" in result.stderr and "3 labels" in result.stderr
+
+
+def test_half_prepared_copy_missing_its_records_is_reported(tmp_path, home):
+    folder = fixtures.make_idx_folder(tmp_path / "idx")
+    load_digits(str(folder), "test")
+    for shard in (home / "data" / "digitkit_idx").glob("*/1.0.0/*train.tfrecord*"):
+        shard.unlink()
+    with pytest.raises(InputError, match="damaged") as caught:
+        load_digits(str(folder), "train")
+    assert "--rebuild" in caught.value.hint

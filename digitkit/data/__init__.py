@@ -65,7 +65,7 @@ def _fallback_note(split: str, reason: str, data_dir: Path) -> str:
     count = 6_000 if split == "train" else 1_000
     return (
         f"full MNIST is not available ({reason}); using the bundled sample of {count:,} {split} digits. "
-        f"For the full set run again when online (it is kept in {data_dir}), "
+        f"For the full set, run `digitkit datasets --prepare mnist` when online (kept in {data_dir}), "
         "or use --dataset PATH with a folder of MNIST IDX files"
     )
 
@@ -86,7 +86,7 @@ def _load_default(split: str, data_dir: Path) -> Digits:
     try:
         return _load_tfds(DEFAULT_DATASET, split, data_dir)
     except (UnavailableError, InputError) as exc:
-        note = _fallback_note(split, exc.message, data_dir)
+        note = _fallback_note(split, getattr(exc, "reason", exc.message), data_dir)
         if exc.hint and "rebuild" in exc.hint:
             note += f"; {exc.hint}"
         return _load_sample(split, DEFAULT_DATASET, (note,))

@@ -39,6 +39,14 @@ class DamagedDatasetError(InputError):
     """A prepared dataset folder that cannot be read back."""
 
 
+class DownloadUnavailableError(UnavailableError):
+    """A dataset that is not prepared and cannot be downloaded now; ``reason`` says why."""
+
+    def __init__(self, message: str, *, reason: str, hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.reason = reason
+
+
 def rebuild_hint(name: str, folder: Path) -> str:
     return f"rebuild it with `digitkit datasets --rebuild {name}`, or delete {folder}"
 
@@ -99,8 +107,8 @@ def prepare(name: str, data_dir: Path, *, force: bool = False):
         return builder
     reason = unreachable_reason(*download_host(name))
     if reason:
-        raise UnavailableError(
-            f"{name} is not prepared in {data_dir} and cannot be downloaded: {reason}",
+        raise DownloadUnavailableError(
+            f"{name} is not prepared in {data_dir} and cannot be downloaded: {reason}", reason=reason,
             hint="connect to the internet and try again, or use --dataset PATH with a folder of MNIST IDX files",
         )
     import tensorflow_datasets as tfds
@@ -111,8 +119,8 @@ def prepare(name: str, data_dir: Path, *, force: bool = False):
     except KeyboardInterrupt:
         raise
     except Exception as exc:  # network errors, checksum mismatches, disk full...
-        raise UnavailableError(
-            f"downloading {name} failed: {_first_line(exc)}",
+        raise DownloadUnavailableError(
+            f"downloading {name} failed: {_first_line(exc)}", reason=f"download failed: {_first_line(exc)}",
             hint=f"try again later; an unfinished preparation is redone, or {rebuild_hint(name, Path(builder.data_dir))}",
         ) from exc
     return builder
