@@ -41,3 +41,15 @@ def test_shuffle_is_seeded_and_evaluation_keeps_order(digits):
     assert np.array_equal(labels(), digits.labels)
     assert np.array_equal(labels(shuffle=True, seed=3), labels(shuffle=True, seed=3))
     assert not np.array_equal(labels(shuffle=True, seed=3), digits.labels)
+
+
+@pytest.mark.parametrize("size", [20, 14, 32])
+def test_batch_resize_matches_pillow_bilinear(size):
+    from PIL import Image
+
+    from digitkit.data.adapt import _resize
+
+    images = np.random.default_rng(0).random((4, 28, 28), dtype=np.float32)
+    expected = np.stack([np.asarray(Image.fromarray(i, mode="F").resize((size, size), Image.Resampling.BILINEAR))
+                         for i in images])
+    np.testing.assert_allclose(_resize(images, size), expected, atol=1e-5)
