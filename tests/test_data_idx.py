@@ -103,3 +103,24 @@ def test_half_prepared_copy_missing_its_records_is_reported(tmp_path, home):
     with pytest.raises(InputError, match="damaged") as caught:
         load_digits(str(folder), "train")
     assert "--rebuild" in caught.value.hint
+
+
+def test_tfds_name_wins_over_same_named_folder_unless_written_as_path(tmp_path, monkeypatch):
+    from digitkit.errors import UnavailableError
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DIGITKIT_OFFLINE", "1")
+    fixtures.make_idx_folder(tmp_path / "mnist")
+    with pytest.raises(UnavailableError):
+        load_digits("mnist")
+    assert len(load_digits("./mnist")) == 12
+
+
+def test_prepared_idx_folder_is_a_plain_tfds_dataset(tmp_path, home):
+    import tensorflow_datasets as tfds
+
+    folder = fixtures.make_idx_folder(tmp_path / "idx")
+    load_digits(str(folder), "test")
+    config = next((home / "data" / "digitkit_idx").iterdir()).name
+    dataset = tfds.load(f"digitkit_idx/{config}", split="test", data_dir=str(home / "data"))
+    assert int(dataset.cardinality()) == 5

@@ -22,8 +22,7 @@ def command(
 ) -> None:
     """List the datasets digitkit can read here: prepared or not, split sizes, where they live.
 
-    Names go to `--dataset` of fit, evaluate and preview. A folder of MNIST IDX files or of
-    digit images (`<folder>/<digit>/<images>`) can be passed as `--dataset PATH` too.
+    Names go to `--dataset` of fit, evaluate and preview; so does a folder of MNIST IDX files or of digit images (`<folder>/<digit>/<images>`).
     """
     from digitkit.render.console import err, escape, out, print_json
 

@@ -28,8 +28,7 @@ def command(
 ) -> None:
     """Show digits in the terminal: from a dataset, or image files as a model will see them.
 
-    Half blocks with grey levels are used where the terminal has colour; the character ramp
-    otherwise (NO_COLOR set, or output not a terminal).
+    Half blocks with grey levels are used where the terminal has colour; the character ramp otherwise (NO_COLOR set, or output not a terminal).
     """
     from digitkit.errors import UsageError
     from digitkit.render.console import out

@@ -146,8 +146,10 @@ def load_digits(dataset: str | None = None, split: str = "train", *, data_dir: s
         return _load_default(split, data_dir)
     from digitkit.data.tfds_source import is_tfds_name
 
-    if _looks_like_path(dataset) or not is_tfds_name(dataset):
-        if _looks_like_path(dataset) or "/" in dataset:
-            return _load_path(Path(dataset).expanduser(), dataset, split, data_dir)
-        raise UsageError(f"unknown dataset {dataset!r}", hint="see `digitkit datasets` for the names and folders digitkit reads")
-    return _load_tfds(dataset, split, data_dir)
+    # A known tfds name wins over a folder of the same name in the working directory;
+    # write ./mnist to mean the folder.
+    if is_tfds_name(dataset) and not dataset.startswith((".", "~", "/")):
+        return _load_tfds(dataset, split, data_dir)
+    if _looks_like_path(dataset) or "/" in dataset:
+        return _load_path(Path(dataset).expanduser(), dataset, split, data_dir)
+    raise UsageError(f"unknown dataset {dataset!r}", hint="see `digitkit datasets` for the names and folders digitkit reads")
