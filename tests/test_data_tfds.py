@@ -203,3 +203,14 @@ def test_proxy_is_checked_instead_of_the_host(monkeypatch):
     monkeypatch.setattr(socket, "create_connection", lambda address, timeout: seen.append(address) or Connection())
     assert network.unreachable_reason("storage.googleapis.com", 443) is None
     assert seen == [("proxy.local", 3128)]
+
+
+def test_datasets_shows_damaged_copies_with_the_fix(offline, home, cli):
+    folder = home / "data" / "mnist" / "3.0.1"
+    folder.mkdir(parents=True)
+    (folder / "dataset_info.json").write_text("{ broken")
+    (folder / "features.json").write_text("{ broken")
+    result = cli("datasets")
+    assert result.exit_code == 0
+    assert "damaged" in result.stdout
+    assert "digitkit datasets --rebuild mnist" in result.stderr
