@@ -11,7 +11,8 @@ import typer
 def command(
     files: Annotated[
         Optional[List[Path]],
-        typer.Argument(help="Image files to show next to the 28x28 digit a model receives.", show_default=False),
+        typer.Argument(help="Image files to show next to the 28x28 digit a model receives.", show_default=False,
+                       metavar="FILE"),
     ] = None,
     dataset: Annotated[
         Optional[str],
