@@ -1,10 +1,71 @@
-"""`digitkit datasets` (not built yet)."""
+"""`digitkit datasets`."""
 
 from __future__ import annotations
 
-from digitkit.errors import UsageError
+from typing import Annotated, Optional
+
+import typer
+
+from digitkit.cli.options import JsonFlag
 
 
-def command() -> None:
-    """Not available yet in this version."""
-    raise UsageError("`digitkit datasets` is not available yet")
+def command(
+    json_output: JsonFlag = False,
+    prepare: Annotated[
+        Optional[str],
+        typer.Option("--prepare", metavar="NAME", help="Download/prepare this dataset now (a name or an IDX folder)."),
+    ] = None,
+    rebuild: Annotated[
+        Optional[str],
+        typer.Option("--rebuild", metavar="NAME", help="Delete and prepare again a damaged or stale dataset."),
+    ] = None,
+) -> None:
+    """List the datasets digitkit can read here: prepared or not, split sizes, where they live.
+
+    Names go to `--dataset` of fit, evaluate and preview; so does a folder of MNIST IDX files or of digit images (`<folder>/<digit>/<images>`).
+    """
+    from digitkit.render.console import err, escape, out, print_json
+
+    if prepare and rebuild:
+        from digitkit.errors import UsageError
+
+        raise UsageError("--prepare and --rebuild cannot be used together")
+    if prepare or rebuild:
+        from digitkit.data.catalog import prepare_dataset
+
+        entry = prepare_dataset(prepare or rebuild, rebuild=bool(rebuild))
+        if json_output:
+            print_json(entry.to_dict())
+        else:
+            err().print(f"[green]{escape(entry.name)}[/] is {escape(entry.status)}: {escape(_sizes(entry.splits))} "
+                        f"in {escape(entry.location)}", soft_wrap=True)
+        return
+    from digitkit.data.catalog import list_datasets
+
+    entries = list_datasets()
+    if json_output:
+        print_json([e.to_dict() for e in entries])
+        return
+    out().print(_table(entries))
+    for entry in entries:
+        if entry.problem:
+            err().print(f"[yellow]{escape(entry.name)}: {escape(entry.problem)}[/]", soft_wrap=True)
+
+
+def _sizes(splits: dict[str, int]) -> str:
+    return ", ".join(f"{name} {count:,}" for name, count in splits.items()) or "-"
+
+
+def _table(entries):
+    from rich.table import Table
+    from rich.text import Text
+
+    styles = {"ready": "green", "not prepared": "yellow", "damaged": "red"}
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for column in ("dataset", "kind", "status", "splits", "location"):
+        table.add_column(column, overflow="fold")
+    for entry in entries:
+        name = Text(entry.name + (" (default)" if entry.default else ""))
+        table.add_row(name, entry.kind, Text(entry.status, style=styles.get(entry.status, "")),
+                      _sizes(entry.splits), Text(entry.location, style="dim"))
+    return table

@@ -13,11 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from digitkit.errors import UsageError
+from digitkit import home
+from digitkit.errors import InputError, UnavailableError, UsageError
 
 SAMPLE_DIR = Path(__file__).parent / "sample"
 SAMPLE_NAME = "sample"
 DEFAULT_DATASET = "mnist"
+SPLITS = ("train", "test")
 
 
 @dataclass(frozen=True)
@@ -51,42 +53,103 @@ class Digits:
         return digest.hexdigest()[:16]
 
 
-def _load_idx_folder(folder: Path, split: str, dataset: str, source: str) -> Digits:
-    from digitkit.data.idx import read_idx
+def _load_sample(split: str, dataset: str, notes: tuple[str, ...] = ()) -> Digits:
+    from digitkit.data.idx import find_idx_files, read_idx_pair
 
-    prefix = "train" if split == "train" else "t10k"
-    candidates = {
-        "images": [f"{split}-images-idx3-ubyte.gz", f"{prefix}-images-idx3-ubyte.gz", f"{prefix}-images-idx3-ubyte"],
-        "labels": [f"{split}-labels-idx1-ubyte.gz", f"{prefix}-labels-idx1-ubyte.gz", f"{prefix}-labels-idx1-ubyte"],
-    }
-    found = {}
-    for kind, names in candidates.items():
-        matches = [folder / n for n in names if (folder / n).exists()]
-        if not matches:  # also accept subsets such as train-24k-images-idx3-ubyte.gz
-            matches = sorted(folder.glob(f"{prefix}*-{kind}-idx*"))
-        if not matches:
-            raise UsageError(f"no {split} {kind} IDX file in {folder}")
-        found[kind] = read_idx(matches[0])
-    images, labels = found["images"], found["labels"].astype(np.int64)
-    if images.shape[0] != labels.shape[0]:
-        raise UsageError(f"{folder}: {images.shape[0]} {split} images but {labels.shape[0]} labels")
-    return Digits(images, labels, dataset, split, source)
+    images, labels = read_idx_pair(*find_idx_files(SAMPLE_DIR, split))
+    source = "bundled MNIST sample" + (" (fallback)" if notes else "")
+    return Digits(images, labels, dataset, split, source, notes)
 
 
-def load_digits(dataset: str | None = None, split: str = "train") -> Digits:
-    """Load one split of a dataset by name.
+def _fallback_note(split: str, reason: str, data_dir: Path) -> str:
+    count = 6_000 if split == "train" else 1_000
+    return (
+        f"full MNIST is not available ({reason}); using the bundled sample of {count:,} {split} digits. "
+        f"For the full set, run `digitkit datasets --prepare mnist` when online (kept in {data_dir}), "
+        "or use --dataset PATH with a folder of MNIST IDX files"
+    )
+
+
+def _load_tfds(name: str, split: str, data_dir: Path) -> Digits:
+    try:
+        from digitkit.data import tfds_source
+    except ImportError as exc:  # pragma: no cover - tensorflow-datasets is a dependency
+        raise UnavailableError(f"tensorflow-datasets is not installed ({exc})",
+                               hint="pip install tensorflow-datasets") from exc
+    builder = tfds_source.prepare(name, data_dir)
+    images, labels = tfds_source.read_split(builder, name, split)
+    return Digits(images, labels, name, split, f"tensorflow-datasets {builder.info.full_name} in {data_dir}")
+
+
+def _load_default(split: str, data_dir: Path) -> Digits:
+    """Full MNIST through tfds; the bundled sample, with a note saying so, when it cannot be had."""
+    try:
+        return _load_tfds(DEFAULT_DATASET, split, data_dir)
+    except (UnavailableError, InputError) as exc:
+        note = _fallback_note(split, getattr(exc, "reason", exc.message), data_dir)
+        if exc.hint and "rebuild" in exc.hint:
+            note += f"; {exc.hint}"
+        return _load_sample(split, DEFAULT_DATASET, (note,))
+
+
+def _load_path(folder: Path, name: str, split: str, data_dir: Path) -> Digits:
+    from digitkit.data.folder import is_image_folder, load_split
+    from digitkit.data.idx import has_idx_files
+
+    if not folder.exists():
+        raise InputError(f"dataset folder {folder} does not exist", hint="see `digitkit datasets`")
+    if not folder.is_dir():
+        raise InputError(f"{folder} is a file; expected a folder of MNIST IDX files or of digit folders 0-9")
+    if has_idx_files(folder):
+        from digitkit.data import local_idx, tfds_source
+
+        builder = local_idx.prepare(folder, data_dir)
+        images, labels = tfds_source.read_split(builder, name, split)
+        return Digits(images, labels, name, split, f"IDX files in {folder} (prepared in {builder.data_dir})")
+    if is_image_folder(folder):
+        loaded = load_split(folder, split)
+        return Digits(loaded.images, loaded.labels, name, split, f"image folder {folder}", loaded.notes)
+    what = "is empty" if not any(folder.iterdir()) else "holds neither MNIST IDX files nor folders named 0-9"
+    raise InputError(f"dataset folder {folder} {what}",
+                     hint="use train-images-idx3-ubyte.gz & co., or <folder>/<digit>/<image files>")
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith((".", "~", "/")) or "\\" in name or Path(name).expanduser().exists()
+
+
+def load_digits(dataset: str | None = None, split: str = "train", *, data_dir: str | Path | None = None) -> Digits:
+    """Load one split of a dataset, MNIST-style (uint8 N x 28 x 28, white ink on black).
 
     Args:
-        dataset: ``None`` for the default (``mnist``), ``"sample"`` for the bundled sample, or
-            a folder of MNIST IDX files.
+        dataset: ``None`` for the default (full MNIST through tensorflow-datasets, falling
+            back to the bundled sample with a note when it cannot be downloaded);
+            ``"sample"`` for the bundled sample; a tensorflow-datasets name (``mnist``,
+            ``mnist_corrupted/<corruption>``, ``emnist/digits``, ``svhn_cropped``); or a
+            folder holding MNIST IDX files or image files in folders named 0-9.
         split: ``"train"`` or ``"test"``.
+        data_dir: where tensorflow-datasets keeps prepared datasets (default: the ``data``
+            folder of the digitkit home).
+
+    Raises:
+        UsageError: unknown split or dataset name.
+        InputError: a folder that does not exist or holds no usable digits, or a damaged
+            prepared dataset (the message says how to rebuild it).
+        UnavailableError: a dataset named explicitly that cannot be downloaded.
     """
-    if split not in ("train", "test"):
+    if split not in SPLITS:
         raise UsageError(f"unknown split {split!r}", hint="use 'train' or 'test'")
-    name = dataset or DEFAULT_DATASET
-    if name == SAMPLE_NAME or dataset is None:
-        return _load_idx_folder(SAMPLE_DIR, split, name, "bundled MNIST sample")
-    folder = Path(name).expanduser()
-    if folder.is_dir():
-        return _load_idx_folder(folder, split, name, f"IDX files in {folder}")
-    raise UsageError(f"unknown dataset {name!r}", hint="see `digitkit datasets`")
+    data_dir = Path(data_dir).expanduser() if data_dir is not None else home.data_dir()
+    if dataset == SAMPLE_NAME:
+        return _load_sample(split, SAMPLE_NAME)
+    if dataset is None:
+        return _load_default(split, data_dir)
+    from digitkit.data.tfds_source import is_tfds_name
+
+    # A known tfds name wins over a folder of the same name in the working directory;
+    # write ./mnist to mean the folder.
+    if is_tfds_name(dataset) and not dataset.startswith((".", "~", "/")):
+        return _load_tfds(dataset, split, data_dir)
+    if _looks_like_path(dataset) or "/" in dataset:
+        return _load_path(Path(dataset).expanduser(), dataset, split, data_dir)
+    raise UsageError(f"unknown dataset {dataset!r}", hint="see `digitkit datasets` for the names and folders digitkit reads")

@@ -41,3 +41,42 @@ def read_idx(path: str | Path) -> np.ndarray:
         )
     data = np.frombuffer(raw, dtype=dtype, count=count, offset=header_end)
     return data.reshape(shape).astype(dtype.newbyteorder("="), copy=False)
+
+
+def find_idx_files(folder: str | Path, split: str) -> tuple[Path, Path] | None:
+    """The (images, labels) IDX files of ``split`` in ``folder``, or ``None`` if absent.
+
+    Accepts MNIST's names (``train-images-idx3-ubyte[.gz]``, ``t10k-...``), ``test-...``,
+    and subsets named like ``train-24k-images-idx3-ubyte.gz``.
+    """
+    folder = Path(folder)
+    prefixes = ("train",) if split == "train" else ("t10k", "test")
+    found = []
+    for kind in ("images", "labels"):
+        matches = sorted(
+            path for prefix in prefixes for path in folder.glob(f"{prefix}*-{kind}-idx*")
+            if path.is_file() and not path.name.startswith(".")
+        )
+        if not matches:
+            return None
+        # Prefer the plain MNIST name over subsets and .gz over raw, for a stable choice.
+        matches.sort(key=lambda p: (len(p.name.split("-")), p.suffix != ".gz", p.name))
+        found.append(matches[0])
+    return found[0], found[1]
+
+
+def has_idx_files(folder: str | Path) -> bool:
+    """Whether ``folder`` holds at least the training IDX pair."""
+    return find_idx_files(folder, "train") is not None
+
+
+def read_idx_pair(images_path: Path, labels_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Images and labels of one split; counts come from the IDX headers."""
+    images, labels = read_idx(images_path), read_idx(labels_path)
+    if images.ndim != 3 or images.shape[1:] != (28, 28):
+        raise InputError(f"{images_path} holds images of shape {images.shape[1:]}, expected 28x28")
+    if labels.ndim != 1 or images.shape[0] != labels.shape[0]:
+        raise InputError(f"{images_path} has {images.shape[0]} images but {labels_path} has {labels.shape[0]} labels")
+    if labels.size and (labels.min() < 0 or labels.max() > 9):
+        raise InputError(f"{labels_path} holds labels outside 0-9")
+    return images.astype(np.uint8, copy=False), labels.astype(np.int64)

@@ -50,3 +50,24 @@ def make_dataset(
     options.autotune.enabled = False
     options.deterministic = True
     return dataset.with_options(options)
+
+
+def dataset_for(digits, spec, *, training: bool, seed: int | None = None, batch_size: int | None = None,
+                recipe=None):
+    """The pipeline of a :class:`~digitkit.data.Digits` split for a model, as its recipe says.
+
+    Args:
+        digits: a loaded split (see :func:`digitkit.data.load_digits`).
+        spec: the model's :class:`~digitkit.spec.ModelSpec` (input shape, recipe).
+        training: shuffle (seeded) for training; keep the order for evaluation.
+        seed: shuffle seed.
+        batch_size: overrides the recipe's batch size.
+        recipe: overrides ``spec.recipe`` (e.g. ``spec.recipe.replace(...)``).
+    """
+    recipe = recipe or spec.recipe
+    return make_dataset(
+        digits.images, digits.labels, spec.input,
+        batch_size=batch_size or recipe.batch_size,
+        label_encoding=recipe.label_encoding,
+        shuffle=training, seed=seed,
+    )
