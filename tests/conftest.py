@@ -22,6 +22,8 @@ def isolated_environment(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("DIGITKIT_STRICT_PLUGINS", raising=False)
     # Plugins installed in the test environment (e.g. the example plugin) must not leak in.
     monkeypatch.setenv("DIGITKIT_PLUGINS", "none")
+    # Tests never touch the network: the default dataset falls back to the bundled sample.
+    monkeypatch.setenv("DIGITKIT_OFFLINE", "1")
     registry.reset()
     yield home
     registry.reset()
