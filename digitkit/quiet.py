@@ -20,7 +20,7 @@ NOISE = re.compile(
     r"All log messages before absl::InitializeLog|oneDNN custom operations|cpu_feature_guard|"
     r"To enable the following instructions|rebuild TensorFlow with the appropriate compiler flags|"
     r"Unable to register cu(DNN|FFT|BLAS) factory|computation placer already registered|"
-    r"Could not find cuda drivers|TF-TRT Warning|tf_record_dataset_op\.cc"
+    r"Could not find cuda drivers|TF-TRT Warning"
 )
 
 
