@@ -101,3 +101,14 @@ def nan_model_file(path: Path) -> Path:
     kernel, bias = dense.get_weights()
     dense.set_weights([kernel, np.full_like(bias, np.nan)])
     return save_model(model, path)
+
+
+@pytest.fixture(scope="session")
+def no_validation_run_template(tmp_path_factory):
+    """A 25-15-10 run (20x20 input, logits) trained for one epoch without validation data."""
+    return train_tiny_run("25-15-10", tmp_path_factory.mktemp("template-runs-noval"), epochs=1, validation=False)
+
+
+@pytest.fixture
+def no_validation_run(no_validation_run_template, home):
+    return copy_run(no_validation_run_template, home)

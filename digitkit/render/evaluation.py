@@ -126,3 +126,26 @@ def evaluation_view(evaluation: Any, *, width: int, mode: Mode, gallery_size: in
             parts += [Text(""), gallery(evaluation.images, evaluation.labels, evaluation.probabilities, indices,
                                         width, mode)]
     return Group(*parts)
+
+
+def bench_table(entries: Sequence[Any]) -> Table:
+    """The bench leaderboard: best accuracy first, failed models last with their error."""
+    table = Table(title="leaderboard (same test split, best accuracy first)", title_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column("model", style="bold cyan", no_wrap=True)
+    table.add_column("accuracy", justify="right")
+    table.add_column("loss", justify="right")
+    table.add_column("params", justify="right")
+    table.add_column("training", justify="right")
+    table.add_column("ms/digit", justify="right")
+    table.add_column("run", style="dim")
+    for i, e in enumerate(entries, 1):
+        if e.error:
+            table.add_row(str(i), escape(e.model), Text("failed", style="red"), "", "", "", "",
+                          escape(e.error))
+            continue
+        table.add_row(str(i), escape(e.model), f"{e.accuracy:.2%}", f"{e.loss:.4f}",
+                      f"{e.params:,}" if isinstance(e.params, int) else "-",
+                      f"{e.train_seconds:.1f} s" if isinstance(e.train_seconds, (int, float)) else "-",
+                      f"{e.latency_ms:.2f}", escape(e.run or "-"))
+    return table
