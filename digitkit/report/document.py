@@ -193,7 +193,10 @@ def _leaderboard(runs_data: Sequence[RunData]) -> list[Block]:
                    "prediction ms/digit"], rows, caption="Leaderboard (test split, best accuracy first)",
                   numeric=[True, False, False, True, True, True, True, True])
     blocks: list[Block] = [Heading("Leaderboard"), table]
-    histories = [(d.label, d.history) for d in runs_data if d.history]
+    models = [d.manifest.get("model", "run") for d in runs_data]
+    # Model names read best; the run id's random suffix tells two runs of one model apart.
+    labels = [m if models.count(m) == 1 else f"{m} ({d.run.id[-4:]})" for m, d in zip(models, runs_data)]
+    histories = [(label, d.history) for label, d in zip(labels, runs_data) if d.history]
     if histories:
         blocks.append(Figure("overlaid-learning-curves", figures.learning_curves(histories),
                              "Learning curves of every run, overlaid"))

@@ -56,7 +56,10 @@ def learning_curves(histories: Sequence[tuple[str, dict[str, list[float]]]]) -> 
         ax.set_ylabel(metric)
         ax.grid(alpha=0.3)
         ax.xaxis.get_major_locator().set_params(integer=True)
-        ax.legend(fontsize="small")
+        if len(histories) > 1:  # many entries: keep them off the curves
+            ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.2))
+        else:
+            ax.legend(fontsize="small")
     fig.tight_layout()
     return _png(fig)
 
