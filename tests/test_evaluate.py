@@ -115,3 +115,16 @@ def test_heatmap_reads_without_colour(tiny_run, monkeypatch):
     console.print(confusion_heatmap([[5, 1], [0, 3]]))
     text = console.export_text()
     assert "5" in text and "1" in text and "3" in text and "·" in text
+
+
+def test_evaluate_a_loose_model_file_saves_nothing(cli, tiny_run, tmp_path):
+    loose = tmp_path / "loose.keras"
+    loose.write_bytes(tiny_run.model_path.read_bytes())
+
+    result = cli("evaluate", str(loose), "--dataset", "sample", "--json")
+
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert printed["run"] is None and printed["dataset"]["name"] == "sample"
+    assert "saved evaluation.json" not in result.stderr
+    assert list(tmp_path.iterdir()) == [loose]

@@ -145,3 +145,13 @@ def test_report_json_files_are_untouched(tiny_run):
     manifest_before = json.loads(tiny_run.file("manifest.json").read_text())
     build_report(tiny_run.id)
     assert json.loads(tiny_run.file("manifest.json").read_text()) == manifest_before
+
+
+def test_a_damaged_saved_evaluation_is_redone(tiny_run):
+    build_report(tiny_run.id)
+    tiny_run.file("evaluation.json").write_text("{ not json", encoding="utf-8")
+
+    result = build_report(tiny_run.id)
+
+    assert result.evaluated == [tiny_run.id]
+    assert json.loads(tiny_run.file("evaluation.json").read_text())["schema"] == "digitkit.evaluation/1"
