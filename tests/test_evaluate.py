@@ -128,3 +128,22 @@ def test_evaluate_a_loose_model_file_saves_nothing(cli, tiny_run, tmp_path):
     assert printed["run"] is None and printed["dataset"]["name"] == "sample"
     assert "saved evaluation.json" not in result.stderr
     assert list(tmp_path.iterdir()) == [loose]
+
+
+def test_data_notes_go_to_stderr(cli, tiny_run, monkeypatch):
+    import dataclasses
+
+    import digitkit.data
+
+    real = digitkit.data.load_digits
+
+    def with_note(dataset=None, split="train"):
+        digits = real(dataset, split)
+        return dataclasses.replace(digits, notes=("mnist is not downloaded: using the bundled sample",))
+
+    monkeypatch.setattr(digitkit.data, "load_digits", with_note)
+    result = cli("evaluate", tiny_run.id, "--json")
+
+    assert result.exit_code == 0, result.output
+    assert "note: mnist is not downloaded: using the bundled sample" in result.stderr
+    assert json.loads(result.stdout)["notes"] == ["mnist is not downloaded: using the bundled sample"]

@@ -108,7 +108,11 @@ def misclassified_gallery(images: np.ndarray, labels: np.ndarray, probabilities:
         ax.bar(bars_x, probabilities[index], width=bar_w * 0.85, bottom=y0, color=colours, align="edge")
         ax.plot([x0 + 1.15, x0 + 1.15 + bar_w * classes], [y0, y0], color="#333333", linewidth=0.6)
         for c in range(classes):
-            ax.text(bars_x[c] + bar_w * 0.42, y0 - 0.04, str(c), ha="center", va="top", fontsize=5.5)
+            # The true digit's bar may be too short to see: its label carries the colour too.
+            marked = c in (true, predicted)
+            ax.text(bars_x[c] + bar_w * 0.42, y0 - 0.04, str(c), ha="center", va="top",
+                    fontsize=6.5 if marked else 5.5, fontweight="bold" if marked else "normal",
+                    color=colours[c] if marked else "#333333")
         ax.text(x0, y0 + 1.05, f"#{index}: true {true}, predicted {predicted} "
                 f"({probabilities[index, predicted]:.0%})", fontsize=7, va="bottom")
     ax.set_xlim(-0.1, columns * cell_w)
