@@ -7,7 +7,6 @@ import io
 import json
 import re
 
-import pytest
 from PIL import Image
 
 from digitkit.report import build_report

@@ -41,4 +41,5 @@ def command(
         console = out()
         console.print(evaluation_view(result, width=console.width, mode=choose_mode(console), gallery_size=gallery))
     if result.saved_to is not None:
-        status.print(f"[dim]saved evaluation.json and predictions.npz in {escape(str(result.saved_to))}[/]", soft_wrap=True)
+        saved = escape(str(result.saved_to))
+        status.print(f"[dim]saved evaluation.json and predictions.npz in {saved}[/]", soft_wrap=True)
