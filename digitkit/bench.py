@@ -22,8 +22,9 @@ QUICK_EPOCHS = 1
 QUICK_TRAIN_SIZE = 2000
 LATENCY_CALLS = 20
 
-# Names `digitkit.train.fit` may give its "train on the first N digits" argument.
-# TODO(after merge with the fit branch): settle on the real name and drop the guessing.
+# Names `digitkit.train.fit` may give its "train on the first N digits" argument (the fit
+# branch calls it train_size). TODO(after merge): call fit directly with train_size and drop
+# the guessing; check that fit's default progress stays silent under bench.
 _SUBSET_ARGUMENTS = ("train_size", "limit", "max_samples", "subset")
 
 
@@ -65,14 +66,16 @@ def train_model(model_name: str, *, epochs: int | None, dataset: str | None, qui
         raise UnavailableError("training is not available in this build (digitkit.train is missing)") from exc
     accepted = inspect.signature(fit).parameters
     kwargs: dict[str, Any] = {"dataset": dataset, "epochs": QUICK_EPOCHS if quick else epochs, "seed": seed}
-    for quiet in ("quiet", "progress"):
-        if quiet in accepted:
-            kwargs[quiet] = quiet == "quiet"  # quiet=True or progress=False: bench shows its own status
+    if "quiet" in accepted:
+        kwargs["quiet"] = True  # bench shows its own status; fit's default progress is silent
     if quick:
         subset = next((name for name in _SUBSET_ARGUMENTS if name in accepted), None)
         if subset:
             kwargs[subset] = QUICK_TRAIN_SIZE
-    return fit(model_name, **kwargs).run
+    result = fit(model_name, **kwargs)
+    # The fit branch returns run_path/run_id; accept a `.run` too.
+    run = getattr(result, "run", None)
+    return run if isinstance(run, runs.Run) else runs.Run(Path(result.run_path))
 
 
 def time_prediction(ref: str, images: Any) -> float:

@@ -85,3 +85,38 @@ def test_bench_adapter_without_fit_says_training_is_unavailable(monkeypatch):
 
     with pytest.raises(UnavailableError, match="training is not available"):
         bench_module.train_model("dense-sigmoid", epochs=1, dataset=None, quick=True, seed=0)
+
+
+def test_bench_adapter_maps_quick_onto_fit(monkeypatch, tiny_run_for_adapter):
+    """The adapter speaks the fit branch's interface: train_size for the subset, run_path back."""
+    import sys
+    import types
+    from dataclasses import dataclass
+    from pathlib import Path
+
+    received = {}
+
+    @dataclass
+    class FitResult:
+        run_id: str
+        run_path: Path
+
+    def fit(model_name=None, *, dataset=None, epochs=None, seed=None, train_size=None, progress=None):
+        received.update(model=model_name, dataset=dataset, epochs=epochs, seed=seed, train_size=train_size,
+                        progress=progress)
+        return FitResult(tiny_run_for_adapter.id, tiny_run_for_adapter.path)
+
+    monkeypatch.setitem(sys.modules, "digitkit.train", types.SimpleNamespace(fit=fit))
+
+    run = bench_module.train_model("dense-sigmoid", epochs=None, dataset="sample", quick=True, seed=3)
+
+    assert run.path == tiny_run_for_adapter.path
+    assert received == {"model": "dense-sigmoid", "dataset": "sample", "epochs": bench_module.QUICK_EPOCHS,
+                        "seed": 3, "train_size": bench_module.QUICK_TRAIN_SIZE, "progress": None}
+
+
+@pytest.fixture
+def tiny_run_for_adapter(home):
+    from digitkit import runs
+
+    return runs.create_run("dense-sigmoid", {})
