@@ -85,13 +85,17 @@ def per_class_scores(confusion: np.ndarray) -> list[dict[str, Any]]:
     ]
 
 
-def most_confused(confusion: np.ndarray, limit: int = 5) -> list[dict[str, int]]:
-    """The largest off-diagonal cells, biggest first (ties: lower true, then predicted class)."""
+def most_confused(confusion: np.ndarray, limit: int = 5) -> list[dict[str, Any]]:
+    """The largest off-diagonal cells, biggest first (ties: lower true, then predicted class).
+
+    ``share`` is the count over all digits of the true class.
+    """
     off = confusion.copy()
     np.fill_diagonal(off, 0)
+    support = confusion.sum(axis=1)
     cells = [(int(off[t, p]), t, p) for t in range(off.shape[0]) for p in range(off.shape[1]) if off[t, p] > 0]
     cells.sort(key=lambda cell: (-cell[0], cell[1], cell[2]))
-    return [{"true": t, "predicted": p, "count": n} for n, t, p in cells[:limit]]
+    return [{"true": t, "predicted": p, "count": n, "share": n / int(support[t])} for n, t, p in cells[:limit]]
 
 
 def score(probabilities: np.ndarray, labels: np.ndarray, top_k: int = 3) -> dict[str, Any]:

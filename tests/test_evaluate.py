@@ -28,8 +28,8 @@ def test_scores_on_crafted_predictions_match_hand_counts():
     assert confusion[4, 4] == 7 and confusion[4, 9] == 3
     assert confusion[3, 3] == 4 and confusion[3, 5] == 1 and confusion[9, 9] == 2
     assert confusion.sum() == 17
-    assert result["most_confused"] == [{"true": 4, "predicted": 9, "count": 3},
-                                       {"true": 3, "predicted": 5, "count": 1}]
+    assert result["most_confused"] == [{"true": 4, "predicted": 9, "count": 3, "share": 0.3},
+                                       {"true": 3, "predicted": 5, "count": 1, "share": 0.2}]
     assert result["metrics"]["accuracy"] == pytest.approx(13 / 17)
     assert result["metrics"]["top_k_accuracy"] == pytest.approx(13 / 17)
     assert result["metrics"]["errors"] == 4

@@ -88,16 +88,14 @@ def confusion_heatmap(confusion: Sequence[Sequence[int]]) -> Table:
     return table
 
 
-def most_confused_text(pairs: Sequence[dict[str, int]], per_class: Sequence[dict[str, Any]]) -> Text:
+def most_confused_text(pairs: Sequence[dict[str, Any]]) -> Text:
     """'4 → 9   12 times (1.2% of the 4s)' lines."""
     if not pairs:
         return Text("no confusions: every digit was classified correctly")
     lines = Text("most confused pairs (true → predicted)\n", style="bold")
-    support = {row["label"]: row["support"] for row in per_class}
     for pair in pairs:
-        share = pair["count"] / support[pair["true"]] if support.get(pair["true"]) else 0.0
         lines.append(f"  {pair['true']} → {pair['predicted']}  {pair['count']:>4} times"
-                     f"  ({share:.1%} of the {pair['true']}s)\n")
+                     f"  ({pair['share']:.1%} of the {pair['true']}s)\n")
     lines.rstrip()
     return lines
 
@@ -118,7 +116,7 @@ def evaluation_view(evaluation: Any, *, width: int, mode: Mode, gallery_size: in
     data = evaluation.data
     parts: list[RenderableType] = [
         summary_table(data), Text(""), per_class_table(data["per_class"]), Text(""),
-        confusion_heatmap(data["confusion"]), Text(""), most_confused_text(data["most_confused"], data["per_class"]),
+        confusion_heatmap(data["confusion"]), Text(""), most_confused_text(data["most_confused"]),
     ]
     if gallery_size > 0 and evaluation.images is not None:
         indices = evaluation.misclassified(gallery_size)

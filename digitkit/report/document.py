@@ -117,9 +117,7 @@ def _confused_table(ev: Any) -> Table | Paragraph:
     pairs = ev.data["most_confused"]
     if not pairs:
         return Paragraph("No confusions: every test digit was classified correctly.")
-    support = {r["label"]: r["support"] for r in ev.data["per_class"]}
-    rows = [[str(p["true"]), str(p["predicted"]), str(p["count"]),
-             f"{p['count'] / support[p['true']]:.1%}" if support.get(p["true"]) else "-"] for p in pairs]
+    rows = [[str(p["true"]), str(p["predicted"]), str(p["count"]), f"{p['share']:.1%}"] for p in pairs]
     return Table(["true digit", "predicted as", "times", "share of the true digit"], rows,
                  caption="Most confused pairs", numeric=[True] * 4)
 
