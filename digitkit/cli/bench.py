@@ -1,10 +1,58 @@
-"""`digitkit bench` (not built yet)."""
+"""`digitkit bench`: train, evaluate and compare several models."""
 
 from __future__ import annotations
 
-from digitkit.errors import UsageError
+from typing import Annotated, List, Optional
+
+import typer
+
+from digitkit.cli.options import JsonFlag, complete_model_name
 
 
-def command() -> None:
-    """Not available yet in this version."""
-    raise UsageError("`digitkit bench` is not available yet")
+def command(
+    models: Annotated[
+        Optional[List[str]], typer.Argument(help="Models to compare (default: every installed model).",
+                                            autocompletion=complete_model_name, show_default=False),
+    ] = None,
+    epochs: Annotated[
+        Optional[int], typer.Option("--epochs", min=1, help="Epochs for every model (default: each recipe's).",
+                                    show_default=False),
+    ] = None,
+    quick: Annotated[bool, typer.Option("--quick", help="One epoch on a subset: a fast, rough comparison.")] = False,
+    dataset: Annotated[
+        Optional[str], typer.Option("--dataset", help="Dataset name or IDX folder.", show_default=False),
+    ] = None,
+    out: Annotated[
+        Optional[str], typer.Option("--out", help="Folder for report.html and bench.json "
+                                                  "(default: <home>/bench/<time>).", show_default=False),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed every model trains with.")] = 0,
+    json_output: JsonFlag = False,
+) -> None:
+    """Train each model, evaluate it on the same test split, time it, and print a leaderboard.
+
+    Also writes a multi-run HTML report and bench.json into the output folder.
+    """
+    from dataclasses import asdict
+
+    from digitkit.bench import bench
+    from digitkit.errors import PartialFailure
+    from digitkit.render.console import err, escape, out as stdout, print_json
+    from digitkit.render.evaluation import bench_table
+
+    status = err()
+
+    def announce(name: str, position: int, count: int) -> None:
+        status.print(f"[bold]{position}/{count}[/] training and evaluating {escape(name)}…")
+
+    result = bench(models, epochs=epochs, quick=quick, dataset=dataset, out=out, seed=seed, on_model=announce)
+    for note in result.notes:
+        status.print(f"[yellow]note:[/] {escape(note)}")
+    if json_output:
+        print_json({"entries": [asdict(e) for e in result.entries], "report": str(result.report.paths[0])})
+    else:
+        stdout().print(bench_table(result.entries))
+        status.print(f"report: {escape(str(result.report.paths[0]))}")
+    if result.failures:
+        names = ", ".join(e.model for e in result.failures)
+        raise PartialFailure(f"{len(result.failures)} of {len(result.entries)} models failed: {names}")

@@ -1,0 +1,157 @@
+"""Train several models the same way, score them on the same test split, compare them.
+
+``bench`` trains each model (its recipe, a fixed number of epochs, or ``quick``: one epoch
+on a subset), evaluates it, times single-digit prediction, and writes a multi-run report
+plus ``bench.json`` into one folder.
+"""
+
+from __future__ import annotations
+
+import inspect
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from digitkit import atomic, home, runs
+from digitkit.errors import DigitkitError, UnavailableError, UsageError
+
+QUICK_EPOCHS = 1
+QUICK_TRAIN_SIZE = 2000
+LATENCY_CALLS = 20
+
+# Names `digitkit.train.fit` may give its "train on the first N digits" argument (the fit
+# branch calls it train_size). TODO(after merge): call fit directly with train_size and drop
+# the guessing; check that fit's default progress stays silent under bench.
+_SUBSET_ARGUMENTS = ("train_size", "limit", "max_samples", "subset")
+
+
+@dataclass
+class BenchEntry:
+    """One model's line in the leaderboard."""
+
+    model: str
+    run: str | None = None
+    accuracy: float | None = None
+    loss: float | None = None
+    params: int | None = None
+    train_seconds: float | None = None
+    latency_ms: float | None = None
+    error: str | None = None
+
+
+@dataclass
+class BenchResult:
+    entries: list[BenchEntry]
+    out_dir: Path
+    report: Any = None  # digitkit.report.ReportResult
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[BenchEntry]:
+        return [e for e in self.entries if e.error]
+
+
+def train_model(model_name: str, *, epochs: int | None, dataset: str | None, quick: bool, seed: int) -> runs.Run:
+    """Adapter over ``digitkit.train.fit``: one trained, completed run.
+
+    Kept small and separate so tests can swap in a plain-Keras trainer, and so the fit
+    interface is touched in one place only.
+    """
+    try:
+        from digitkit.train import fit
+    except ImportError as exc:  # the fit branch is not merged in this build
+        raise UnavailableError("training is not available in this build (digitkit.train is missing)") from exc
+    accepted = inspect.signature(fit).parameters
+    kwargs: dict[str, Any] = {"dataset": dataset, "epochs": QUICK_EPOCHS if quick else epochs, "seed": seed}
+    if "quiet" in accepted:
+        kwargs["quiet"] = True  # bench shows its own status; fit's default progress is silent
+    if quick:
+        subset = next((name for name in _SUBSET_ARGUMENTS if name in accepted), None)
+        if subset:
+            kwargs[subset] = QUICK_TRAIN_SIZE
+    result = fit(model_name, **kwargs)
+    # The fit branch returns run_path/run_id; accept a `.run` too.
+    run = getattr(result, "run", None)
+    return run if isinstance(run, runs.Run) else runs.Run(Path(result.run_path))
+
+
+def time_prediction(ref: str, images: Any) -> float:
+    """Median milliseconds to classify one digit with the Keras model (after a warm-up call)."""
+    from digitkit.data.adapt import adapt_images
+    from digitkit.loaded import load_for_inference
+
+    loaded = load_for_inference(ref)
+    x = adapt_images(images[:1], loaded.input_spec)
+    loaded.model(x, training=False)  # first call traces the graph
+    times = []
+    for _ in range(LATENCY_CALLS):
+        started = time.perf_counter()
+        loaded.model(x, training=False)
+        times.append(1000.0 * (time.perf_counter() - started))
+    return statistics.median(times)
+
+
+def _bench_one(name: str, *, epochs: int | None, dataset: str | None, quick: bool, seed: int) -> BenchEntry:
+    from digitkit.evaluate import evaluate
+
+    run = train_model(name, epochs=epochs, dataset=dataset, quick=quick, seed=seed)
+    evaluation = evaluate(str(run.path), dataset=dataset)
+    manifest = run.manifest
+    return BenchEntry(model=name, run=run.id, accuracy=evaluation.metrics["accuracy"],
+                      loss=evaluation.metrics["loss"], params=(manifest.get("spec") or {}).get("params"),
+                      train_seconds=manifest.get("duration_s"),
+                      latency_ms=time_prediction(str(run.path), evaluation.images))
+
+
+def bench(models: Sequence[str] | None = None, *, epochs: int | None = None, quick: bool = False,
+          dataset: str | None = None, out: str | Path | None = None, seed: int = 0,
+          on_model: Callable[[str, int, int], None] | None = None) -> BenchResult:
+    """Train, evaluate and time each model, then write the leaderboard report.
+
+    Args:
+        models: model names; default every installed model.
+        epochs: epochs for every model (default: each recipe's own).
+        quick: one epoch on a subset of the training data; for a fast comparison.
+        dataset: dataset for training and testing (default: the default dataset).
+        out: folder for ``report.html`` and ``bench.json`` (default ``<home>/bench/<time>``).
+        seed: the seed every model trains with.
+        on_model: called with (model name, position, count) before each model starts.
+
+    Raises:
+        UsageError: conflicting options or an unknown model.
+        DigitkitError: every model failed (the first failure's message).
+    """
+    from digitkit import registry
+
+    if quick and epochs is not None:
+        raise UsageError("--quick and --epochs cannot be used together", hint="--quick means 1 epoch on a subset")
+    if epochs is not None and epochs < 1:
+        raise UsageError(f"expected epochs >= 1. Received: epochs={epochs}")
+    names = list(dict.fromkeys(models)) if models else [m.spec.name for m in registry.list_models()]
+    for name in names:
+        registry.get_model(name)  # unknown names fail before any training starts
+    out_dir = Path(out).expanduser() if out else home.home_dir() / "bench" / f"{datetime.now():%Y%m%d-%H%M%S}"
+    entries = []
+    for position, name in enumerate(names, 1):
+        if on_model:
+            on_model(name, position, len(names))
+        try:
+            entries.append(_bench_one(name, epochs=epochs, dataset=dataset, quick=quick, seed=seed))
+        except DigitkitError as exc:  # one broken model must not cost the others their results
+            entries.append(BenchEntry(model=name, error=str(exc)))
+    done = [e for e in entries if not e.error]
+    if not done:
+        raise DigitkitError(f"every model failed; first: {entries[0].model}: {entries[0].error}")
+    entries.sort(key=lambda e: (e.error is not None, -(e.accuracy or 0.0)))
+    result = BenchResult(entries=entries, out_dir=out_dir)
+    from digitkit.report import build_report
+
+    result.report = build_report([e.run for e in done], fmt="html", out=out_dir / "report.html")
+    result.notes = result.report.notes
+    atomic.write_json(out_dir / "bench.json", {
+        "created": runs.now_iso(), "quick": quick, "epochs": epochs, "dataset": dataset, "seed": seed,
+        "entries": [asdict(e) for e in entries], "report": str(result.report.paths[0])})
+    return result

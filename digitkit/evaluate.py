@@ -1,0 +1,155 @@
+"""Score a trained model on a test split and keep the results beside its run.
+
+``evaluate`` loads the model (run id, path or model name), predicts the split, computes
+every metric with :mod:`digitkit.metrics` and, when the model came from a run, saves
+``evaluation.json`` and ``predictions.npz`` there (atomically) for ``report`` to reuse.
+The ``evaluation.json`` schema is documented in docs/evaluate.md.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from digitkit import atomic, metrics, runs
+from digitkit.errors import InputError, UsageError
+
+SCHEMA = "digitkit.evaluation/1"
+PREDICT_BATCH = 512
+
+
+@dataclass
+class Evaluation:
+    """What ``evaluate`` measured.
+
+    Attributes:
+        data: the ``evaluation.json`` document (see docs/evaluate.md).
+        probabilities: (N, 10) float32 class probabilities.
+        labels: (N,) int64 true classes.
+        images: (N, 28, 28) uint8 digits of the split, for galleries.
+        saved_to: the run folder the results were written to, or ``None``.
+        notes: lines for the user (e.g. the dataset fell back to the bundled sample).
+    """
+
+    data: dict[str, Any]
+    probabilities: np.ndarray
+    labels: np.ndarray
+    images: np.ndarray | None = None
+    saved_to: Path | None = None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        return self.data["metrics"]
+
+    @property
+    def predicted(self) -> np.ndarray:
+        return self.probabilities.argmax(axis=1)
+
+    def misclassified(self, limit: int | None = None) -> np.ndarray:
+        """Indices of wrong predictions, most confident mistakes first."""
+        wrong = np.flatnonzero(self.predicted != self.labels)
+        confidence = self.probabilities[wrong, self.predicted[wrong]]
+        order = wrong[np.argsort(-confidence, kind="stable")]
+        return order if limit is None else order[:limit]
+
+
+def predict_probabilities(loaded: Any, x: np.ndarray) -> tuple[np.ndarray, float]:
+    """Class probabilities of a loaded model for adapted inputs, and the seconds it took."""
+    from digitkit.loaded import to_probabilities
+
+    started = time.perf_counter()
+    outputs = loaded.model.predict(x, batch_size=PREDICT_BATCH, verbose=0)
+    seconds = time.perf_counter() - started
+    return to_probabilities(np.asarray(outputs), loaded.output), seconds
+
+
+def _default_dataset(run: runs.Run | None) -> str | None:
+    """Evaluate on what the run trained on unless told otherwise."""
+    if run is None:
+        return None
+    dataset = (run.manifest.get("dataset") or {}).get("name")
+    return dataset if isinstance(dataset, str) and dataset else None
+
+
+def evaluate(ref: str, *, dataset: str | None = None, split: str = "test", top_k: int = 3,
+             save: bool = True) -> Evaluation:
+    """Evaluate a trained model on one split.
+
+    Args:
+        ref: a run id, a ``.keras`` path, a run folder, or a model name (its latest run).
+        dataset: dataset name or IDX folder; defaults to the one the run trained on.
+        split: ``"test"`` (default) or ``"train"``.
+        top_k: the k of top-k accuracy.
+        save: write ``evaluation.json`` and ``predictions.npz`` into the run, if any.
+
+    Raises:
+        UsageError: bad ``top_k``, unknown dataset or split.
+        ModelRefusedError: the model cannot be loaded, or its outputs contain NaN.
+    """
+    if not isinstance(top_k, int) or top_k < 1 or top_k > 10:
+        raise UsageError(f"expected 1 <= top_k <= 10. Received: top_k={top_k!r}")
+    from digitkit.data import load_digits
+    from digitkit.data.adapt import adapt_images
+    from digitkit.loaded import load_for_inference
+
+    loaded = load_for_inference(ref)
+    digits = load_digits(dataset or _default_dataset(loaded.run), split)
+    if len(digits) == 0:
+        raise InputError(f"the {split} split of {digits.dataset!r} holds no digits")
+    x = adapt_images(digits.images, loaded.input_spec)
+    probabilities, seconds = predict_probabilities(loaded, x)
+    scores = metrics.score(probabilities, digits.labels, top_k=top_k)
+    data = {
+        "schema": SCHEMA,
+        "created": runs.now_iso(),
+        "model": loaded.name,
+        "run": loaded.run.id if loaded.run else None,
+        "model_path": str(loaded.path),
+        "dataset": {"name": digits.dataset, "split": split, "source": digits.source, "size": len(digits),
+                    "fingerprint": digits.fingerprint()},
+        **scores,
+        "timing": {"predict_seconds": seconds, "ms_per_digit": 1000.0 * seconds / len(digits),
+                   "batch_size": PREDICT_BATCH},
+        "notes": list(digits.notes),
+    }
+    evaluation = Evaluation(data, probabilities, digits.labels, digits.images, notes=tuple(digits.notes))
+    if save and loaded.run is not None:
+        save_evaluation(evaluation, loaded.run)
+    return evaluation
+
+
+def save_evaluation(evaluation: Evaluation, run: runs.Run) -> None:
+    """Write ``predictions.npz`` then ``evaluation.json`` (the JSON last: it marks completion)."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, probabilities=evaluation.probabilities.astype(np.float32),
+                        labels=evaluation.labels.astype(np.int64),
+                        indices=np.arange(len(evaluation.labels), dtype=np.int64))
+    atomic.write_bytes(run.file(runs.PREDICTIONS), buffer.getvalue())
+    run.write(runs.EVALUATION, evaluation.data)
+    evaluation.saved_to = run.path
+
+
+def load_evaluation(run: runs.Run) -> Evaluation | None:
+    """The evaluation saved in a run, or ``None`` when there is none (or it is unreadable).
+
+    Images are not stored; callers that need them load the split named in ``data``.
+    """
+    try:
+        data = run.read(runs.EVALUATION)
+    except InputError:  # a damaged file is as good as none: the report evaluates again
+        return None
+    npz = run.file(runs.PREDICTIONS)
+    if not data or data.get("schema") != SCHEMA or not npz.exists():
+        return None
+    try:
+        with np.load(npz, allow_pickle=False) as arrays:
+            probabilities, labels = arrays["probabilities"], arrays["labels"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return Evaluation(data, probabilities, labels, saved_to=run.path, notes=tuple(data.get("notes", ())))

@@ -1,0 +1,213 @@
+"""The report as a list of neutral blocks, written out later as HTML or Markdown.
+
+Building the content once keeps the two formats saying the same thing. Text in blocks is
+plain (never markup): each writer escapes it for its own format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence, Union
+
+import numpy as np
+
+from digitkit.report import figures
+from digitkit.report.collect import RunData
+
+GALLERY_SIZE = 12
+
+
+@dataclass
+class Heading:
+    text: str
+    level: int = 2
+
+
+@dataclass
+class Paragraph:
+    text: str
+    note: bool = False
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[list[str]]
+    caption: str = ""
+    numeric: list[bool] = field(default_factory=list)  # right-align these columns
+
+
+@dataclass
+class Figure:
+    name: str  # file stem in the Markdown image folder
+    png: bytes
+    alt: str
+    caption: str = ""
+
+
+Block = Union[Heading, Paragraph, Table, Figure]
+
+
+@dataclass
+class Document:
+    title: str
+    subtitle: str
+    blocks: list[Block]
+
+
+def _fmt_seconds(value: Any) -> str:
+    if not isinstance(value, (int, float)):
+        return "-"
+    return f"{value:.1f} s" if value < 120 else f"{value / 60:.1f} min"
+
+
+def _manifest_table(data: RunData) -> Table:
+    m = data.manifest
+    plugin = m.get("plugin") or {}
+    dataset = m.get("dataset") or {}
+    recipe = m.get("recipe") or {}
+    versions = m.get("versions") or {}
+    sizes = ", ".join(f"{k.replace('_size', '')} {v:,}" for k, v in dataset.items()
+                      if k.endswith("_size") and isinstance(v, int))
+    rows = [
+        ("run", data.run.id), ("model", m.get("model", "-")),
+        ("plugin", f"{plugin.get('distribution', '-')} {plugin.get('version', '')}".strip()),
+        ("status", m.get("status", "-")),
+        ("recipe", ", ".join(f"{k} {v}" for k, v in recipe.items()) or "-"),
+        ("overrides", ", ".join(f"{k}={v}" for k, v in (m.get("overrides") or {}).items()) or "none"),
+        ("seed", str(m.get("seed", "-"))),
+        ("data", f"{dataset.get('name', '-')} ({dataset.get('source', '-')}); {sizes}; "
+                 f"fingerprint {dataset.get('fingerprint', '-')}"),
+        ("library versions", ", ".join(f"{k} {v}" for k, v in versions.items() if v) or "-"),
+        ("started", m.get("started", "-")), ("ended", m.get("ended", "-")),
+        ("duration", _fmt_seconds(m.get("duration_s"))), ("epochs completed", str(m.get("epochs_completed", "-"))),
+    ]
+    return Table(["field", "value"], [[k, str(v)] for k, v in rows], caption="Manifest")
+
+
+def _layers_table(layers: list[dict[str, Any]]) -> Table:
+    rows = [[row["name"], row["type"], row["details"], f"{row['params']:,}"] for row in layers]
+    rows.append(["total", "", "", f"{sum(r['params'] for r in layers):,}"])
+    return Table(["layer", "type", "settings", "parameters"], rows, caption="",
+                 numeric=[False, False, False, True])
+
+
+def _metrics_table(ev: Any) -> Table:
+    m, ds, timing = ev.data["metrics"], ev.data["dataset"], ev.data.get("timing", {})
+    rows = [
+        ("data", f"{ds['name']} {ds['split']} split, {ds['size']:,} digits ({ds['source']})"),
+        ("loss", f"{m['loss']:.4f}"), ("accuracy", f"{m['accuracy']:.2%}"),
+        (f"top-{ev.data['top_k']} accuracy", f"{m['top_k_accuracy']:.2%}"), ("macro F1", f"{m['macro_f1']:.4f}"),
+        ("misclassified", f"{m['errors']:,}"),
+        ("prediction time", f"{timing.get('ms_per_digit', float('nan')):.3f} ms per digit "
+                            f"(batches of {timing.get('batch_size', '-')})"),
+        ("evaluated", ev.data.get("created", "-")),
+    ]
+    return Table(["metric", "value"], [[k, v] for k, v in rows])
+
+
+def _per_class_table(ev: Any) -> Table:
+    rows = [[str(r["label"]), f"{r['precision']:.3f}", f"{r['recall']:.3f}", f"{r['f1']:.3f}", f"{r['support']:,}"]
+            for r in ev.data["per_class"]]
+    return Table(["digit", "precision", "recall", "F1", "support"], rows, caption="Per-class scores",
+                 numeric=[True] * 5)
+
+
+def _confused_table(ev: Any) -> Table | Paragraph:
+    pairs = ev.data["most_confused"]
+    if not pairs:
+        return Paragraph("No confusions: every test digit was classified correctly.")
+    rows = [[str(p["true"]), str(p["predicted"]), str(p["count"]), f"{p['share']:.1%}"] for p in pairs]
+    return Table(["true digit", "predicted as", "times", "share of the true digit"], rows,
+                 caption="Most confused pairs", numeric=[True] * 4)
+
+
+def _curves(data: RunData, prefix: str) -> list[Block]:
+    history = data.history
+    if not history or not history.get("accuracy") and not history.get("loss"):
+        return [Paragraph("No training history was saved for this run.", note=True)]
+    blocks: list[Block] = [Figure(f"{prefix}learning-curves", figures.learning_curves([(data.label, history)]),
+                                  "Training and validation accuracy and loss per epoch")]
+    if not history.get("val_accuracy") and not history.get("val_loss"):
+        blocks.insert(0, Paragraph("This run trained without validation data: only training curves are shown.",
+                                   note=True))
+    return blocks
+
+
+def _pictures(data: RunData, prefix: str) -> list[Block]:
+    ev = data.evaluation
+    blocks: list[Block] = []
+    wrong = ev.misclassified(GALLERY_SIZE)
+    if data.test_images is not None and len(wrong):
+        blocks.append(Figure(f"{prefix}misclassified", figures.misclassified_gallery(
+            data.test_images, ev.labels, ev.probabilities, wrong),
+            f"The {len(wrong)} most confident mistakes with their probability bars",
+            "Blue bar: true digit; vermillion bar: predicted digit."))
+    if data.train_images is not None:
+        blocks.append(Figure(f"{prefix}samples", figures.samples_grid(data.train_images, data.train_labels),
+                             "Ten training samples of every digit"))
+        counts = np.bincount(data.train_labels, minlength=10).tolist()
+        blocks.append(Figure(f"{prefix}class-balance", figures.class_balance(
+            counts, f"Class balance of the training split ({sum(counts):,} digits)"),
+            "Number of training digits per class"))
+    return blocks
+
+
+def run_blocks(data: RunData, prefix: str = "") -> list[Block]:
+    """Everything about one run."""
+    ev = data.evaluation
+    blocks: list[Block] = [Heading(f"Run {data.run.id}"), _manifest_table(data)]
+    blocks += [Paragraph(note, note=True) for note in data.notes]
+    if data.layers:
+        blocks += [Heading("Layers", 3), _layers_table(data.layers)]
+    blocks += [Heading("Learning curves", 3), *_curves(data, prefix)]
+    blocks += [Heading("Test metrics", 3), _metrics_table(ev), _per_class_table(ev)]
+    blocks += [Heading("Confusions", 3),
+               Figure(f"{prefix}confusion", figures.confusion_heatmap(ev.data["confusion"]),
+                      "Confusion matrix heatmap: rows true digit, columns predicted digit"),
+               _confused_table(ev)]
+    blocks += [Heading("Digits", 3), *_pictures(data, prefix)]
+    return blocks
+
+
+def leaderboard_rows(runs_data: Sequence[RunData]) -> list[dict[str, Any]]:
+    """One dict per run, best accuracy first (also used by ``bench``)."""
+    rows = []
+    for data in runs_data:
+        m = data.evaluation.data["metrics"]
+        rows.append({"run": data.run.id, "model": data.manifest.get("model", "-"), "accuracy": m["accuracy"],
+                     "loss": m["loss"], "params": (data.manifest.get("spec") or {}).get("params"),
+                     "train_seconds": data.manifest.get("duration_s"),
+                     "ms_per_digit": data.evaluation.data.get("timing", {}).get("ms_per_digit")})
+    return sorted(rows, key=lambda r: (-r["accuracy"], r["loss"]))
+
+
+def _leaderboard(runs_data: Sequence[RunData]) -> list[Block]:
+    rows = [[str(i), r["run"], r["model"], f"{r['accuracy']:.2%}", f"{r['loss']:.4f}",
+             f"{r['params']:,}" if isinstance(r["params"], int) else "-", _fmt_seconds(r["train_seconds"]),
+             f"{r['ms_per_digit']:.3f}" if isinstance(r["ms_per_digit"], float) else "-"]
+            for i, r in enumerate(leaderboard_rows(runs_data), 1)]
+    table = Table(["#", "run", "model", "accuracy", "loss", "parameters", "training time",
+                   "prediction ms/digit"], rows, caption="Leaderboard (test split, best accuracy first)",
+                  numeric=[True, False, False, True, True, True, True, True])
+    blocks: list[Block] = [Heading("Leaderboard"), table]
+    models = [d.manifest.get("model", "run") for d in runs_data]
+    # Model names read best; the run id's random suffix tells two runs of one model apart.
+    labels = [m if models.count(m) == 1 else f"{m} ({d.run.id[-4:]})" for m, d in zip(models, runs_data)]
+    histories = [(label, d.history) for label, d in zip(labels, runs_data) if d.history]
+    if histories:
+        blocks.append(Figure("overlaid-learning-curves", figures.learning_curves(histories),
+                             "Learning curves of every run, overlaid"))
+    return blocks
+
+
+def build_document(runs_data: Sequence[RunData], generated: str) -> Document:
+    blocks: list[Block] = []
+    if len(runs_data) > 1:
+        blocks += _leaderboard(runs_data)
+    for i, data in enumerate(runs_data, 1):
+        blocks += run_blocks(data, prefix=f"run{i}-" if len(runs_data) > 1 else "")
+    names = ", ".join(d.run.id for d in runs_data)
+    title = f"digitkit report: {runs_data[0].manifest.get('model', 'run')}" if len(runs_data) == 1 else \
+        f"digitkit report: {len(runs_data)} runs"
+    return Document(title, f"{names} · generated {generated}", blocks)
