@@ -37,13 +37,14 @@ _PUBLIC = {
     "list_runs": "digitkit.runs:list_runs",
     "get_run": "digitkit.runs:get_run",
     "resolve_model": "digitkit.runs:resolve_model",
-    # commands' logic
+    # commands' logic; named apart from their modules (digitkit.evaluate is a module, so
+    # the function cannot also be digitkit.evaluate once the module has been imported)
     "fit": "digitkit.train:fit",
-    "evaluate": "digitkit.evaluate:evaluate",
-    "predict": "digitkit.predict:predict",
-    "export": "digitkit.export:export",
-    "report": "digitkit.report:build_report",
-    "bench": "digitkit.bench:bench",
+    "evaluate_model": "digitkit.evaluate:evaluate",
+    "predict_images": "digitkit.predict:predict",
+    "export_model": "digitkit.export:export",
+    "build_report": "digitkit.report:build_report",
+    "run_bench": "digitkit.bench:bench",
 }
 
 __all__ = ["__version__", *_PUBLIC]

@@ -36,7 +36,9 @@ def train_tiny_run(model_name: str = "dense-sigmoid", root: Path | None = None, 
     y = encode_labels(train.labels[:train_size], recipe.label_encoding)
     keras.utils.set_random_seed(seed)
     model = spec.build()
-    loss = keras.losses.get({"class_name": recipe.loss, "config": {"from_logits": spec.output == "logits"}})
+    loss_class = (keras.losses.CategoricalCrossentropy if recipe.loss == "categorical_crossentropy"
+                  else keras.losses.SparseCategoricalCrossentropy)
+    loss = loss_class(from_logits=spec.output == "logits")
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss=loss, metrics=["accuracy"])
     run = runs.create_run(model_name, {
         "plugin": {"distribution": "digitkit", "version": "0.1.0"},
