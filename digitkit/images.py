@@ -114,10 +114,13 @@ def _decode(data: bytes, name: str):
         try:
             image = Image.open(io.BytesIO(data))
         except UnidentifiedImageError:
+            _check_png_header(data, name)
             why = _sniff_not_an_image(data) or "not an image format digitkit reads (PNG, JPEG, BMP, GIF, TIFF, WebP)"
             raise InputError(f"{name} is not an image: {why}") from None
         except Image.DecompressionBombError:
-            raise InputError(f"{name} is too large to open safely (decompression bomb?)") from None
+            raise InputError(f"{name} claims more than {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} MP; digitkit reads "
+                             f"images up to {MAX_PIXELS // 1_000_000} MP", hint="crop or shrink it around the digit",
+                             ) from None
         _check_size(image.size, name)  # from the header, before any pixel is decoded
         image.seek(0)  # first frame of an animation or a multi-page TIFF
         try:
@@ -127,6 +130,13 @@ def _decode(data: bytes, name: str):
         image = ImageOps.exif_transpose(image) or image
     _check_size(image.size, name)
     return image
+
+
+def _check_png_header(data: bytes, name: str) -> None:
+    """Pillow calls a 0x0 PNG "unidentified"; say what is really wrong with it."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR" and len(data) >= 24:
+        width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+        _check_size((width, height), name)
 
 
 def _short(exc: BaseException) -> str:

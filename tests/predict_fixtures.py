@@ -66,3 +66,14 @@ def digit_png(path: Path, index: int = 0, dark_on_light: bool = True, scale: int
     Image.fromarray(padded).resize((padded.shape[1] * scale, padded.shape[0] * scale),
                                    Image.Resampling.BILINEAR).save(path)
     return int(digits.labels[index])
+
+
+_CACHE: dict = {}
+
+
+def trained(spec_name: str, tmp_path_factory, epochs: int = 2):
+    """A session-wide trained run of ``spec_name`` (trained on first use only)."""
+    if spec_name not in _CACHE:
+        root = tmp_path_factory.getbasetemp() / "predict-session-runs"
+        _CACHE[spec_name] = train_run(spec_name, root, epochs=epochs)
+    return _CACHE[spec_name]
