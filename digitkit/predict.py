@@ -125,39 +125,39 @@ class NothingPredicted(InputError):
 
 # --- inputs -----------------------------------------------------------------------------
 
-def expand_inputs(inputs: Sequence[Input]) -> tuple[list[tuple[str, Input]], list[Failure]]:
+def expand_inputs(inputs: Sequence[Input]) -> list[tuple[str, Input | Failure]]:
     """Files as given, folders recursively (image suffixes only, sorted), globs sorted.
 
     Returns:
-        ``(name, source)`` pairs in a stable order, and failures for inputs matching nothing.
+        ``(name, source)`` pairs in a stable order; an input matching nothing gives a
+        :class:`Failure` as its source, in its place.
     """
-    found: list[tuple[str, Input]] = []
-    failures: list[Failure] = []
+    found: list[tuple[str, Input | Failure]] = []
     for item in inputs:
         if isinstance(item, (bytes, bytearray)):
             found.append((f"<bytes #{len(found) + 1}>", bytes(item)))
             continue
         text = os.fspath(item)
+        name = display_name(text)
         if text == STDIN:
             found.append(("<stdin>", STDIN))
             continue
         path = Path(text)
         if path.is_dir():
             files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
-            if not files:
-                failures.append(Failure(display_name(text), "folder holds no image files"))
             found.extend((display_name(p), p) for p in files)
+            if not files:
+                found.append((name, Failure(name, "folder holds no image files")))
         elif path.exists() or path.is_symlink():
-            found.append((display_name(text), path))
-        elif GLOB_CHARS & set(text):
-            matches = sorted(glob.glob(text, recursive=True))
-            files = [Path(m) for m in matches if Path(m).is_file()]
-            if not files:
-                failures.append(Failure(display_name(text), "no file matches this pattern"))
-            found.extend((display_name(p), p) for p in files)
+            found.append((name, path))
         else:
-            failures.append(Failure(display_name(text), "no such file"))
-    return found, failures
+            files = [Path(m) for m in sorted(glob.glob(text, recursive=True))] if GLOB_CHARS & set(text) else []
+            files = [p for p in files if p.is_file()]
+            found.extend((display_name(p), p) for p in files)
+            if not files:
+                found.append((name, Failure(name, "no such file" + (" (and no file matches it as a pattern)"
+                                                                   if GLOB_CHARS & set(text) else ""))))
+    return found
 
 
 def _read_stdin() -> bytes:
@@ -166,11 +166,14 @@ def _read_stdin() -> bytes:
     return data if isinstance(data, bytes) else data.encode("latin-1")
 
 
-def load_inputs(items: list[tuple[str, Input]], preprocess: bool = True,
-                ) -> tuple[list[tuple[str, np.ndarray]], list[tuple[int, Failure]]]:
-    """Load every input as a 28x28 digit; failures keep their position for stable order."""
+def load_inputs(items: list[tuple[str, Input | Failure]], preprocess: bool = True,
+                ) -> tuple[list[tuple[str, np.ndarray]], list[Failure]]:
+    """Load every input as a 28x28 digit; digits and failures each keep the input order."""
     digits, failures = [], []
-    for position, (name, source) in enumerate(items):
+    for name, source in items:
+        if isinstance(source, Failure):
+            failures.append(source)
+            continue
         try:
             data = _read_stdin() if source == STDIN else source
             digit = load_digit(data, preprocess=preprocess)
@@ -180,7 +183,7 @@ def load_inputs(items: list[tuple[str, Input]], preprocess: bool = True,
                 message = message[len(name):].lstrip(": ").strip()
             elif message.startswith("<bytes>"):
                 message = message[len("<bytes>"):].lstrip(": ").strip()
-            failures.append((position, Failure(name, message)))
+            failures.append(Failure(name, message))
             continue
         digits.append((name, digit))
     return digits, failures
@@ -356,9 +359,7 @@ def predict(paths: Input | Iterable[Input], model: str = DEFAULT_MODEL, top_k: i
         raise UsageError("expected at least one image, folder or pattern. Received: paths=[]")
     started = time.perf_counter()
     engine = load_backend(model, backend)
-    items, missing = expand_inputs(paths)
-    digits, load_failures = load_inputs(items, preprocess=preprocess)
-    failures = missing + [f for _, f in sorted(load_failures, key=lambda pair: pair[0])]
+    digits, failures = load_inputs(expand_inputs(paths), preprocess=preprocess)
     if not digits:
         raise NothingPredicted(failures or [Failure("input", "nothing to predict")])
     from digitkit.data.adapt import adapt_images
