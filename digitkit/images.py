@@ -81,11 +81,13 @@ def _sniff_not_an_image(data: bytes) -> str | None:
         return None
 
 
-def open_image(source: ImageSource):
+def open_image(source: ImageSource, max_side: int | None = None):
     """Open and fully decode an image file (path or bytes), first frame, EXIF-upright.
 
     Args:
         source: a file path, or the file's bytes (e.g. read from stdin).
+        max_side: when set, a large JPEG may be decoded at 1/2, 1/4 or 1/8 scale, never
+            below this many pixels a side (much faster; digits need few pixels).
 
     Returns:
         A loaded ``PIL.Image.Image`` of at least 2x2 pixels, in its original mode.
@@ -97,7 +99,7 @@ def open_image(source: ImageSource):
     if not data:
         raise InputError(f"{name} is empty (0 bytes)")
     try:
-        return _decode(data, name)
+        return _decode(data, name, max_side)
     except DigitkitError:
         raise
     except Exception as exc:  # a decoder error of any type must reach the user as one line
@@ -105,7 +107,7 @@ def open_image(source: ImageSource):
         raise InputError(f"{name} could not be decoded: {detail}") from None
 
 
-def _decode(data: bytes, name: str):
+def _decode(data: bytes, name: str, max_side: int | None = None):
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     with warnings.catch_warnings():
@@ -123,6 +125,8 @@ def _decode(data: bytes, name: str):
                              ) from None
         _check_size(image.size, name)  # from the header, before any pixel is decoded
         image.seek(0)  # first frame of an animation or a multi-page TIFF
+        if max_side and image.format == "JPEG" and min(image.size) > 2 * max_side:
+            image.draft(image.mode, (max_side, max_side))
         try:
             image.load()
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -184,9 +188,10 @@ def to_grey(image) -> np.ndarray:
         alpha = rgba[..., 3:4]
         rgb = rgba[..., :3] * alpha + (1.0 - alpha)  # onto white paper
         return _luma(rgb)
-    if mode != "L":
+    if mode not in ("L", "RGB"):
         image = image.convert("RGB")  # CMYK, YCbCr, LAB, HSV, P without transparency
-        return _luma(np.asarray(image, dtype=np.float32) / 255.0)
+    if mode != "L":
+        image = image.convert("L")  # ITU-R 601 luma, in C
     return np.asarray(image, dtype=np.float32) / 255.0
 
 
@@ -195,9 +200,9 @@ def _luma(rgb: np.ndarray) -> np.ndarray:
     return np.clip(grey, 0.0, 1.0).astype(np.float32)
 
 
-def load_grey(source: ImageSource) -> np.ndarray:
+def load_grey(source: ImageSource, max_side: int | None = None) -> np.ndarray:
     """Open an image file and return its grey levels (float32 in [0, 1], any size)."""
-    return to_grey(open_image(source))
+    return to_grey(open_image(source, max_side))
 
 
 def load_digit(source: ImageSource, *, preprocess: bool = True) -> np.ndarray:
@@ -210,9 +215,9 @@ def load_digit(source: ImageSource, *, preprocess: bool = True) -> np.ndarray:
     Raises:
         InputError: unreadable file, or no ink found.
     """
-    from digitkit.preprocess import preprocess_image, resize_only
+    from digitkit.preprocess import WORK_SIDE, preprocess_image, resize_only
 
-    grey = load_grey(source)
+    grey = load_grey(source, max_side=2 * WORK_SIDE if preprocess else None)
     name = display_name(source)
     try:
         return preprocess_image(grey) if preprocess else resize_only(grey)

@@ -187,3 +187,12 @@ def test_litert_path_never_imports_tensorflow(cnn_home, home):
                           capture_output=True, text=True, env=env, timeout=120)
     assert "HEAVY=\n" in proc.stderr + "\n", proc.stderr[-2000:]
     assert json.loads(proc.stdout)["model"]["backend"] == "litert"
+
+
+def test_public_api_works_even_after_importing_the_submodule(tmp_path_factory):
+    import digitkit
+    import digitkit.predict  # noqa: F401 - puts the module on the package
+
+    run = trained("dense-sigmoid", tmp_path_factory)
+    result = digitkit.predict(ZOO / "grey8.png", model=str(run.path))
+    assert len(result.predictions) == 1 and not result.failures
