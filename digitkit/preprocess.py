@@ -36,6 +36,8 @@ WORK_SIDE = 160
 MIN_CONTRAST = 0.08
 # Blobs smaller than this share of the largest blob are specks, not strokes.
 SPECK_RATIO = 0.08
+# Grey below this share of the Otsu threshold is paper grain or JPEG ringing, not ink.
+FLOOR_SHARE = 0.5
 
 
 def preprocess_image(grey: np.ndarray) -> np.ndarray:
@@ -61,7 +63,7 @@ def preprocess_image(grey: np.ndarray) -> np.ndarray:
         raise InputError("no ink found: the image is blank or has too little contrast",
                          hint="give a picture of one digit, dark on light or light on dark")
     x = np.clip(x / peak, 0.0, 1.0)
-    floor = 0.5 * _otsu(x)
+    floor = FLOOR_SHARE * _otsu(x)
     x = np.where(x >= floor, x, 0.0)  # keep the anti-aliased mid-tones MNIST has
     x = _drop_specks(x)
     return _mnist_box(x)

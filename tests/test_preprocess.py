@@ -120,3 +120,21 @@ def test_any_uint8_colour_array_gives_a_digit_or_an_input_error(array):
     except InputError:
         return
     assert out.shape == (28, 28) and np.isfinite(out).all() and 0 <= out.min() <= out.max() <= 1
+
+
+def test_generated_photos_come_back_as_their_mnist_digit(tmp_path, mnist):
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import make_realworld_digits
+
+    from digitkit.images import load_digit
+
+    rows = make_realworld_digits.make(tmp_path / "a", count=12, seed=3)
+    again = make_realworld_digits.make(tmp_path / "b", count=2, seed=3)
+    assert (tmp_path / "a" / rows[0][0]).read_bytes() == (tmp_path / "b" / again[0][0]).read_bytes()
+    scores = [correlation(load_digit(tmp_path / "a" / name), preprocess_image(mnist[i]))
+              for i, (name, _) in enumerate(rows)]
+    # Rotation up to 12 degrees and blur lower the score; a wrong crop or polarity gives < 0.4.
+    assert min(scores) > 0.55 and np.median(scores) > 0.8, scores
