@@ -5,8 +5,9 @@
 Uses the latest completed ``cnn`` run of ``--home`` (or trains a small one into a temporary
 home: 1 epoch on the bundled sample, plus its model.tflite). Each measurement runs
 ``digitkit predict`` in a fresh process, through a small wrapper that reports its child's
-wall time and peak RSS (``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss``), so the numbers
-are what a user sees at the shell: start-up and imports included.
+wall time, CPU time (user + system: steadier than wall time on a busy machine) and peak RSS
+(``resource.getrusage(RUSAGE_CHILDREN)``), so the numbers are what a user sees at the shell:
+start-up and imports included.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ import json, resource, subprocess, sys, time
 started = time.perf_counter()
 code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE).returncode
 wall = time.perf_counter() - started
-print(json.dumps({"wall": wall, "rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
                   "code": code}))
 """
 
@@ -65,8 +67,10 @@ def write_images(folder: Path, count: int) -> Path:
 
 
 def row(label: str, fast: dict, slow: dict) -> str:
-    return (f"{label:<24} {fast['wall']:>8.2f} s {fast['rss_mb']:>7.0f} MB   {slow['wall']:>8.2f} s "
-            f"{slow['rss_mb']:>7.0f} MB   {slow['wall'] / fast['wall']:>5.1f}x")
+    def cell(r: dict) -> str:
+        return f"{r['wall']:>7.2f} s {r['cpu']:>6.2f} s {r['rss_mb']:>5.0f} MB"
+
+    return f"{label:<24} {cell(fast)}   {cell(slow)}   {slow['wall'] / fast['wall']:>5.1f}x"
 
 
 def main() -> None:
@@ -86,8 +90,9 @@ def main() -> None:
         measure([str(one), "--backend", backend], env)  # warm the file cache
         runs = [measure([str(one), "--backend", backend], env) for _ in range(args.repeat)]
         results[backend] = {"wall": statistics.median(r["wall"] for r in runs),
+                            "cpu": statistics.median(r["cpu"] for r in runs),
                             "rss_mb": max(r["rss_mb"] for r in runs)}
-    print(f"{'':<24} {'LiteRT':>21}   {'Keras':>21}   {'ratio':>6}")
+    print(f"{'':<24} {'LiteRT: wall, CPU, peak RSS':>28}   {'Keras: wall, CPU, peak RSS':>28}   wall ratio")
     print(row("predict one.png", results["litert"], results["keras"]))
     if args.batch:
         folder = write_images(scratch / "batch", args.batch)
