@@ -1,0 +1,86 @@
+"""`digitkit export`: every format written, checked for parity, and only then put in place."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from predict_fixtures import install_run, trained
+
+
+@pytest.fixture
+def linear_run(home, tmp_path_factory):
+    """A logits model (the softmax happens in the parity check) in the test's home."""
+    return install_run(trained("256-256-linear", tmp_path_factory), home)
+
+
+ONNX_MISSING = [m for m in ("tf2onnx", "onnxruntime") if importlib.util.find_spec(m) is None]
+
+
+@pytest.mark.parametrize("fmt", [
+    "keras", "litert",
+    pytest.param("saved-model", marks=pytest.mark.slow),
+    pytest.param("onnx", marks=[pytest.mark.slow, pytest.mark.skipif(
+        bool(ONNX_MISSING), reason=f"ONNX export needs {' and '.join(ONNX_MISSING)} (not installed)")]),
+])
+def test_each_format_passes_its_parity_check(cli, linear_run, tmp_path, fmt):
+    target = tmp_path / ("model-folder" if fmt == "saved-model" else f"model.{fmt}")
+    result = cli("export", linear_run.name, "--format", fmt, "--out", target, "--samples", "50", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["format"] == fmt and Path(data["path"]) == target
+    assert data["parity"] == {**data["parity"], "samples": 50, "top1_agreement": 50, "passed": True}
+    assert data["parity"]["max_abs_diff"] <= 1e-4
+    assert target.is_dir() if fmt == "saved-model" else target.is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".digitkit-tmp-")]
+
+
+def test_text_output_reports_the_parity_check(cli, linear_run):
+    result = cli("export", "256-256-linear", "--format", "litert", "--samples", "20")
+    assert result.exit_code == 0, result.stderr
+    assert "parity passed" in result.stdout and "20/20" in result.stdout
+    assert str(linear_run / "model.tflite") in result.stdout.replace("\n", "")
+
+
+def test_unknown_format_and_missing_run(cli, linear_run):
+    result = cli("export", linear_run.name, "--format", "pickle")
+    assert result.exit_code == 2 and "keras, saved-model, litert, onnx" in result.stderr
+    assert cli("export", "cnn", "--format", "keras").exit_code == 2  # no cnn run in this home
+
+
+def test_onnx_without_its_tools_is_skipped_with_a_reason(cli, linear_run, monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "tf2onnx" else real(name, *a))
+    result = cli("export", linear_run.name, "--format", "onnx")
+    assert result.exit_code == 6
+    assert "ONNX export skipped: tf2onnx not installed" in result.stderr and "pip install" in result.stderr
+
+
+def test_failed_parity_writes_nothing(cli, linear_run, tmp_path, monkeypatch):
+    from digitkit import export as export_module
+
+    wrong = lambda temp, x: np.zeros((len(x), 10))  # noqa: E731 - an exporter that broke the model
+    tools = export_module._format_tools
+    monkeypatch.setattr(export_module, "_format_tools", lambda fmt: (tools(fmt)[0], wrong))
+    target = tmp_path / "model.tflite"
+    result = cli("export", linear_run.name, "--format", "litert", "--out", target, "--samples", "20")
+    assert result.exit_code == 1
+    assert "parity check" in result.stderr and "nothing was written" in result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_export_litert_for_fit_is_atomic_and_usable(tmp_path, tmp_path_factory):
+    from digitkit.export import export_litert
+    from digitkit.litert import LiteRTModel
+    from digitkit.modelfile import load_model
+
+    run = trained("dense-sigmoid", tmp_path_factory)
+    model = load_model(run.model_path)
+    target = export_litert(model, tmp_path / "model.tflite")
+    assert [p.name for p in tmp_path.iterdir()] == ["model.tflite"]
+    x = np.random.default_rng(1).random((5, 784), dtype=np.float32)
+    assert np.allclose(LiteRTModel(target).predict(x), model.predict(x, verbose=0), atol=1e-5)
