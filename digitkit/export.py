@@ -16,7 +16,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -299,14 +298,3 @@ def _size(path: Path) -> int:
     if path.is_dir():
         return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     return path.stat().st_size
-
-
-class _CallableModule(type(sys)):
-    """``digitkit.export(...)`` must work even after ``import digitkit.export`` has put
-    this module, not the function, on the package (the public API shares its name)."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> ExportResult:
-        return export(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

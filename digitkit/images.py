@@ -165,7 +165,6 @@ def to_grey(image) -> np.ndarray:
     Transparency is composited onto white (paper), 16- and 32-bit grey is scaled by its
     bit depth rather than clipped, colour uses ITU-R 601 luma.
     """
-    from PIL import Image
 
     mode = image.mode
     if mode in ("I;16", "I;16L", "I;16B", "I;16N"):

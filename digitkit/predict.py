@@ -371,14 +371,3 @@ def predict(paths: Input | Iterable[Input], model: str = DEFAULT_MODEL, top_k: i
                    for i, (name, _) in enumerate(digits)]
     return PredictResult(predictions, failures, engine.model_name, engine.model_path, engine.run_id,
                          engine.name, min_confidence, time.perf_counter() - started)
-
-
-class _CallableModule(type(sys)):
-    """``digitkit.predict(...)`` must work even after ``import digitkit.predict`` has put
-    this module, not the function, on the package (the public API shares its name)."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> PredictResult:
-        return predict(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

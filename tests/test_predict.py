@@ -194,5 +194,5 @@ def test_public_api_works_even_after_importing_the_submodule(tmp_path_factory):
     import digitkit.predict  # noqa: F401 - puts the module on the package
 
     run = trained("dense-sigmoid", tmp_path_factory)
-    result = digitkit.predict(ZOO / "grey8.png", model=str(run.path))
+    result = digitkit.predict_images(ZOO / "grey8.png", model=str(run.path))
     assert len(result.predictions) == 1 and not result.failures

@@ -7,7 +7,6 @@ module level, so ``--help``, ``list-models`` and completion never load TensorFlo
 from __future__ import annotations
 
 import os
-import sys
 from typing import Annotated, Any, Optional
 
 import typer
