@@ -300,6 +300,7 @@ class _Trainer:
         try:
             with StopSignals() as stop:
                 stopped_early = self._epochs(model, epoch_data, stop)
+            return self._complete(model, started, stopped_early)
         except (StopRequested, KeyboardInterrupt) as exc:
             raise self._interrupted(started) from None if isinstance(exc, StopRequested) else exc
         except NaNLoss as exc:
@@ -307,7 +308,6 @@ class _Trainer:
         except BaseException as exc:
             self._finish_manifest("failed", started, error=f"{type(exc).__name__}: {exc}")
             raise
-        return self._complete(model, started, stopped_early)
 
     def _plan(self, epoch_data: EpochData) -> FitPlan:
         return FitPlan(model=self.config.spec.name, run_id=self.run_dir.id, run_path=str(self.run_dir.path),
@@ -425,8 +425,8 @@ class _Trainer:
         self._write_history()
         self._finish_manifest("failed", started, error=message)
         self.progress.end(None)
-        return DigitkitError(f"{message}; the last good state (after epoch {done}) is kept in "
-                             f"{self.run_dir.path / runs.STATE}",
+        good = f"after epoch {done}" if done else "the initial weights"
+        return DigitkitError(f"{message}; the last good state ({good}) is kept in {self.run_dir.path / runs.STATE}",
                              hint="try a lower --learning-rate")
 
     def _complete(self, model: Any, started: float, stopped_early: bool) -> FitResult:

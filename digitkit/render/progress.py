@@ -7,6 +7,8 @@ Elsewhere (CI logs, pipes): one plain line per epoch, nothing that redraws.
 
 from __future__ import annotations
 
+import statistics
+import time
 from typing import Any
 
 from rich.console import Console
@@ -76,6 +78,7 @@ class LiveProgress(LineProgress):
         self.total = self.bars.add_task("all epochs", total=max(remaining, 1), metrics="", speed="")
         self.epoch_task: Any = None
         self.done_before = 0
+        self._drawn = 0.0
         self.bars.start()
 
     def epoch_start(self, epoch: int) -> None:
@@ -88,6 +91,12 @@ class LiveProgress(LineProgress):
         self.bars.update(self.epoch_task, completed=done, metrics=escape(_metrics(logs)),
                          speed=f"{samples_per_s:,.0f} samples/s")
         self.bars.update(self.total, completed=self.done_before + done)
+        # Batches come in chunks (steps_per_execution); draw each chunk even when epochs are
+        # shorter than the auto-refresh period, but not more than 20 times a second.
+        now = time.monotonic()
+        if now - self._drawn > 0.05 or done == steps:
+            self.bars.refresh()
+            self._drawn = now
 
     def epoch_end(self, epoch: int, logs: dict[str, float], seconds: float) -> None:
         self.done_before += self.plan.steps_per_epoch
@@ -107,7 +116,8 @@ def make_progress(console: Console | None = None, *, quiet: bool = False) -> Fit
     if quiet:
         return FitProgress()
     console = console or err()
-    return LiveProgress(console) if console.is_terminal else LineProgress(console)
+    # is_interactive: a terminal that can redraw (TERM=dumb cannot).
+    return LiveProgress(console) if console.is_interactive else LineProgress(console)
 
 
 def summary_table(result: Any) -> Table:
@@ -126,7 +136,7 @@ def summary_table(result: Any) -> Table:
     test = result.test_metrics
     table.add_row("test", f"loss {test['loss']:.4f}  [bold green]accuracy {test['accuracy']:.4f}[/]")
     seconds = history.get("epoch_seconds") or []
-    per_epoch = sorted(seconds)[len(seconds) // 2] if seconds else 0.0
+    per_epoch = statistics.median(seconds) if seconds else 0.0
     table.add_row("time", f"{result.duration_s:.1f} s ({per_epoch:.2f} s per epoch, median)")
     table.add_row("files", escape(str(result.run_path)))
     for note in result.notes:

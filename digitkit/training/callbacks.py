@@ -25,7 +25,7 @@ class NaNLoss(Exception):
     """Raised inside ``model.fit`` when the running loss is not finite."""
 
     def __init__(self, epoch: int, batch: int, value: float) -> None:
-        super().__init__(f"loss became {value} at epoch {epoch}, batch {batch}")
+        super().__init__(f"loss became {value} in epoch {epoch} (by batch {batch})")
         self.epoch, self.batch, self.value = epoch, batch, value
 
 
