@@ -189,7 +189,7 @@ def _resume_config(ref: str, model_name: str | None, args: dict[str, Any]) -> tu
     options.update(gpu=args["gpu"] or options.get("gpu", False),
                    devices=args["devices"] if args["devices"] is not None else options.get("devices"))
     data = manifest.get("dataset", {})
-    return run, FitConfig(spec, recipe, overrides, int(manifest["seed"]), data.get("name"),
+    return run, FitConfig(spec, recipe, overrides, int(manifest["seed"]), data.get("requested"),
                           data.get("train_limit"), data.get("test_limit"), options)
 
 
@@ -219,7 +219,7 @@ class _Trainer:
         return {"name": cfg.dataset or self.train.dataset, "source": self.train.source,
                 "fingerprint": self.fingerprint, "train_size": len(self.train),
                 "validation_size": len(self.validation) if self.validation else 0, "test_size": len(self.test),
-                "train_limit": cfg.train_size, "test_limit": cfg.test_size}
+                "requested": cfg.dataset, "train_limit": cfg.train_size, "test_limit": cfg.test_size}
 
     def _prepare_runtime(self) -> None:
         import tensorflow as tf
@@ -247,7 +247,8 @@ class _Trainer:
         try:
             with self.placement.strategy.scope():
                 model = cfg.spec.build()
-                self.speed = self.speed_module.choose_settings(model, on_gpu=self.placement.on_gpu)
+                self.speed = self.speed_module.choose_settings(model, on_gpu=self.placement.on_gpu,
+                                                             distributed=self.placement.kind != "default")
                 optimizer = keras.optimizers.get({"class_name": recipe.optimizer,
                                                   "config": {"learning_rate": recipe.learning_rate}})
                 if recipe.label_encoding == "one-hot":
@@ -258,6 +259,8 @@ class _Trainer:
                     metric = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
                 model.compile(optimizer=optimizer, loss=loss, metrics=[metric],
                               steps_per_execution=self.speed.steps_per_execution, jit_compile=self.speed.jit_compile)
+                # Built now so that the state saved before epoch 1 (and restored on resume) holds every slot.
+                model.optimizer.build(model.trainable_variables)
         finally:
             keras.mixed_precision.set_global_policy(policy)
         return model
@@ -295,7 +298,8 @@ class _Trainer:
         epoch_data = EpochData(self.train, self.config.spec.input, batch_size=self.config.recipe.batch_size,
                                label_encoding=self.config.recipe.label_encoding, seed=self.config.seed,
                                augment=bool(self.config.options.get("augment")),
-                               num_classes=self.config.spec.num_classes)
+                               num_classes=self.config.spec.num_classes,
+                               whole_batches=self.placement.kind != "default")
         self.progress.start(self._plan(epoch_data))
         try:
             with StopSignals() as stop:
@@ -320,7 +324,8 @@ class _Trainer:
         """Train the remaining epochs; True when early stopping ended training."""
         recipe = self.config.recipe
         val = (eval_dataset(self.validation, self.config.spec.input, batch_size=recipe.batch_size,
-                            label_encoding=recipe.label_encoding, num_classes=self.config.spec.num_classes)
+                            label_encoding=recipe.label_encoding, num_classes=self.config.spec.num_classes,
+                            replicas=self.placement.replicas)
                if self.validation else None)
         for epoch in range(len(self.history["epoch"]), recipe.epochs):
             self.progress.epoch_start(epoch + 1)
@@ -440,7 +445,8 @@ class _Trainer:
                 model.set_weights(self.best["weights"])
         self.progress.evaluating()
         test = eval_dataset(self.test, self.config.spec.input, batch_size=recipe.batch_size,
-                            label_encoding=recipe.label_encoding, num_classes=self.config.spec.num_classes)
+                            label_encoding=recipe.label_encoding, num_classes=self.config.spec.num_classes,
+                            replicas=self.placement.replicas)
         scores = model.evaluate(test, verbose=0, return_dict=True)
         test_metrics = {"loss": float(scores["loss"]), "accuracy": float(scores["accuracy"])}
         save_model(model, run.model_path)

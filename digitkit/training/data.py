@@ -71,10 +71,12 @@ class EpochData:
         seed: run seed; the order of epoch ``e`` depends on ``(seed, e)`` only.
         augment: random shifts, rotations, scale and stroke width (see digitkit.augment).
         num_classes: classes for one-hot labels.
+        whole_batches: drop the last partial batch of each epoch (data-parallel training:
+            TensorFlow 2.21 fails on a last batch that splits unevenly across replicas).
     """
 
     def __init__(self, digits: Digits, input_spec: InputSpec, *, batch_size: int, label_encoding: str,
-                 seed: int, augment: bool = False, num_classes: int = 10) -> None:
+                 seed: int, augment: bool = False, num_classes: int = 10, whole_batches: bool = False) -> None:
         import tensorflow as tf
 
         self.size = len(digits)
@@ -82,6 +84,7 @@ class EpochData:
         self.seed = seed
         self.augment = augment
         self.input_spec = input_spec
+        self.whole_batches = whole_batches
         if augment:  # augmentation works on 28x28 digits; adaptation follows it in the pipeline
             self._x = tf.constant(digits.images.astype(np.float32)[..., None] / 255.0)
         else:
@@ -90,6 +93,8 @@ class EpochData:
 
     @property
     def steps_per_epoch(self) -> int:
+        if self.whole_batches:
+            return max(self.size // self.batch_size, 1)
         return -(-self.size // self.batch_size)
 
     def order(self, epoch: int) -> np.ndarray:
@@ -100,7 +105,8 @@ class EpochData:
         import tensorflow as tf
 
         x, y = self._x, self._y
-        indices = tf.data.Dataset.from_tensor_slices(self.order(epoch)).batch(self.batch_size)
+        indices = tf.data.Dataset.from_tensor_slices(self.order(epoch)).batch(
+            self.batch_size, drop_remainder=self.whole_batches and self.size >= self.batch_size)
         if self.augment:
             from digitkit.augment import augment_batch
 
@@ -114,11 +120,23 @@ class EpochData:
 
 
 def eval_dataset(digits: Digits, input_spec: InputSpec, *, batch_size: int, label_encoding: str,
-                 num_classes: int = 10) -> Any:
-    """Validation/test batches in file order, built once and reused every epoch."""
+                 num_classes: int = 10, replicas: int = 1) -> Any:
+    """Validation/test batches in file order, built once and reused every epoch.
+
+    With several replicas the digits are padded to a multiple of ``replicas`` with
+    zero-weight copies: TensorFlow 2.21 fails on a last batch that splits unevenly, and
+    the zero weights keep accuracy exact.
+    """
     import tensorflow as tf
 
     x = adapt_images(digits.images, input_spec)
     y = encode_labels(digits.labels, label_encoding, num_classes)
-    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(batch_size).cache()
+    pad = -len(x) % replicas
+    if replicas > 1 and pad:
+        weights = np.concatenate([np.ones(len(x), np.float32), np.zeros(pad, np.float32)])
+        x, y = np.concatenate([x, x[:pad]]), np.concatenate([y, y[:pad]])
+        slices = tf.data.Dataset.from_tensor_slices((x, y, weights))
+    else:
+        slices = tf.data.Dataset.from_tensor_slices((x, y))
+    dataset = slices.batch(batch_size).cache()
     return dataset.prefetch(PREFETCH_BATCHES).with_options(_options())

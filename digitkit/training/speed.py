@@ -43,10 +43,16 @@ def likely_dense(input_shape: tuple[int, ...]) -> bool:
     return len(input_shape) <= 2
 
 
-def choose_settings(model: Any, *, on_gpu: bool) -> SpeedSettings:
+def choose_settings(model: Any, *, on_gpu: bool, distributed: bool = False) -> SpeedSettings:
+    """Settings for this model on this hardware.
+
+    Under a distribution strategy ``steps_per_execution`` stays 1: Keras 3.15's multi-step
+    loop fails there ("You must feed a value for placeholder tensor ... while/cond").
+    """
     dense = is_dense(model)
+    steps = DENSE_STEPS_PER_EXECUTION if dense else CONV_STEPS_PER_EXECUTION
     return SpeedSettings(
-        steps_per_execution=DENSE_STEPS_PER_EXECUTION if dense else CONV_STEPS_PER_EXECUTION,
+        steps_per_execution=1 if distributed else steps,
         intra_op_threads=1 if dense and not on_gpu else None,
         jit_compile=False,  # XLA: 5x slower for the cnn on CPU; GPU gains too small to justify
         kind="dense" if dense else "conv",

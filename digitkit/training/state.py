@@ -68,7 +68,8 @@ def restore(run: runs.Run, model: Any) -> list[np.ndarray] | None:
             arrays = {key: data[key] for key in data.files}
     except (OSError, ValueError) as exc:
         raise InputError(f"{path} is damaged: {exc}") from exc
-    model.optimizer.build(model.trainable_variables)
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
     _assign(model.variables, arrays, "model", path)
     _assign(model.optimizer.variables, arrays, "optimizer", path)
     best = [arrays[f"best_{i}"] for i in range(len(model.weights)) if f"best_{i}" in arrays]
