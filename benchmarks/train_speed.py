@@ -40,7 +40,9 @@ def plain(model_name: str, data: str | None, epochs: int) -> dict:
     keras.utils.set_random_seed(0)
     model = spec.build()
     metric = "categorical_accuracy" if recipe.label_encoding == "one-hot" else "sparse_categorical_accuracy"
-    loss = keras.losses.get({"class_name": recipe.loss, "config": {"from_logits": recipe.from_logits}})
+    loss_class = (keras.losses.CategoricalCrossentropy if recipe.label_encoding == "one-hot"
+                  else keras.losses.SparseCategoricalCrossentropy)
+    loss = loss_class(from_logits=recipe.from_logits)
     model.compile(optimizer=keras.optimizers.get({"class_name": recipe.optimizer,
                                                   "config": {"learning_rate": recipe.learning_rate}}),
                   loss=loss, metrics=[metric])

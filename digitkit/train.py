@@ -285,23 +285,23 @@ class _Trainer:
         self._load_data()
         self._prepare_runtime()
         model = self._build_model()
+        cfg = self.config
+        epoch_data = EpochData(self.train, cfg.spec.input, batch_size=cfg.recipe.batch_size,
+                               label_encoding=cfg.recipe.label_encoding, seed=cfg.seed,
+                               augment=bool(cfg.options.get("augment")), num_classes=cfg.spec.num_classes,
+                               whole_batches=self.placement.kind != "default")
         self.history: dict[str, list[float]] = {"epoch": []}
         self.best: dict[str, Any] = {"value": None, "epoch": None, "weights": None, "wait": 0}
         if self.resuming:
             self._restore(model)
         else:
             root = Path(self.out).expanduser() if self.out is not None else None
-            self.run_dir = runs.create_run(self.config.spec.name, self._manifest_fields(), root=root)
+            self.run_dir = runs.create_run(cfg.spec.name, self._manifest_fields(), root=root)
             self.previous_seconds = 0.0
-            train_state.save(self.run_dir, model, self._state_info(0), None)  # a good state before epoch 1
-        run = self.run_dir
-        epoch_data = EpochData(self.train, self.config.spec.input, batch_size=self.config.recipe.batch_size,
-                               label_encoding=self.config.recipe.label_encoding, seed=self.config.seed,
-                               augment=bool(self.config.options.get("augment")),
-                               num_classes=self.config.spec.num_classes,
-                               whole_batches=self.placement.kind != "default")
-        self.progress.start(self._plan(epoch_data))
         try:
+            if not self.resuming:
+                train_state.save(self.run_dir, model, self._state_info(0), None)  # a good state before epoch 1
+            self.progress.start(self._plan(epoch_data))
             with StopSignals() as stop:
                 stopped_early = self._epochs(model, epoch_data, stop)
             return self._complete(model, started, stopped_early)
