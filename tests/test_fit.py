@@ -206,3 +206,18 @@ def test_augment_batch_is_seeded_and_in_range():
     assert np.array_equal(a, b) and not np.array_equal(a, c)
     same = augment_batch(images, InputSpec(), seed=(1, 0, 0)).numpy()
     assert same.shape == (16, 28, 28, 1) and not np.array_equal(same, digits)
+
+
+def test_early_stopping_keeps_the_best_weights(home):
+    # 160 digits and a high learning rate overfit within a few epochs: validation loss turns up.
+    result = fit("256-256-linear", epochs=20, early_stopping=True, patience=2, learning_rate=0.01,
+                 validation_split=0.2, seed=0, train_size=200, test_size=100)
+    val_loss = result.history["val_loss"]
+    assert result.epochs_completed < 20 and result.best_epoch == result.epochs_completed - 2
+    assert min(val_loss) == val_loss[result.best_epoch - 1]
+    assert any("early stopping" in note for note in result.notes)
+    from digitkit.modelfile import load_model
+
+    final, best = load_model(result.run.model_path), load_model(result.run_path / "best.keras")
+    for a, b in zip(final.get_weights(), best.get_weights()):
+        assert np.array_equal(a, b)  # the final model is the best epoch's
