@@ -11,7 +11,8 @@ from digitkit.cli.options import JsonFlag, QuietFlag, complete_model_name
 
 def command(
     model: Annotated[Optional[str], typer.Argument(help="Model name, as `digitkit list-models` shows it.",
-                                                   autocompletion=complete_model_name, show_default=False)] = None,
+                                                   autocompletion=complete_model_name, show_default=False,
+                                                   metavar="MODEL")] = None,
     dataset: Annotated[Optional[str], typer.Option(help="Dataset name or folder of MNIST IDX files.")] = None,
     epochs: Annotated[Optional[int], typer.Option(help="Epochs (default: the model's recipe).")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Samples per step (default: recipe).")] = None,
