@@ -125,3 +125,21 @@ def test_mirrored_strategy_over_two_logical_cpus(home):
     assert data["placement"]["strategy"] == "mirrored" and data["placement"]["replicas"] == 2
     assert len(data["placement"]["devices"]) == 2 and data["epochs"] == [1, 2]
     assert 0 <= data["accuracy"] <= 1
+
+
+class SigtermAfterEpoch(SigintAfterEpoch):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.epoch:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_sigterm_stops_too_and_runs_under_out_resume_by_folder(home, tmp_path):
+    with pytest.raises(Interrupted) as caught:
+        fit("25-15-10", epochs=2, seed=2, train_size=200, test_size=50, out=tmp_path,
+            callbacks=[SigtermAfterEpoch(0)])
+    (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert caught.value.hint == f"resume with: digitkit fit --resume {folder}"
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    resumed = fit(resume=str(folder))
+    assert resumed.run_path == folder and resumed.epochs_completed == 2 and resumed.status == "completed"
+    assert runs.list_runs() == []  # nothing under the home
