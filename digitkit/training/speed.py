@@ -1,0 +1,85 @@
+"""Settings that make training faster than a plain ``model.fit`` on NumPy arrays.
+
+Measured on a 2-core CPU machine (see docs/training.md and benchmarks/train_speed.py):
+
+- ``steps_per_execution`` runs many batches per call into the TensorFlow runtime; the
+  Python overhead per batch dominates small dense models.
+- One intra-op thread for dense models: their matrices are too small to split, and
+  the thread hand-offs cost more than they save.
+- No XLA on CPU (``jit_compile=False``): XLA made the cnn 5x slower there.
+- No mixed precision on CPU (it is emulated, hence slower).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+DENSE_STEPS_PER_EXECUTION = 256
+CONV_STEPS_PER_EXECUTION = 64
+DENSE_LAYER_TYPES = {"InputLayer", "Dense", "Flatten", "Dropout", "Reshape", "Activation", "Rescaling"}
+
+
+@dataclass(frozen=True)
+class SpeedSettings:
+    """How a fit runs; recorded in the manifest under ``speed``."""
+
+    steps_per_execution: int
+    intra_op_threads: int | None  # None: TensorFlow's default (all cores)
+    jit_compile: bool
+    kind: str  # "dense" or "conv"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def is_dense(model: Any) -> bool:
+    """Whether every layer is cheap per sample (dense / reshaping / dropout only)."""
+    return all(type(layer).__name__ in DENSE_LAYER_TYPES for layer in model._flatten_layers(include_self=False))
+
+
+def likely_dense(input_shape: tuple[int, ...]) -> bool:
+    """Guess from the declared input alone (threads must be set before any model exists)."""
+    return len(input_shape) <= 2
+
+
+def choose_settings(model: Any, *, on_gpu: bool, distributed: bool = False) -> SpeedSettings:
+    """Settings for this model on this hardware.
+
+    Under a distribution strategy ``steps_per_execution`` stays 1: Keras 3.15's multi-step
+    loop fails there ("You must feed a value for placeholder tensor ... while/cond").
+    """
+    dense = is_dense(model)
+    steps = DENSE_STEPS_PER_EXECUTION if dense else CONV_STEPS_PER_EXECUTION
+    return SpeedSettings(
+        steps_per_execution=1 if distributed else steps,
+        intra_op_threads=1 if dense and not on_gpu else None,
+        jit_compile=False,  # XLA: 5x slower for the cnn on CPU; GPU gains too small to justify
+        kind="dense" if dense else "conv",
+    )
+
+
+def apply_threading(threads: int | None) -> bool:
+    """Set TensorFlow's intra-op threads; returns False when TensorFlow already started.
+
+    TensorFlow fixes its thread pools when the runtime starts, so this only takes effect
+    before the first operation runs in the process (a fresh ``digitkit fit`` always is).
+    """
+    import tensorflow as tf
+
+    if threads is None or tf.config.threading.get_intra_op_parallelism_threads() == threads:
+        return True
+    try:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+    except RuntimeError:
+        return False
+    return True
+
+
+def make_deterministic(seed: int) -> None:
+    """Seed Python, NumPy and Keras, and ask TensorFlow for deterministic kernels."""
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()

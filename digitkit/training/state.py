@@ -1,0 +1,92 @@
+"""Resumable training state, kept in a run's ``state/`` folder.
+
+``state/checkpoint.npz`` holds every model variable (weights and the dropout seed
+generators' states), every optimizer variable (step count, moments), and the best
+weights so far; ``state/state.json`` holds the epoch reached, the history and the
+early-stopping counters. Both are written atomically after every epoch, so an interrupted
+or crashed run resumes from its last completed epoch. The data order needs no state: it
+is drawn from ``(seed, epoch)`` (see :mod:`digitkit.training.data`).
+"""
+
+from __future__ import annotations
+
+import io
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from digitkit import atomic, runs
+from digitkit.errors import InputError, UsageError
+
+CHECKPOINT = "checkpoint.npz"
+STATE_JSON = "state.json"
+
+
+def state_dir(run: runs.Run) -> Path:
+    return run.path / runs.STATE
+
+
+def has_state(run: runs.Run) -> bool:
+    folder = state_dir(run)
+    return (folder / CHECKPOINT).is_file() and (folder / STATE_JSON).is_file()
+
+
+def save(run: runs.Run, model: Any, info: dict[str, Any], best_weights: list[np.ndarray] | None) -> None:
+    """Write the checkpoint, then the JSON that points at it (the JSON is the commit)."""
+    arrays: dict[str, np.ndarray] = {}
+    for i, variable in enumerate(model.variables):
+        arrays[f"model_{i}"] = np.asarray(variable.numpy())
+    for i, variable in enumerate(model.optimizer.variables):
+        arrays[f"optimizer_{i}"] = np.asarray(variable.numpy())
+    for i, weight in enumerate(best_weights or []):
+        arrays[f"best_{i}"] = weight
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    folder = state_dir(run)
+    atomic.write_bytes(folder / CHECKPOINT, buffer.getvalue())
+    atomic.write_json(folder / STATE_JSON, info)
+
+
+def load_info(run: runs.Run) -> dict[str, Any]:
+    if not has_state(run):
+        raise UsageError(f"run {run.id} has no resumable state (no {runs.STATE}/ folder)",
+                         hint="only interrupted or failed runs can be resumed")
+    return runs.read_json(state_dir(run) / STATE_JSON)
+
+
+def restore(run: runs.Run, model: Any) -> list[np.ndarray] | None:
+    """Load the checkpoint into a compiled ``model``; returns the best weights, if kept.
+
+    Raises:
+        InputError: the checkpoint does not fit the model (another model, a damaged file).
+    """
+    path = state_dir(run) / CHECKPOINT
+    try:
+        with np.load(path) as data:
+            arrays = {key: data[key] for key in data.files}
+    except (OSError, ValueError) as exc:
+        raise InputError(f"{path} is damaged: {exc}") from exc
+    if not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+    _assign(model.variables, arrays, "model", path)
+    _assign(model.optimizer.variables, arrays, "optimizer", path)
+    best = [arrays[f"best_{i}"] for i in range(len(model.weights)) if f"best_{i}" in arrays]
+    return best or None
+
+
+def _assign(variables: list[Any], arrays: dict[str, np.ndarray], prefix: str, path: Path) -> None:
+    stored = sorted((k for k in arrays if k.startswith(prefix + "_")), key=lambda k: int(k.split("_")[1]))
+    if len(stored) != len(variables):
+        raise InputError(f"{path} holds {len(stored)} {prefix} variables, the model has {len(variables)}")
+    for variable, key in zip(variables, stored):
+        value = arrays[key]
+        if tuple(value.shape) != tuple(variable.shape):
+            raise InputError(f"{path}: {key} has shape {value.shape}, the model wants {tuple(variable.shape)}")
+        variable.assign(value)
+
+
+def clear(run: runs.Run) -> None:
+    """Remove the state once the run completed."""
+    shutil.rmtree(state_dir(run), ignore_errors=True)
