@@ -456,3 +456,39 @@ def conformance_params(specs: Iterable[ModelSpec | str]) -> list[Any]:
         label = spec if isinstance(spec, str) else spec.name
         params.append(pytest.param(spec, id=label))
     return params
+
+
+def check_installed(
+    name: str | None = None,
+    *,
+    builtins: bool = False,
+    on_model: Callable[[str], None] | None = None,
+) -> dict[str, list[CheckResult]]:
+    """Run the checks on installed models, as ``digitkit plugins check`` does.
+
+    Args:
+        name: one model's name; by default every model that a plugin provides, and every
+            broken plugin entry point.
+        builtins: with no ``name``, check the built-in zoo too.
+        on_model: called with each model's name before it is checked (progress display).
+
+    Returns:
+        The results of each model, by name, in natural order (broken entry points last).
+
+    Raises:
+        UnknownModelError: ``name`` is neither a model nor a broken entry point.
+    """
+    from digitkit import registry
+
+    reg = registry.get_registry()
+    if name is not None:
+        names = [name]
+    else:
+        names = [n for n in reg.names() if builtins or not reg.models[n].provider.builtin]
+        names += sorted({b.name for b in reg.broken} - set(names), key=registry.natural_key)
+    report: dict[str, list[CheckResult]] = {}
+    for model_name in names:
+        if on_model is not None:
+            on_model(model_name)
+        report[model_name] = check_model(model_name)
+    return report

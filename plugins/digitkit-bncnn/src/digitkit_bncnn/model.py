@@ -12,6 +12,10 @@ from digitkit.spec import InputSpec, ModelSpec, Recipe
 ROTATION_DEGREES = 10.0
 SHIFT = 0.1
 ZOOM = 0.1
+# Keras' default 0.99 needs ~1,000 steps before the moving variance (starting at 1) reaches
+# the small variance of conv outputs on [0, 1] digits: inference accuracy stayed near 10 %
+# for two epochs on 24k digits. 0.9 tracks within ~50 steps.
+BN_MOMENTUM = 0.9
 
 
 def build_bn_cnn(
@@ -59,12 +63,12 @@ def build_bn_cnn(
     for block, count in enumerate(filters, start=1):
         for conv in (1, 2):
             x = layers.Conv2D(count, 3, padding="same", use_bias=False, name=f"conv_{block}_{conv}")(x)
-            x = layers.BatchNormalization(name=f"bn_{block}_{conv}")(x)
+            x = layers.BatchNormalization(momentum=BN_MOMENTUM, name=f"bn_{block}_{conv}")(x)
             x = layers.Activation("relu", name=f"relu_{block}_{conv}")(x)
         x = layers.MaxPooling2D(2, name=f"pool_{block}")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dense(dense_units, use_bias=False, name="dense")(x)
-    x = layers.BatchNormalization(name="bn_dense")(x)
+    x = layers.BatchNormalization(momentum=BN_MOMENTUM, name="bn_dense")(x)
     x = layers.Activation("relu", name="relu_dense")(x)
     x = layers.Dropout(dropout, name="dropout")(x)
     outputs = layers.Dense(10, name="logits")(x)
