@@ -78,7 +78,7 @@ def check(
         print_json({"models": {model: [r.to_dict() for r in results] for model, results in report.items()}})
     elif not report:
         status.print("no plugin models installed; `digitkit plugins check --builtins` checks the zoo, "
-                     "`digitkit plugin new NAME` starts a plugin")
+                     "`digitkit plugin new NAME` starts a plugin", soft_wrap=True)
         return
     else:
         out().print(_results_table(report))
