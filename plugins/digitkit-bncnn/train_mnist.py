@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from pathlib import Path
@@ -78,7 +79,9 @@ def main(argv: list[str] | None = None) -> int:
               validation_split=recipe.validation_split, verbose=2)
     seconds = time.monotonic() - started
     loss, accuracy = model.evaluate(x_test, y_test, batch_size=512, verbose=0)
-    figures = {"model": SPEC.name, "epochs": recipe.epochs, "train_images": len(x),
+    validation = len(x) - math.floor(len(x) * (1.0 - recipe.validation_split))  # as Keras splits
+    figures = {"model": SPEC.name, "epochs": recipe.epochs, "images": len(x),
+               "train_images": len(x) - validation, "validation_images": validation,
                "test_images": len(x_test), "test_loss": round(float(loss), 4),
                "test_accuracy": round(float(accuracy), 4), "train_seconds": round(seconds, 1),
                "seed": args.seed}
