@@ -1,10 +1,12 @@
-"""`digitkit plugins`: distributions that provide models, and broken ones."""
+"""`digitkit plugins`: distributions that provide models, broken ones, and conformance checks."""
 
 from __future__ import annotations
 
+from typing import Annotated, Optional
+
 import typer
 
-from digitkit.cli.options import JsonFlag
+from digitkit.cli.options import JsonFlag, complete_model_name
 
 app = typer.Typer(help="Model plugins: what is installed, what is broken.", invoke_without_command=True)
 
@@ -44,3 +46,63 @@ def plugins(ctx: typer.Context, json_output: JsonFlag = False) -> None:
         losers = ", ".join(p.distribution for p in d.losers)
         console.print(f"[yellow]duplicate[/] {escape(d.name)}: {escape(d.winner.distribution)} wins over "
                       f"{escape(losers)} ({escape(d.reason)})")
+
+
+@app.command("check")
+def check(
+    name: Annotated[
+        Optional[str],
+        typer.Argument(help="Model to check (default: every model a plugin provides).",
+                       autocompletion=complete_model_name, show_default=False),
+    ] = None,
+    builtins: Annotated[bool, typer.Option("--builtins", help="Without NAME, check the built-in zoo too.")] = False,
+    json_output: JsonFlag = False,
+) -> None:
+    """Run the plugin conformance checks on installed models and print a pass/fail table.
+
+    The same checks as `digitkit.testing.assert_conforms` in a plugin's tests: metadata,
+    import without TensorFlow, build, shapes, params, finite outputs, logits/probabilities,
+    save/load round trip, training lowers the loss. Exits with code 5 if any check fails.
+    """
+    from rich.markup import escape
+
+    from digitkit.errors import PluginError
+    from digitkit.render.console import err, out, print_json
+    from digitkit.testing import check_installed
+
+    status = err()
+    report = check_installed(
+        name, builtins=builtins, on_model=lambda model: status.print(f"checking {escape(model)} ...")
+    )
+    if json_output:
+        print_json({"models": {model: [r.to_dict() for r in results] for model, results in report.items()}})
+    elif not report:
+        status.print("no plugin models installed; `digitkit plugins check --builtins` checks the zoo, "
+                     "`digitkit plugin new NAME` starts a plugin", soft_wrap=True)
+        return
+    else:
+        out().print(_results_table(report))
+    failing = [model for model, results in report.items() if any(r.failed for r in results)]
+    if failing:
+        raise PluginError(f"{len(failing)} of {len(report)} model(s) fail conformance: {', '.join(failing)}",
+                          hint="see the detail column; docs/plugins.md explains each check")
+    if not json_output:
+        status.print(f"[green]{len(report)} model(s) conform[/]")
+
+
+def _results_table(report):
+    from rich.markup import escape
+    from rich.table import Table
+
+    styles = {"pass": "[green]pass[/]", "fail": "[bold red]FAIL[/]", "skip": "[dim]skip[/]"}
+    table = Table(title="plugin conformance", title_justify="left")
+    table.add_column("model", style="bold cyan", no_wrap=True)
+    table.add_column("check", no_wrap=True)
+    table.add_column("result", no_wrap=True)
+    table.add_column("detail")
+    for model, results in report.items():
+        for index, result in enumerate(results):
+            table.add_row(escape(model) if index == 0 else "", result.check, styles[result.status],
+                          escape(result.detail))
+        table.add_section()
+    return table
