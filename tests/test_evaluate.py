@@ -148,3 +148,14 @@ def test_data_notes_go_to_stderr(cli, tiny_run, monkeypatch):
     assert result.exit_code == 0, result.output
     assert "note: mnist is not downloaded: using the bundled sample" in result.stderr
     assert json.loads(result.stdout)["notes"] == ["mnist is not downloaded: using the bundled sample"]
+
+
+def test_a_run_that_fell_back_to_the_sample_is_evaluated_on_the_sample(home):
+    from digitkit import runs
+    from digitkit.evaluate import _default_dataset
+
+    fell_back = runs.create_run("cnn", {"dataset": {"name": "mnist", "requested": None,
+                                                    "source": "bundled MNIST sample (fallback)"}})
+    named = runs.create_run("cnn", {"dataset": {"name": "mnist", "requested": "mnist", "source": "tfds mnist"}})
+    assert _default_dataset(fell_back) == "sample"
+    assert _default_dataset(named) == "mnist"
