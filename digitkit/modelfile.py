@@ -221,16 +221,10 @@ def trusted_modules() -> tuple[str, ...]:
     Plugins are read from entry-point metadata (nothing is imported), honouring
     ``DIGITKIT_PLUGINS``. Standard-library names are never trusted, whatever a plugin says.
     """
-    from importlib import metadata
-
     from digitkit import registry
 
-    allowed = registry._allowed_distributions()
     packages = set(TRUSTED_MODULES)
-    for entry_point in metadata.entry_points(group=registry.ENTRY_POINT_GROUP):
-        provider = registry._provider_of(entry_point)
-        if allowed is not None and not provider.builtin and registry._normalise(provider.distribution) not in allowed:
-            continue
+    for entry_point, _provider in registry.enabled_entry_points():
         top = entry_point.value.split(":", 1)[0].strip().split(".", 1)[0]
         if top and top.isidentifier() and top not in getattr(sys, "stdlib_module_names", ()) and top != "builtins":
             packages.add(top)

@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from digitkit.errors import PluginError, UnknownModelError
 from digitkit.spec import ModelSpec
@@ -121,6 +121,22 @@ def _provider_of(entry_point: metadata.EntryPoint) -> Provider:
     return Provider(dist.metadata["Name"] or "unknown", dist.version or "?")
 
 
+def enabled_entry_points(
+    entry_points: Iterable[metadata.EntryPoint] | None = None,
+) -> Iterator[tuple[metadata.EntryPoint, Provider]]:
+    """The ``digitkit.models`` entry points ``DIGITKIT_PLUGINS`` lets in, with their providers.
+
+    Reads metadata only; nothing is imported.
+    """
+    if entry_points is None:
+        entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    allowed = _allowed_distributions()
+    for entry_point in entry_points:
+        provider = _provider_of(entry_point)
+        if allowed is None or provider.builtin or _normalise(provider.distribution) in allowed:
+            yield entry_point, provider
+
+
 def _load_spec(entry_point: metadata.EntryPoint) -> ModelSpec:
     """Import an entry point and return the spec it names, or raise what went wrong."""
     try:
@@ -156,16 +172,10 @@ def discover(entry_points: Iterable[metadata.EntryPoint] | None = None) -> Regis
     Raises:
         PluginError: in strict mode, on the first broken plugin or name clash.
     """
-    if entry_points is None:
-        entry_points = metadata.entry_points(group=ENTRY_POINT_GROUP)
-    allowed = _allowed_distributions()
     registry = Registry()
     claims: dict[str, list[RegisteredModel]] = {}
     seen: set[tuple[str, str]] = set()
-    for entry_point in entry_points:
-        provider = _provider_of(entry_point)
-        if allowed is not None and not provider.builtin and _normalise(provider.distribution) not in allowed:
-            continue
+    for entry_point, provider in enabled_entry_points(entry_points):
         key = (provider.distribution, entry_point.name)
         if key in seen:  # the same distribution visible twice on sys.path
             continue
