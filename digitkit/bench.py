@@ -7,7 +7,6 @@ plus ``bench.json`` into one folder.
 
 from __future__ import annotations
 
-import inspect
 import statistics
 import time
 from dataclasses import asdict, dataclass, field
@@ -16,16 +15,12 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from digitkit import atomic, home, runs
-from digitkit.errors import DigitkitError, UnavailableError, UsageError
+from digitkit.errors import DigitkitError, UsageError
 
 QUICK_EPOCHS = 1
 QUICK_TRAIN_SIZE = 2000
 LATENCY_CALLS = 20
 
-# Names `digitkit.train.fit` may give its "train on the first N digits" argument (the fit
-# branch calls it train_size). TODO(after merge): call fit directly with train_size and drop
-# the guessing; check that fit's default progress stays silent under bench.
-_SUBSET_ARGUMENTS = ("train_size", "limit", "max_samples", "subset")
 
 
 @dataclass
@@ -60,22 +55,12 @@ def train_model(model_name: str, *, epochs: int | None, dataset: str | None, qui
     Kept small and separate so tests can swap in a plain-Keras trainer, and so the fit
     interface is touched in one place only.
     """
-    try:
-        from digitkit.train import fit
-    except ImportError as exc:  # the fit branch is not merged in this build
-        raise UnavailableError("training is not available in this build (digitkit.train is missing)") from exc
-    accepted = inspect.signature(fit).parameters
-    kwargs: dict[str, Any] = {"dataset": dataset, "epochs": QUICK_EPOCHS if quick else epochs, "seed": seed}
-    if "quiet" in accepted:
-        kwargs["quiet"] = True  # bench shows its own status; fit's default progress is silent
-    if quick:
-        subset = next((name for name in _SUBSET_ARGUMENTS if name in accepted), None)
-        if subset:
-            kwargs[subset] = QUICK_TRAIN_SIZE
-    result = fit(model_name, **kwargs)
-    # The fit branch returns run_path/run_id; accept a `.run` too.
-    run = getattr(result, "run", None)
-    return run if isinstance(run, runs.Run) else runs.Run(Path(result.run_path))
+    from digitkit.train import fit
+
+    # fit's default progress is silent: bench prints its own status lines.
+    result = fit(model_name, dataset=dataset, epochs=QUICK_EPOCHS if quick else epochs, seed=seed,
+                 train_size=QUICK_TRAIN_SIZE if quick else None)
+    return runs.Run(Path(result.run_path))
 
 
 def time_prediction(ref: str, images: Any) -> float:

@@ -70,23 +70,6 @@ def test_bench_refuses_quick_with_epochs_and_unknown_models(cli, fake_fit):
     assert fake_fit == []  # nothing was trained
 
 
-def test_bench_adapter_without_fit_says_training_is_unavailable(monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_train(name, *args, **kwargs):
-        if name == "digitkit.train" or (name == "digitkit" and args and "train" in (args[2] or ())):
-            raise ImportError("no digitkit.train")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_train)
-    from digitkit.errors import UnavailableError
-
-    with pytest.raises(UnavailableError, match="training is not available"):
-        bench_module.train_model("dense-sigmoid", epochs=1, dataset=None, quick=True, seed=0)
-
-
 def test_bench_adapter_maps_quick_onto_fit(monkeypatch, tiny_run_for_adapter):
     """The adapter speaks the fit branch's interface: train_size for the subset, run_path back."""
     import sys
