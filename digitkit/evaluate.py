@@ -70,15 +70,7 @@ def predict_probabilities(loaded: Any, x: np.ndarray) -> tuple[np.ndarray, float
 
 
 def _default_dataset(run: runs.Run | None) -> str | None:
-    """The dataset a run really trained on: the bundled sample when the default fell back
-    to it (so an offline machine can evaluate what it trained), else what the user named."""
-    if run is None:
-        return None
-    info = run.manifest.get("dataset") or {}
-    if "bundled" in str(info.get("source", "")):
-        return "sample"
-    dataset = info.get("requested", info.get("name"))
-    return dataset if isinstance(dataset, str) and dataset else None
+    return run.trained_dataset() if run is not None else None
 
 
 def evaluate(ref: str, *, dataset: str | None = None, split: str = "test", top_k: int = 3,

@@ -75,6 +75,18 @@ class Run:
     def write(self, name: str, data: Any) -> None:
         atomic.write_json(self.path / name, data)
 
+    def trained_dataset(self) -> str | None:
+        """The dataset this run really trained on, to load its splits again.
+
+        The bundled sample when the default dataset fell back to it (so an offline machine
+        reads what it trained on), else the name the user gave; ``None`` for the default.
+        """
+        info = self.manifest.get("dataset") or {}
+        if "bundled" in str(info.get("source", "")):
+            return "sample"
+        dataset = info.get("requested", info.get("name"))
+        return dataset if isinstance(dataset, str) and dataset else None
+
     def update_manifest(self, **fields: Any) -> dict[str, Any]:
         data = self.manifest
         data.update(fields)

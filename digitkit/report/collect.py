@@ -140,7 +140,7 @@ def gather(ref: str) -> RunData:
             test_images = digits.images
         elif digits is not None:
             notes.append("the evaluated split has changed since; gallery left out (run `digitkit evaluate` again)")
-    train = _load_split((manifest.get("dataset") or {}).get("name") or dataset["name"], "train", notes)
+    train = _load_split(run.trained_dataset() or dataset["name"], "train", notes)
     return RunData(run=run, manifest=manifest, history=history, evaluation=evaluation,
                    layers=read_layers(run.model_path), test_images=test_images,
                    train_labels=None if train is None else train.labels,
