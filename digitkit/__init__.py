@@ -36,12 +36,14 @@ _PUBLIC = {
     # runs
     "list_runs": "digitkit.runs:list_runs",
     "get_run": "digitkit.runs:get_run",
-    "resolve_model": "digitkit.runs:resolve_model",
-    # commands' logic; named apart from their modules (digitkit.evaluate is a module, so
-    # the function cannot also be digitkit.evaluate once the module has been imported)
+    "resolve_model": "digitkit.inference.refs:resolve",
+    # commands' logic, by verb; no module of the package bears these names, so importing a
+    # submodule never replaces the function
     "fit": "digitkit.train:fit",
+    "load": "digitkit.inference:load",
+    "Predictor": "digitkit.inference:Predictor",
+    "predict": "digitkit.inference.batch:predict",
     "evaluate_model": "digitkit.evaluate:evaluate",
-    "predict_images": "digitkit.predict:predict",
     "export_model": "digitkit.export:export",
     "build_report": "digitkit.report:build_report",
     "run_bench": "digitkit.bench:bench",

@@ -17,7 +17,6 @@ Every file is written through :mod:`digitkit.atomic`.
 from __future__ import annotations
 
 import json
-import os
 import re
 import secrets
 import shutil
@@ -27,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from digitkit import atomic, home
-from digitkit.errors import InputError, UnknownModelError, UsageError
+from digitkit.errors import InputError, UsageError
 
 MANIFEST = "manifest.json"
 MODEL = "model.keras"
@@ -169,59 +168,17 @@ def remove_run(run_id: str, root: Path | None = None) -> Run:
 
 
 def latest_run_of(model_name: str, root: Path | None = None) -> Run | None:
-    """The newest completed run of a model, or ``None``."""
-    candidates = []
-    for run in list_runs(root):
-        try:
-            manifest = run.manifest
-        except InputError:
-            continue
-        if manifest.get("model") == model_name and manifest.get("status") == "completed" and run.model_path.exists():
-            candidates.append(run)
-    return candidates[-1] if candidates else None
+    """The newest completed run of a model, or ``None``; runs with unreadable manifests are skipped.
 
-
-@dataclass(frozen=True)
-class ModelRef:
-    """What a user's MODEL argument resolved to."""
-
-    model_path: Path
-    run: Run | None
-    model_name: str | None
-
-
-def resolve_model(ref: str, root: Path | None = None) -> ModelRef:
-    """Resolve a run id, a path to a ``.keras`` file or run folder, or a model name.
-
-    A model name means the latest completed run of that model.
-
-    Raises:
-        UnknownModelError: nothing answers to ``ref``.
+    Kept for callers; model references are resolved in :mod:`digitkit.inference.refs`.
     """
-    path = Path(ref).expanduser()
-    if path.is_dir() and (path / MANIFEST).is_file():
-        run = Run(path.resolve())
-        return ModelRef(run.model_path, run, run.manifest.get("model"))
-    if os.sep in ref or path.exists() or path.suffix.lower() in MODEL_FILE_SUFFIXES:
-        if path.is_dir():
-            if (path / "saved_model.pb").exists():
-                from digitkit.modelfile import check_archive
+    from digitkit.inference.refs import latest_run_of as latest
 
-                check_archive(path)  # refuses it with the reason (a SavedModel executes graph code)
-            raise UnknownModelError(f"{ref} is a folder but not a digitkit run (no {MANIFEST})")
-        run = Run(path.parent.resolve()) if (path.parent / MANIFEST).is_file() else None
-        return ModelRef(path, run, run.manifest.get("model") if run else None)
-    if RUN_ID_PATTERN.match(ref) or any(r.id.startswith(ref) for r in list_runs(root)):
-        run = get_run(ref, root)
-        return ModelRef(run.model_path, run, run.manifest.get("model"))
-    run = latest_run_of(ref, root)
-    if run is not None:
-        return ModelRef(run.model_path, run, ref)
-    from digitkit import registry
+    return latest(model_name, root)
 
-    if registry.is_model(ref):
-        raise UnknownModelError(
-            f"model {ref!r} has no completed run yet", hint=f"train one with `digitkit fit {ref}`"
-        )
-    registry.get_model(ref)  # raises with close-name suggestions
-    raise UnknownModelError(f"unknown model {ref!r}")  # pragma: no cover
+
+def resolve_model(ref: str, root: Path | None = None) -> Any:
+    """Resolve a MODEL argument; see :func:`digitkit.inference.refs.resolve` (kept for callers)."""
+    from digitkit.inference.refs import resolve
+
+    return resolve(ref, root)

@@ -1,10 +1,13 @@
-"""`digitkit predict`: the digit in each image, with top-k probabilities."""
+"""`digitkit predict`: the digit in each image, with top-k probabilities.
+
+CSV and JSON Lines print each row as soon as its image is done; the table and ``--json``
+print once at the end. A progress bar appears on stderr for large batches on a terminal.
+"""
 
 from __future__ import annotations
 
-import csv
 import sys
-from typing import Annotated, List, Optional
+from typing import Annotated, Any, List, Optional
 
 import typer
 
@@ -12,6 +15,8 @@ from digitkit.cli.options import JsonFlag, complete_model_ref
 
 BAR_WIDTH = 20
 EIGHTHS = " ▏▎▍▌▋▊▉"
+PROGRESS_MIN_INPUTS = 200
+CSV_HEADER = ["input", "digit", "best", "confidence", *[f"p{d}" for d in range(10)]]
 
 
 def command(
@@ -19,11 +24,14 @@ def command(
         help="Image files, folders (searched recursively), glob patterns, or - for an image on stdin.",
         show_default=False)],
     model: Annotated[str, typer.Option(
-        "--model", "-m", help="Run id, .keras/.tflite path, run folder, or model name (its latest run).",
-        autocompletion=complete_model_ref)] = "cnn",
+        "--model", "-m", help="Run id, .keras/.tflite path, run folder, model name (its latest run), or "
+        "NAME@pretrained.", autocompletion=complete_model_ref)] = "cnn",
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=10, help="Digits to rank per image.")] = 3,
     json_output: JsonFlag = False,
-    csv_output: Annotated[bool, typer.Option("--csv", help="Print CSV on stdout (one row per image).")] = False,
+    jsonl_output: Annotated[bool, typer.Option(
+        "--jsonl", help="Print one JSON object per image on stdout, as each is done.")] = False,
+    csv_output: Annotated[bool, typer.Option(
+        "--csv", help="Print CSV on stdout (one row per image, as each is done).")] = False,
     show: Annotated[bool, typer.Option("--show", help="Draw each digit as the model received it.")] = False,
     min_confidence: Annotated[Optional[float], typer.Option(
         "--min-confidence", min=0.0, max=1.0, help="Answer '?' when the top probability is below this.",
@@ -41,27 +49,97 @@ def command(
     skipped; the exit code is then 7 (3 when none could be read).
     """
     from digitkit.errors import UsageError
-    from digitkit.predict import NothingPredicted, predict
+    from digitkit.inference.batch import Failure, NothingPredicted, check_failures, stream
 
-    if json_output and csv_output:
-        raise UsageError("--json and --csv cannot be used together")
-    try:
-        result = predict(paths, model=model, top_k=top_k, min_confidence=min_confidence,
-                         preprocess=not no_preprocess, backend=backend)
-    except NothingPredicted as exc:
-        if len(exc.failures) > 1:
-            _print_failures(exc.failures)
-        raise
-    if json_output:
-        from digitkit.render.console import print_json
+    if sum((json_output, jsonl_output, csv_output)) > 1:
+        raise UsageError("--json, --jsonl and --csv cannot be used together")
+    answers = stream(paths, model=model, top_k=top_k, min_confidence=min_confidence,
+                     preprocess=not no_preprocess, backend=backend, keep_images=show)
+    _print_notes(answers.predictor.notes)
+    emit = _streaming_writer(answers, csv_output) if (csv_output or jsonl_output) else None
+    kept: list[Any] = []
+    failures: list[Any] = []
+    with _progress(answers.total) as advance:
+        for item in answers:
+            advance()
+            if isinstance(item, Failure):
+                failures.append(item)
+                _print_failures([item])
+            elif emit is not None:
+                emit(item)
+            else:
+                kept.append(item)
+    if not answers.predicted:
+        raise NothingPredicted(failures or [Failure("input", "nothing to predict")])
+    if emit is None:
+        from digitkit.inference.batch import PredictResult
 
-        print_json(result.to_dict())
-    elif csv_output:
-        _print_csv(result)
-    else:
-        _print_table(result, show)
-    _print_failures(result.failures)
-    result.check()
+        engine = answers.predictor
+        result = PredictResult(kept, failures, engine.name, engine.path, engine.run_id, engine.backend,
+                               min_confidence, 0.0)
+        if json_output:
+            from digitkit.render.console import print_json
+
+            print_json(result.to_dict())
+        else:
+            _print_table(result, show)
+    check_failures(answers.predicted, answers.failed)
+
+
+def _streaming_writer(answers, csv_output: bool):
+    """A function printing one prediction as a CSV row or a JSON line, flushed at once."""
+    if csv_output:
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(CSV_HEADER)
+
+        def emit(p) -> None:
+            writer.writerow([p.input, "?" if p.digit is None else p.digit, p.best, f"{p.confidence:.6f}",
+                             *[f"{float(v):.6f}" for v in p.probabilities]])
+            sys.stdout.flush()
+        return emit
+    import json
+
+    engine = answers.predictor
+    model = {"name": engine.name, "run": engine.run_id, "backend": engine.backend}
+
+    def emit_json(p) -> None:
+        sys.stdout.write(json.dumps({**p.to_dict(), "model": model}) + "\n")
+        sys.stdout.flush()
+    return emit_json
+
+
+class _progress:
+    """A rich progress bar on stderr for large batches on a terminal; a no-op elsewhere."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self._bar = total, None
+
+    def __enter__(self):
+        if self.total <= PROGRESS_MIN_INPUTS or not sys.stderr.isatty():
+            return lambda: None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        from digitkit.render.console import err
+
+        self._bar = Progress(TextColumn("predicting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                             console=err(), transient=True)
+        self._bar.start()
+        task = self._bar.add_task("predict", total=self.total)
+        return lambda: self._bar.advance(task)
+
+    def __exit__(self, *exc_info) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _print_notes(notes) -> None:
+    if notes:
+        from digitkit.render.console import err, escape
+
+        for note in notes:
+            err().print(f"[dim]note:[/] {escape(note)}", soft_wrap=True)
 
 
 def _print_failures(failures) -> None:
@@ -132,12 +210,3 @@ def _print_shown(result, console) -> None:
         console.print(render_digit(prediction.image, mode))
         console.print(_top_k_text(prediction))
         console.print()
-
-
-def _print_csv(result) -> None:
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(["input", "digit", "best", "confidence", *[f"p{d}" for d in range(10)]])
-    for p in result.predictions:
-        writer.writerow([p.input, "?" if p.digit is None else p.digit, p.best, f"{p.confidence:.6f}",
-                         *[f"{float(v):.6f}" for v in p.probabilities]])
-    sys.stdout.flush()

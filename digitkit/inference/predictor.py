@@ -196,6 +196,8 @@ def load(model: str = "cnn", backend: str = "auto") -> Predictor:
     if backend not in BACKENDS:
         raise UsageError(f"expected backend in {BACKENDS}. Received: backend={backend!r}")
     ref = refs.resolve(model)
+    if backend == "keras" and ref.keras_path is None:
+        raise ModelRefusedError(f"{printable(ref.label)} has no .keras model file, so the keras backend cannot be used")
     tflite, why_not = _usable_tflite(ref) if backend != "keras" else (None, "")
     if backend == "litert" and tflite is None:
         raise ModelRefusedError(f"{why_not}, so the litert backend cannot be used",

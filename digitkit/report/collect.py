@@ -41,7 +41,9 @@ class RunData:
 
 def resolve_run(ref: str) -> runs.Run:
     """A run id, run folder or model name (its latest completed run)."""
-    resolved = runs.resolve_model(ref)
+    from digitkit.inference.refs import resolve
+
+    resolved = resolve(ref)
     if resolved.run is None:
         raise UsageError(f"{ref} is a model file, not a run", hint="`digitkit report` needs a run id or run folder")
     return resolved.run
