@@ -299,7 +299,7 @@ def _check_round_trip(spec: ModelSpec, state: dict[str, Any]) -> str:
             if spec.num_classes == NUM_CLASSES:  # through the Predictor, as predict/evaluate load it
                 predictor = load(str(path), backend="keras")
                 again = predictor.predict_shaped(state["x"])
-                expected = to_probabilities(state["outputs"], spec.output, where=spec.name)
+                expected = to_probabilities(state["outputs"], predictor.output, where=spec.name)
             else:
                 again = np.asarray(load_model(path).predict(state["x"], verbose=0))
                 expected = state["outputs"]

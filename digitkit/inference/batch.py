@@ -14,12 +14,10 @@ predicted. :func:`predict` collects a stream into a :class:`PredictResult`.
 from __future__ import annotations
 
 import glob
-import multiprocessing
 import os
 import sys
 import time
 from collections import deque
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence, Union
@@ -236,7 +234,10 @@ class _Deferred:
         return self.fn(*self.args)
 
 
-def _pool(workers: int) -> Executor:
+def _pool(workers: int) -> Any:
+    import multiprocessing  # here, not at the top: the one-image path never needs a pool
+    from concurrent.futures import ProcessPoolExecutor
+
     # fork starts a worker in milliseconds; the pool is made before the model is loaded, so
     # no runtime threads are forked. Elsewhere (macOS, Windows) spawn is the safe default.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() and sys.platform == "linux" else "spawn"
@@ -256,7 +257,7 @@ class PredictionStream:
     number of inputs; ``predictor`` the loaded model; ``predicted`` / ``failed`` count so far.
     """
 
-    def __init__(self, items: list[tuple[str, Input | Failure]], predictor: Any, executor: Executor, *,
+    def __init__(self, items: list[tuple[str, Input | Failure]], predictor: Any, executor: Any, *,
                  top_k: int, min_confidence: float | None, preprocess: bool, keep_images: bool,
                  chunk: int, in_flight: int) -> None:
         self.items, self.predictor, self._executor = items, predictor, executor
@@ -267,7 +268,7 @@ class PredictionStream:
         self.started = time.perf_counter()
 
     def __iter__(self) -> Iterator[Prediction | Failure]:
-        pending: deque[tuple[list[tuple[str, Any]], Future]] = deque()
+        pending: deque[tuple[list[tuple[str, Any]], Any]] = deque()
         chunks = (self.items[i:i + self.chunk] for i in range(0, len(self.items), self.chunk))
         try:
             for part in chunks:
@@ -342,7 +343,7 @@ def stream(paths: Input | Iterable[Input], model: str = DEFAULT_MODEL, top_k: in
         raise UsageError("expected at least one image, folder or pattern. Received: paths=[]")
     items = [(name, _read_stdin() if source == STDIN else source) for name, source in expand_inputs(paths)]
     workers = default_workers(len(items)) if workers is None else workers
-    executor: Executor | _Inline = _pool(workers) if workers > 0 else _Inline()
+    executor = _pool(workers) if workers > 0 else _Inline()
     try:
         predictor = load(model, backend)
     except BaseException:

@@ -76,8 +76,6 @@ class Predictor:
         Raises:
             InputError: not a batch of square digits, or values outside [0, 1] / not finite.
         """
-        from digitkit.data.adapt import adapt_images
-
         x = np.asarray(digits)
         if x.ndim == 1 + len(self.input_spec.shape) and x.shape[1:] == tuple(self.input_spec.shape):
             x = x.reshape(len(x), self.input_spec.image_size, self.input_spec.image_size)
@@ -88,6 +86,12 @@ class Predictor:
             if x.size and not (np.isfinite(x).all() and x.min() >= -1e-6 and x.max() <= 1 + 1e-6):
                 raise InputError("expected digit pixels in [0, 1] (float) or 0..255 (uint8); received values "
                                  f"from {np.nanmin(x):g} to {np.nanmax(x):g}")
+        side = self.input_spec.image_size
+        if x.shape[1:] == (side, side):  # no resizing: skip importing the resampler
+            x = x.astype(np.float32) / 255.0 if x.dtype == np.uint8 else x
+            return np.ascontiguousarray(x).reshape(len(x), *self.input_spec.shape)
+        from digitkit.data.adapt import adapt_images
+
         return adapt_images(x, self.input_spec)
 
     def predict_proba(self, digits: np.ndarray) -> np.ndarray:
