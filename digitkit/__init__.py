@@ -6,6 +6,12 @@ imported on first use, so ``import digitkit`` stays light (no TensorFlow).
     >>> import digitkit
     >>> [m.spec.name for m in digitkit.list_models("dense*")]
     ['dense-relu-dropout', 'dense-sigmoid']
+
+The verbs are the functions themselves: ``digitkit.predict(paths, model=...)``,
+``digitkit.evaluate(model)``, ``digitkit.export(model, "litert")``, ``digitkit.fit(name)``;
+``digitkit.load(model)`` returns a :class:`~digitkit.inference.Predictor`. Their modules are
+named apart (``digitkit.inference.batch``, ``digitkit.evaluation``, ``digitkit.exporting``) so
+importing a module never hides a verb.
 """
 
 from __future__ import annotations
@@ -43,8 +49,8 @@ _PUBLIC = {
     "load": "digitkit.inference:load",
     "Predictor": "digitkit.inference:Predictor",
     "predict": "digitkit.inference.batch:predict",
-    "evaluate_model": "digitkit.evaluate:evaluate",
-    "export_model": "digitkit.export:export",
+    "evaluate": "digitkit.evaluation:evaluate",
+    "export": "digitkit.exporting:export",
     "build_report": "digitkit.report:build_report",
     "run_bench": "digitkit.bench:bench",
 }

@@ -79,7 +79,7 @@ def time_prediction(ref: str, images: Any) -> float:
 
 
 def _bench_one(name: str, *, epochs: int | None, dataset: str | None, quick: bool, seed: int) -> BenchEntry:
-    from digitkit.evaluate import evaluate
+    from digitkit.evaluation import evaluate
 
     run = train_model(name, epochs=epochs, dataset=dataset, quick=quick, seed=seed)
     evaluation = evaluate(str(run.path), dataset=dataset)

@@ -96,7 +96,7 @@ def test_digests_recorded_at_export_and_checked_on_load(run_home, tmp_path_facto
 def _thousand_output_tflite(path: Path) -> Path:
     import keras
 
-    from digitkit.export import _write_litert
+    from digitkit.exporting import _write_litert
 
     model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(1000)])
     _write_litert(model, path)
@@ -202,3 +202,13 @@ def test_parameter_cap_is_configurable(tmp_path, monkeypatch):
     monkeypatch.setenv("DIGITKIT_MAX_PARAMS", "lots")
     with pytest.raises(UsageError, match="DIGITKIT_MAX_PARAMS"):
         check_archive(path)
+
+
+def test_public_verbs_are_functions_and_import_digitkit_stays_light():
+    probe = ("import sys, digitkit, digitkit.evaluation, digitkit.exporting, digitkit.inference.batch\n"
+             "assert all(callable(getattr(digitkit, v)) and not isinstance(getattr(digitkit, v), type(sys))\n"
+             "           for v in ('predict', 'evaluate', 'export', 'load'))\n"
+             "print(','.join(m for m in ('tensorflow', 'keras') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == ""
