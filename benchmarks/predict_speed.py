@@ -143,8 +143,9 @@ def summary(results: list[dict]) -> dict:
             "rss_mb": max(r["rss_mb"] for r in results)}
 
 
-def interleaved(contenders: dict[str, list[str]], env: dict[str, str], repeat: int) -> dict[str, dict]:
-    for command in contenders.values():
+def interleaved(contenders: dict[str, list[str]], env: dict[str, str], repeat: int, warm: bool = True,
+                ) -> dict[str, dict]:
+    for command in contenders.values() if warm else ():
         measure(command, env)  # warm the file cache
     runs: dict[str, list[dict]] = {name: [] for name in contenders}
     for _ in range(repeat):
@@ -176,7 +177,7 @@ def batch(tflite: Path, scratch: Path, env: dict[str, str], repeat: int, files: 
     results = interleaved({
         "bare one-process script": [sys.executable, "-c", BARE_BATCH, str(tflite), str(folder)],
         "digitkit predict --csv": [sys.executable, "-m", "digitkit", "predict", str(folder), "--csv"],
-    }, env, repeat)
+    }, env, repeat, warm=False)  # the files were just written: already in the page cache
     for name, r in results.items():
         print(f"{name:<24} {cell(r)} {files / r['wall']:>8,.0f} files/s")
     ratio = results["bare one-process script"]["wall"] / results["digitkit predict --csv"]["wall"]

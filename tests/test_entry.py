@@ -56,3 +56,44 @@ def test_fast_parser_knows_only_options_of_the_typer_command():
     command = typer.main.get_command(app).commands["predict"]
     names = {opt for param in command.params for opt in getattr(param, "opts", [])}
     assert set(VALUE_OPTIONS) | set(FLAGS) <= names
+
+
+PROBE = """
+import json, sys
+from digitkit.cli.entry import main
+try:
+    main(["predict", {image!r}, "--model", {model!r}, "--json"])
+except SystemExit as exc:
+    code = exc.code
+print(json.dumps({{"code": code, "loaded": [m for m in ("typer", "pydantic", "click", "tensorflow", "keras")
+                                           if m in sys.modules]}}), file=sys.stderr)
+"""
+
+
+def test_plain_predict_imports_neither_typer_nor_tensorflow(tmp_path_factory):
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from predict_fixtures import trained
+
+    run = trained("dense-sigmoid", tmp_path_factory)
+    image = str(Path(__file__).parent / "fixtures" / "images" / "grey8.png")
+    proc = subprocess.run([sys.executable, "-c", PROBE.format(image=image, model=str(run.path))],
+                          capture_output=True, text=True, timeout=120)
+    report = json.loads(proc.stderr.strip().splitlines()[-1])
+    assert report == {"code": 0, "loaded": []}, proc.stderr[-2000:]
+    assert json.loads(proc.stdout)["model"]["backend"] == "litert"
+
+
+def test_errors_on_the_fast_path_are_one_line(tmp_path, capsys):
+    import pytest as _pytest
+
+    from digitkit.cli.entry import main
+
+    with _pytest.raises(SystemExit) as exit_info:
+        main(["predict", str(tmp_path / "a.png"), "--model", str(tmp_path / "missing.keras")])
+    assert exit_info.value.code == 4
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"error: model file {tmp_path / 'missing.keras'} does not exist (check the path or see `digitkit runs`)"]

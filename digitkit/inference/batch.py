@@ -241,7 +241,15 @@ def _pool(workers: int) -> Any:
     # fork starts a worker in milliseconds; the pool is made before the model is loaded, so
     # no runtime threads are forked. Elsewhere (macOS, Windows) spawn is the safe default.
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() and sys.platform == "linux" else "spawn"
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method))
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
+                               initializer=_worker_init)
+
+
+def _worker_init() -> None:
+    """Ctrl-C is the main process's to handle (it stops the pool); a worker must not print a traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def default_workers(count: int) -> int:
