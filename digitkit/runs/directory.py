@@ -153,6 +153,9 @@ def create_run(model_name: str, manifest: dict[str, Any] | Manifest, root: Path 
     root = Path(root) if root is not None else home.runs_dir()
     fields = manifest.to_dict() if isinstance(manifest, Manifest) else dict(manifest)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    if root.exists() and not root.is_dir():
+        raise UsageError(f"cannot make runs in {root}: it is a file, not a folder",
+                         hint="give --out a folder (it is created if missing)")
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # a read-only or full home: one line, not a traceback
