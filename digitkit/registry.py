@@ -251,7 +251,7 @@ def _import_in_thread(entry_point: metadata.EntryPoint, timeout: float) -> tuple
     printed = buffer.getvalue()[:MAX_CAPTURED_CHARS]
     if worker.is_alive():
         raise PluginError(f"too slow to load: importing {entry_point.value} took over {timeout:g} s "
-                          f"(skipped; raise {TIMEOUT_ENV} if it is just slow)")
+                          f"(skipped; raise {TIMEOUT_ENV} if it is just slow, or leave it out with {PLUGINS_ENV})")
     if "error" in outcome:
         exc = outcome["error"]
         kind = {SystemExit: "called sys.exit", KeyboardInterrupt: "raised KeyboardInterrupt"}.get(type(exc))
@@ -262,12 +262,28 @@ def _import_in_thread(entry_point: metadata.EntryPoint, timeout: float) -> tuple
     return outcome.get("value"), printed
 
 
+# Packages no plugin entry point may name: importing them is never "loading a plugin", and a
+# framework import abandoned half-way by the time limit would break digitkit's own import of it.
+NOT_PLUGIN_PACKAGES = frozenset({"tensorflow", "keras", "tf_keras", "torch", "jax", "builtins"})
+
+
+def _foreign_package(entry_point: metadata.EntryPoint) -> str | None:
+    top = entry_point.value.split(":", 1)[0].strip().split(".", 1)[0]
+    if top in NOT_PLUGIN_PACKAGES or top in getattr(sys, "stdlib_module_names", ()):
+        return top
+    return None
+
+
 def _load_spec(entry_point: metadata.EntryPoint, timeout: float | None = None) -> tuple[ModelSpec, str]:
     """Import an entry point and return the spec it names with what its import printed.
 
     Raises:
         PluginError: what went wrong (import, timeout, not a spec, failed quick checks).
     """
+    foreign = _foreign_package(entry_point)
+    if foreign is not None:
+        raise PluginError(f"entry point {entry_point.value!r} names {foreign!r}, which is not a plugin's package "
+                          "(not imported)")
     target, printed = _import_in_thread(entry_point, _timeout() if timeout is None else timeout)
     if not isinstance(target, ModelSpec):
         raise PluginError(f"expected a digitkit.spec.ModelSpec, got {type(target).__name__}")
