@@ -84,3 +84,14 @@ def test_out_inside_a_file_names_the_file(tmp_path):
     with pytest.raises(UsageError, match="it is a file, not a folder"):
         runs.create_run("cnn", {}, root=blocker)
     assert blocker.read_text() == "keep me"
+
+
+def test_every_hostile_case_is_in_the_reliability_table():
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    table = (here.parents[1] / "docs" / "reliability.md").read_text(encoding="utf-8")
+    names = [line.split("(", 1)[0][4:] for path in sorted(here.glob("test_*.py"))
+             for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("def test_")]
+    missing = [name for name in names if f"`{name}`" not in table and name != "test_every_hostile_case_is_in_the_reliability_table"]
+    assert not missing, missing
