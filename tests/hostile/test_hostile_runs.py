@@ -158,11 +158,13 @@ def test_runs_show_survives_a_history_with_wrong_types(cli, make_run):
 
 
 @pytest.mark.slow
-def test_report_of_a_run_with_a_damaged_history_is_one_line(cli, make_run, tmp_path):
+def test_report_of_a_run_with_a_damaged_history_still_reports(cli, make_run, tmp_path):
     run = make_run()
     (run.path / "history.json").write_text('{"epoch": "1"}')
     result = cli("report", run.id, "--out", tmp_path / "r.html")
-    assert_one_error_line(result, EXIT_BAD_INPUT, run.id, "history.json is damaged")
+    assert result.exit_code == EXIT_OK and "Traceback" not in result.output
+    assert "history.json is damaged" in " ".join(result.stderr.split())
+    assert (tmp_path / "r.html").stat().st_size > 0
 
 
 # -- naming ---------------------------------------------------------------------------------------
