@@ -36,7 +36,8 @@ def list_runs(ctx: typer.Context, json_output: JsonFlag = False) -> None:
     rows = []
     for run in sorted([*listing.readable, *(r for r, _ in listing.unreadable)], key=lambda r: r.id):
         if run.id in unreadable:
-            rows.append({**run_row({"id": run.id}), "status": "unreadable", "problem": unreadable[run.id]})
+            rows.append({**run_row({"id": run.id}), "model": "?", "status": "unreadable",
+                         "problem": unreadable[run.id]})
         else:
             rows.append({**run_row(run.manifest), "name": run.load_manifest().name})
     if json_output:

@@ -93,5 +93,6 @@ def test_every_hostile_case_is_in_the_reliability_table():
     table = (here.parents[1] / "docs" / "reliability.md").read_text(encoding="utf-8")
     names = [line.split("(", 1)[0][4:] for path in sorted(here.glob("test_*.py"))
              for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("def test_")]
-    missing = [name for name in names if f"`{name}`" not in table and name != "test_every_hostile_case_is_in_the_reliability_table"]
+    names.remove("test_every_hostile_case_is_in_the_reliability_table")
+    missing = [name for name in names if f"`{name}`" not in table]
     assert not missing, missing

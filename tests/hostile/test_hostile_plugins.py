@@ -61,12 +61,13 @@ def test_a_plugin_raising_keyboard_interrupt_is_not_a_users_ctrl_c(run_cli, plug
 
 
 def test_a_plugin_printing_at_import_cannot_break_json(run_cli, plugin_path):
-    source = SPEC_SOURCE + "print('hello from the plugin')\nimport sys\nsys.stderr.write('noise\\n')\nSPEC = make('chatty')\n"
+    source = (SPEC_SOURCE + "print('hello from the plugin')\nimport sys\nsys.stderr.write('noise\\n')\n"
+              "SPEC = make('chatty')\n")
     env = plugin_path("digitkit-chatty", {"chatty": "chatty_mod:SPEC"}, {"chatty_mod": source})
     result = run_cli("list-models", "--json", env=env)
     assert result.exit_code == EXIT_OK
     names = [m["name"] for m in json.loads(result.stdout)]  # stdout is pure JSON
-    assert "chatty" in names and "hello" not in result.stdout + result.stderr
+    assert "chatty" in names and "hello" not in result.stdout + result.stderr and "noise" not in result.stderr
     debug = run_cli("--debug", "list-models", "--json", env=env)
     assert json.loads(debug.stdout) and "hello from the plugin" in debug.stderr
     assert_one_error_line(run_cli("list-models", env={**env, "DIGITKIT_STRICT_PLUGINS": "1"}), EXIT_PLUGIN,
