@@ -36,11 +36,18 @@ def remove_run(ref: str | Run, root: Path | None = None) -> Run:
     """Remove a run by name (see :func:`digitkit.runs.get_run`) or as a :class:`Run`.
 
     Raises:
-        UsageError: an empty or ambiguous name (candidates listed), or no such run.
+        UsageError: an empty or ambiguous name (candidates listed), no such run, or a run
+            another live process holds locked (a fit still writing it).
         DigitkitError: the run could not be moved to the trash (it is intact), or the trash
             folder could not be deleted (it is named, and ``runs rm --purge`` finishes).
     """
     run = ref if isinstance(ref, Run) else get_run(ref, root)
+    from digitkit.runs.locking import RunLocked, holder
+
+    pid = holder(run)
+    if pid is not None and pid != os.getpid():
+        raise RunLocked(f"run {run.id} is in use by process {pid}: not removed",
+                        hint="wait for it to finish, or stop it first")
     if run.path.is_symlink():
         try:
             run.path.unlink()  # the link only; the folder it points at is the user's

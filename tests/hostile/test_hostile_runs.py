@@ -237,6 +237,9 @@ def test_a_second_writer_is_refused_naming_the_pid(make_run, tmp_path):
         with pytest.raises(runs.RunLocked, match=f"in use by process {holder.pid}"):
             with runs.lock(run):
                 pass
+        with pytest.raises(runs.RunLocked, match="not removed"):  # nor removed under its feet
+            runs.remove_run(run.id)
+        assert run.path.is_dir()
     finally:
         holder.kill()
         holder.wait()
