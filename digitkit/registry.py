@@ -165,11 +165,12 @@ def _timeout() -> float:
     return value if value > 0 else DEFAULT_TIMEOUT_S
 
 
-class _ThreadOutput(io.TextIOBase):
+class _ThreadOutput:
     """A stdout/stderr stand-in that captures what plugin-loading threads write.
 
     Other threads keep writing to the real stream, so digitkit's own output is never lost
-    while a plugin (or an abandoned, hung import) runs.
+    while a plugin (or an abandoned, hung import) runs; every other attribute (``isatty``,
+    ``encoding``, ``fileno``) is the real stream's.
     """
 
     def __init__(self, real: Any) -> None:
@@ -212,8 +213,62 @@ def _captured_thread_output() -> Any:
                     setattr(sys, name, stream.real)
 
 
+@dataclass
+class _Job:
+    """One entry point to load in the worker thread, and what came of it."""
+
+    entry_point: metadata.EntryPoint
+    buffer: io.StringIO = field(default_factory=io.StringIO)
+    done: threading.Event = field(default_factory=threading.Event)
+    stage: str = "import failed: "
+    value: Any = None
+    error: BaseException | None = None
+
+    def run(self) -> None:
+        ident = threading.get_ident()
+        for stream in (sys.stdout, sys.stderr):
+            if isinstance(stream, _ThreadOutput):
+                stream.captured[ident] = self.buffer
+        try:
+            target = self.entry_point.load()
+            self.stage = "spec factory raised "
+            if not isinstance(target, ModelSpec) and callable(target):
+                target = target()
+            self.value = target
+        except BaseException as exc:  # noqa: BLE001 - a plugin's exit/interrupt is its problem, not ours
+            self.error = exc
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                if isinstance(stream, _ThreadOutput):
+                    stream.captured.pop(ident, None)
+            self.done.set()
+
+
+class _Worker:
+    """A daemon thread loading entry points one after another.
+
+    One thread serves every entry point (starting a thread per entry point costs ~10 ms on a
+    busy machine); a worker stuck in a hung import is abandoned and the next job gets a new one.
+    """
+
+    def __init__(self) -> None:
+        import queue
+
+        self.jobs: "queue.Queue[_Job]" = queue.Queue()
+        self.thread = threading.Thread(target=self._serve, name="digitkit-plugin-loader", daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            self.jobs.get().run()
+
+
+_worker: _Worker | None = None
+_worker_lock = threading.Lock()
+
+
 def _import_in_thread(entry_point: metadata.EntryPoint, timeout: float) -> tuple[Any, str]:
-    """Load an entry point (and call a spec factory) in a worker thread, bounded in time.
+    """Load an entry point (and call a spec factory) in the worker thread, bounded in time.
 
     Returns:
         (what the entry point named or its factory returned, what it printed).
@@ -222,44 +277,31 @@ def _import_in_thread(entry_point: metadata.EntryPoint, timeout: float) -> tuple
         PluginError: the import raised anything (``SystemExit`` and ``KeyboardInterrupt``
             included) or took longer than ``timeout`` seconds.
     """
-    outcome: dict[str, Any] = {}
-    buffer = io.StringIO()
-
-    def work() -> None:
-        ident = threading.get_ident()
-        for stream in (sys.stdout, sys.stderr):
-            if isinstance(stream, _ThreadOutput):
-                stream.captured[ident] = buffer
-        outcome["stage"] = "import failed: "
-        try:
-            target = entry_point.load()
-            outcome["stage"] = "spec factory raised "
-            if not isinstance(target, ModelSpec) and callable(target):
-                target = target()
-            outcome["value"] = target
-        except BaseException as exc:  # noqa: BLE001 - a plugin's exit/interrupt is its problem, not ours
-            outcome["error"] = exc
-        finally:
-            for stream in (sys.stdout, sys.stderr):
-                if isinstance(stream, _ThreadOutput):
-                    stream.captured.pop(ident, None)
-
+    global _worker
+    job = _Job(entry_point)
     with _captured_thread_output():
-        worker = threading.Thread(target=work, name=f"digitkit-plugin-{entry_point.name}", daemon=True)
-        worker.start()
-        worker.join(timeout)
-    printed = buffer.getvalue()[:MAX_CAPTURED_CHARS]
-    if worker.is_alive():
+        with _worker_lock:
+            if _worker is None:
+                _worker = _Worker()
+            worker = _worker
+        worker.jobs.put(job)
+        finished = job.done.wait(timeout)
+        if not finished:
+            with _worker_lock:
+                if _worker is worker:
+                    _worker = None  # stuck in this import: abandoned, the next job gets a new thread
+    printed = job.buffer.getvalue()[:MAX_CAPTURED_CHARS]
+    if not finished:
         raise PluginError(f"too slow to load: importing {entry_point.value} took over {timeout:g} s "
                           f"(skipped; raise {TIMEOUT_ENV} if it is just slow, or leave it out with {PLUGINS_ENV})")
-    if "error" in outcome:
-        exc = outcome["error"]
+    if job.error is not None:
+        exc = job.error
         kind = {SystemExit: "called sys.exit", KeyboardInterrupt: "raised KeyboardInterrupt"}.get(type(exc))
         if kind is not None:
             detail = f" ({exc})" if str(exc) else ""
-            raise PluginError(f"{outcome['stage']}the plugin {kind}{detail} while loading")
-        raise PluginError(f"{outcome['stage']}{type(exc).__name__}: {exc}")
-    return outcome.get("value"), printed
+            raise PluginError(f"{job.stage}the plugin {kind}{detail} while loading")
+        raise PluginError(f"{job.stage}{type(exc).__name__}: {exc}")
+    return job.value, printed
 
 
 # Packages no plugin entry point may name: importing them is never "loading a plugin", and a
