@@ -33,6 +33,8 @@ MIN_SIDE = 2
 # Large images are shrunk to about this many pixels a side before any float work: a digit
 # that fills a tenth of the frame still gets ~100 px, five times the 20 px MNIST box.
 DECODE_SIDE = 1024
+# Key in ``image.info`` of the (width, height) the file holds, upright, before any shrinking.
+ORIGINAL_SIZE = "digitkit_original_size"
 # Modes Image.reduce handles directly; others are converted first (see _reducible).
 _REDUCIBLE = {"L", "LA", "La", "RGB", "RGBA", "RGBa", "CMYK", "I", "F"}
 
@@ -126,10 +128,13 @@ def _decode(data: bytes, name: str, max_side: int | None):
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise InputError(f"{name} is truncated or damaged ({_short(exc)})") from None
         orientation = _orientation(image)
+        width, height = image.size
+        original = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
         if max_side:
             image = shrink(image, max_side)  # a new image: its EXIF is gone, hence read first
         image = _upright(image, orientation)
     check_size(image.size, name)
+    image.info[ORIGINAL_SIZE] = original
     return image
 
 
