@@ -30,6 +30,7 @@ import numpy as np
 from scipy import ndimage
 
 from digitkit.errors import InputError
+from digitkit.intake.strokes import native_blocks, stretch_ratio
 
 SIZE = 28
 BOX = 20
@@ -43,6 +44,10 @@ FLOOR_SHARE = 0.5
 # Below this many pixels on its longer side at the working size, the digit is re-cut from
 # the full-resolution picture (step 6).
 SMALL_INK = 64
+# Ink spanning this share of both sides fills its frame: a box-stretched scan or a tight crop.
+FILLS_FRAME = 0.92
+# Binary scans are blurred by this many pixels of the 20-pixel box (sigma) before scaling.
+BINARY_SOFTEN = 0.6
 # Paper whose border varies less than this (10th to 60th percentile) is evenly lit: the light
 # field and the top-hat are skipped, which also keeps strokes wider than the top-hat window.
 FLAT_PAPER = 0.03
@@ -66,7 +71,7 @@ def preprocess_image(grey: np.ndarray) -> np.ndarray:
     Raises:
         InputError: the picture is empty or holds no ink (all white, all black, flat).
     """
-    full = _as_unit_grey(grey)
+    full = _smooth_blocks(_as_unit_grey(grey))
     x, scale = _shrink(full, WORK_SIDE)
     light_paper = _paper_is_light(x)
     ink = _clean_ink(1.0 - x if light_paper else x)
@@ -75,7 +80,7 @@ def preprocess_image(grey: np.ndarray) -> np.ndarray:
         crop = _recrop(full, rows, cols, scale)
         x, _ = _shrink(crop, WORK_SIDE)
         ink = _clean_ink(1.0 - x if light_paper else x)
-    return _mnist_box(ink)
+    return _mnist_box(_unstretch(ink))
 
 
 def resize_only(grey: np.ndarray) -> np.ndarray:
@@ -242,6 +247,35 @@ def _recrop(full: np.ndarray, rows, cols, scale: float) -> np.ndarray:
     top, bottom = (max(0, int((rows[0] - margin) * scale)), min(height, int((rows[1] + margin) * scale) + 1))
     left, right = (max(0, int((cols[0] - margin) * scale)), min(width, int((cols[1] + margin) * scale) + 1))
     return full[top:bottom, left:right]
+
+
+def _smooth_blocks(x: np.ndarray) -> np.ndarray:
+    """A tiny digit enlarged in blocks (nearest neighbour) enlarged again smoothly, 4x."""
+    factor = native_blocks(x)
+    if factor == 1:
+        return x
+    native = x[::factor, ::factor]
+    return _resize(native, native.shape[0] * 4, native.shape[1] * 4)
+
+
+def _unstretch(x: np.ndarray) -> np.ndarray:
+    """Undo a box stretch: when the ink fills the frame, give its strokes one width again."""
+    (r0, r1), (c0, c1) = _extent(x)
+    height, width = x.shape
+    if (r1 - r0) < FILLS_FRAME * height or (c1 - c0) < FILLS_FRAME * width:
+        return x  # a digit with margins around it kept its shape
+    crop = x[r0:r1, c0:c1]
+    ratio = stretch_ratio(crop > 0.5)
+    if _is_binary(crop):  # hard scanner edges: soften them like MNIST's anti-aliasing
+        crop = ndimage.gaussian_filter(crop, BINARY_SOFTEN * max(crop.shape) / BOX)
+    if abs(ratio - 1.0) < 0.15:
+        return crop
+    new_h, new_w = (crop.shape[0], crop.shape[1] / ratio) if ratio > 1 else (crop.shape[0] * ratio, crop.shape[1])
+    return _resize(crop, max(1, round(new_h)), max(1, round(new_w)))
+
+
+def _is_binary(x: np.ndarray) -> bool:
+    return float(np.mean((x > 0.05) & (x < 0.95))) < 0.02
 
 
 def _mnist_box(x: np.ndarray) -> np.ndarray:
