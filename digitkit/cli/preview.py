@@ -95,7 +95,7 @@ def _show_files(console, paths: list[str], mode: str) -> None:
     from digitkit.render.console import err, escape, printable
     from digitkit.render.digits import render_digit
 
-    views = [view_file(p) for p in paths]  # missing paths raise before anything is drawn
+    views = [view_file(p) for p in paths]
     render_mode, colour = _modes(console, mode)
     half = max(1, (console.width - 3) // 2)
     failed = []

@@ -106,18 +106,17 @@ def _as_given(grey: np.ndarray) -> np.ndarray:
 def view_file(path: str | Path) -> FileView:
     """One image file, as given and as preprocessed for a model; read once, through the intake.
 
-    Raises:
-        InputError: the path does not exist or is a folder.
+    A missing file, a folder, a FIFO or a device gives a view with ``error`` set, like any
+    unreadable image, so the other files are still shown.
     """
     from digitkit.intake import decode, display_name, read_bytes, to_digit, to_grey
     from digitkit.intake.decoding import ORIGINAL_SIZE
 
     name = display_name(path)
     path = Path(path)
-    if not path.exists() and not path.is_symlink():
-        raise InputError(f"{name} does not exist")
     if path.is_dir():
-        raise InputError(f"{name} is a folder, not an image", hint="use --dataset for a folder of digits")
+        return FileView(name, None, None, error=f"{name} is a folder, not an image (use --dataset for a folder "
+                                                "of digits)")
     try:
         image = decode(read_bytes(path), name)
         grey = np.asarray(to_grey(image), dtype=np.float32)
