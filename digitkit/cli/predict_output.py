@@ -70,11 +70,13 @@ def _streaming_writer(answers, csv_output: bool):
         writer = csv.writer(sys.stdout, lineterminator="\n")
         started = []
 
-        def emit(p) -> None:
+        from digitkit.errors import printable
+
+        def emit(p) -> None:  # names escaped like everywhere on a terminal; --json/--jsonl keep them exact
             if not started:  # the header comes with the first row: nothing at all when every input fails
                 writer.writerow(CSV_HEADER)
                 started.append(True)
-            writer.writerow([p.input, "?" if p.digit is None else p.digit, p.best, f"{p.confidence:.6f}",
+            writer.writerow([printable(p.input), "?" if p.digit is None else p.digit, p.best, f"{p.confidence:.6f}",
                              *[f"{float(v):.6f}" for v in p.probabilities]])
             sys.stdout.flush()
         return emit
@@ -122,11 +124,12 @@ def _print_notes(notes) -> None:
 
 
 def _print_failures(failures) -> None:
-    from digitkit.render.console import err, escape
+    from digitkit.render.console import err, escape, printable
 
     console = err()
     for failure in failures:
-        console.print(f"[yellow]skipped[/] {escape(failure.input)}: {escape(failure.message)}", soft_wrap=True)
+        console.print(f"[yellow]skipped[/] {escape(printable(failure.input))}: {escape(printable(failure.message))}",
+                      soft_wrap=True)
 
 
 def _bar(probability: float) -> str:
@@ -158,7 +161,7 @@ def _print_table(result, show: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from digitkit.render.console import out
+    from digitkit.render.console import out, printable
 
     console = out()
     if show:
@@ -169,7 +172,7 @@ def _print_table(result, show: bool) -> None:
     table.add_column("top-k", no_wrap=True)
     for prediction in result.predictions:
         answer = "?" if prediction.digit is None else str(prediction.digit)
-        table.add_row(Text(prediction.input), answer, _top_k_text(prediction))
+        table.add_row(Text(printable(prediction.input)), answer, _top_k_text(prediction))
     console.print(table)
 
 
@@ -177,13 +180,14 @@ def _print_shown(result, console) -> None:
     """Each digit as the model received it, under its name and above its answer."""
     from rich.text import Text
 
+    from digitkit.render.console import printable
     from digitkit.render.digits import choose_mode, render_digit
 
     mode = choose_mode(console)
     console.print(_title(result))
     for prediction in result.predictions:
         answer = "?" if prediction.digit is None else str(prediction.digit)
-        header = Text(prediction.input)
+        header = Text(printable(prediction.input))
         header.append(f"  → {answer}", style="bold")
         console.print(header)
         console.print(render_digit(prediction.image, mode))

@@ -4,7 +4,7 @@ In the order tried:
 
 - a path: a run folder, or a ``.keras`` / ``.tflite`` file (inside a run folder or loose);
 - ``<model>@pretrained``: the weights shipped for that model (:mod:`digitkit.pretrained`);
-- a run id, or what identifies one (a unique id prefix; see :func:`digitkit.runs.get_run`);
+- a run id, or what names one (label, hash suffix, unique id prefix; :func:`digitkit.runs.find_run`);
 - ``<model>``: the user's latest completed run of that model, else its shipped weights
   (with a one-line note saying so).
 
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from digitkit import runs
-from digitkit.errors import DigitkitError, InputError, ModelRefusedError, UnavailableError, UnknownModelError
+from digitkit.errors import ModelRefusedError, UnavailableError, UnknownModelError
 from digitkit.spec import InputSpec
 
 PRETRAINED_SUFFIX = "@pretrained"
@@ -72,16 +72,13 @@ class ModelRef:
 
 
 def read_manifest(run: runs.Run) -> dict[str, Any]:
-    """A run's manifest as a mapping; the one place inference reads it.
+    """A run's validated manifest (:class:`digitkit.runs.Manifest`) as a mapping; the one place
+    inference reads it.
 
     Raises:
-        InputError: the file is missing, not JSON, or not a JSON object.
+        RunUnreadable: the manifest is missing, damaged or foreign (an ``InputError``, exit 3).
     """
-    data = run.manifest
-    if not isinstance(data, dict):
-        raise InputError(f"run {run.id}: manifest.json is damaged (not a JSON object)",
-                         hint="remove the run or restore its manifest")
-    return data
+    return run.load_manifest().to_dict()
 
 
 def run_input(run: runs.Run) -> tuple[InputSpec | None, str | None]:
@@ -102,21 +99,9 @@ def run_input(run: runs.Run) -> tuple[InputSpec | None, str | None]:
     return spec, output if output in ("logits", "probabilities") else None
 
 
-def _readable(run: runs.Run) -> dict[str, Any] | None:
-    try:
-        return read_manifest(run)
-    except (DigitkitError, OSError, ValueError):
-        return None
-
-
 def latest_run_of(model_name: str, root: Path | None = None) -> runs.Run | None:
     """The newest completed run of a model with a model file; unreadable runs are skipped."""
-    for run in reversed(runs.list_runs(root)):
-        manifest = _readable(run)
-        if manifest and manifest.get("model") == model_name and manifest.get("status") == "completed" and (
-                run.model_path.exists() or run.file(runs.TFLITE).exists()):
-            return run
-    return None
+    return runs.latest_run_of(model_name, root)
 
 
 def _of_run(run: runs.Run, name: str | None = None) -> ModelRef:
@@ -180,22 +165,22 @@ def resolve(ref: str, root: Path | None = None) -> ModelRef:
         return _of_file(path)
     if ref.endswith(PRETRAINED_SUFFIX):
         return _resolve_pretrained(ref[: -len(PRETRAINED_SUFFIX)])
-    if RUN_ID_PATTERN.match(ref) or any(r.id.startswith(ref) for r in runs.list_runs(root)):
-        return _of_run(runs.get_run(ref, root))
+    run = runs.find_run(ref, root, by_model=False)
+    if run is not None:
+        return _of_run(run)
     run = latest_run_of(ref, root)
     if run is not None:
-        return _of_run(run, ref)
+        return _of_run(run)
     shipped = _pretrained(ref, note=f"no completed run of {ref} yet: using its pretrained weights")
     if shipped is not None:
         return shipped
     from digitkit import registry
 
     if registry.is_model(ref):
-        raise UnknownModelError(f"model {ref!r} has no completed run yet", hint=f"train one with `digitkit fit {ref}`")
-    try:
-        return _of_run(runs.get_run(ref, root))  # whatever else names a run (e.g. a label)
-    except DigitkitError:
-        pass
+        name = registry.canonical_name(ref)
+        raise UnknownModelError(f"model {name!r} has no completed run yet", hint=f"train one with `digitkit fit {name}`")
+    if RUN_ID_PATTERN.match(ref):
+        raise UnknownModelError(f"no run {ref!r}", hint="see `digitkit runs`")
     registry.get_model(ref)  # raises with close-name suggestions
     raise UnknownModelError(f"unknown model {ref!r}")  # pragma: no cover
 
