@@ -85,10 +85,11 @@ class Service:
         return asyncio.wrap_future(future)
 
 
-def _predict_job(service: Service, request: PredictRequest, top_k: int, with_images: bool) -> tuple[int, Any]:
+def _predict_job(service: Service, request: PredictRequest, top_k: int, with_images: bool,
+                 preprocess: bool) -> tuple[int, Any]:
     engine = service.models.get(request.options.get("model"))
-    digits = [engines.Digit(u.name, None, u.unsupported) if u.unsupported else engines.read_digit(u.data, u.name)
-              for u in request.uploads]
+    digits = [engines.Digit(u.name, None, u.unsupported) if u.unsupported
+              else engines.read_digit(u.data, u.name, preprocess) for u in request.uploads]
     result = engine.predict(digits, top_k, with_images)
     if result["predictions"]:
         return 200, result  # some failures, like `predict --json` exiting 7, still answer
@@ -98,6 +99,15 @@ def _predict_job(service: Service, request: PredictRequest, top_k: int, with_ima
     message = f"{first['input']}: {first['error']}" if len(failures) == 1 else \
         f"none of the {len(failures)} images could be read (first: {first['input']}: {first['error']})"
     return status, {"error": message, "failures": failures}
+
+
+def _flag(options: dict[str, str], name: str, default: bool) -> bool:
+    text = options.get(name, "").strip().lower()
+    if not text:
+        return default
+    if text not in ("1", "true", "yes", "0", "false", "no"):
+        raise RequestProblem(400, f"expected {name}=true or {name}=false. Received: {name}={text[:20]!r}")
+    return text in ("1", "true", "yes")
 
 
 def _top_k(options: dict[str, str]) -> int:
@@ -117,8 +127,9 @@ async def predict(request: Request) -> Response:
             body = await read_body(request, service.limits.max_body_bytes)
             parsed = await parse_predict_request(request, body, service.limits.max_files)
             top_k = _top_k(parsed.options)
-            with_images = parsed.options.get("image", "") in ("1", "true", "png")
-            job = service.submit(_predict_job, service, parsed, top_k, with_images)
+            with_images = _flag(parsed.options, "image", False)
+            preprocess = _flag(parsed.options, "preprocess", True)
+            job = service.submit(_predict_job, service, parsed, top_k, with_images, preprocess)
             submitted = True
             status, data = await job
         return json_response(data, status)

@@ -29,17 +29,19 @@ class Digit:
     error: str | None = None
 
 
-def read_digit(data: bytes, name: str) -> Digit:
+def read_digit(data: bytes, name: str, preprocess: bool = True) -> Digit:
     """Decode and preprocess one uploaded image; an unreadable one is returned with its reason.
 
     Args:
         data: the file's bytes (already capped in size by the caller).
         name: the upload's file name, used in messages.
+        preprocess: ``False`` only resizes to 28x28, as ``predict --no-preprocess``.
     """
     from digitkit.images import load_digit  # at merge: from digitkit.intake import decode, to_digit
 
     try:
-        return Digit(name, load_digit(bytes(data)))  # at merge: to_digit(decode(data, name))
+        # at merge: to_digit(decode(data, name)), or intake's resize-only path without preprocess
+        return Digit(name, load_digit(bytes(data), preprocess=preprocess))
     except InputError as exc:
         return Digit(name, None, _without_prefix(exc.message, ("<bytes>", name)))
 

@@ -35,8 +35,11 @@ def document(limits: Limits) -> dict[str, Any]:
                            "How many digits to rank per image (also accepted as a form field)."),
                     option("model", {"type": "string"},
                            "A run id or model name from GET /api/models (default: the server's model)."),
-                    option("image", {"type": "string", "enum": ["1", "png"]},
+                    option("image", {"type": "boolean", "default": False},
                            "Add `image`, the 28x28 input the model saw, as a PNG data URL."),
+                    option("preprocess", {"type": "boolean", "default": True},
+                           "false: only resize to 28x28, for images already in MNIST form (white on black, "
+                           "centred), as `digitkit predict --no-preprocess`."),
                     option("name", {"type": "string"}, "The input's name for a raw image body."),
                 ],
                 "requestBody": {"required": True, "content": {
