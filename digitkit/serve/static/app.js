@@ -47,7 +47,7 @@ function point(event) {
 
 pad.addEventListener("pointerdown", (event) => {
   if (event.button !== 0) return;
-  pad.setPointerCapture(event.pointerId);
+  try { pad.setPointerCapture(event.pointerId); } catch (_) { /* a synthetic or vanished pointer */ }
   current = [point(event)];
   strokes.push(current);
   redraw();
