@@ -264,3 +264,26 @@ def test_serve_cli_errors_are_one_line(cli, run_folder):
         port = busy.getsockname()[1]
         result = cli("serve", "--port", str(port))
     assert result.exit_code == 6 and f"port {port} on 127.0.0.1 is already in use" in result.output
+
+
+def test_help_and_litert_serving_never_import_tensorflow(run_folder, seven, tmp_path):
+    import subprocess
+    import sys
+
+    (tmp_path / "seven.png").write_bytes(seven)
+    probe = f"""
+import sys
+from typer.testing import CliRunner
+from digitkit.cli.app import app
+assert CliRunner().invoke(app, ["serve", "--help"]).exit_code == 0
+assert "starlette" not in sys.modules
+from starlette.testclient import TestClient
+from digitkit.serve import create_app
+client = TestClient(create_app({str(run_folder)!r}))
+response = client.post("/api/predict", content=open({str(tmp_path / 'seven.png')!r}, "rb").read(),
+                       headers={{"content-type": "image/png"}})
+assert response.json()["model"]["backend"] == "litert", response.text
+print("HEAVY=" + ",".join(m for m in ("tensorflow", "keras", "matplotlib") if m in sys.modules))
+"""
+    proc = subprocess.run([sys.executable, "-W", "ignore", "-c", probe], capture_output=True, text=True, timeout=120)
+    assert "HEAVY=\n" in proc.stdout, proc.stdout + proc.stderr[-2000:]
