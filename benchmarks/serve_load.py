@@ -7,13 +7,14 @@ Starts ``digitkit serve --port 0`` in a subprocess (the latest completed ``cnn``
 ``--home``, or a small one trained into a temporary home), then, with ``--concurrency``
 keep-alive clients on raw asyncio sockets (a heavyweight HTTP client would measure itself):
 
-1. the baseline: ``GET /healthz`` (the server's floor: HTTP, routing, JSON, no image);
-2. ``POST /api/predict`` with one PNG of a held-out test digit (``--side`` pixels), up to
-   ``--requests`` requests or ``--max-seconds``, sampling the server's RSS every 1,000;
-3. a flood: ``--flood`` connections at once, each one prediction: every answer must be
+1. ``POST /api/predict`` with one PNG of a held-out test digit (``--side`` pixels), up to
+   ``--requests`` requests or ``--max-seconds``, sampling the server's RSS every 1,000, in
+   blocks of 2,000, each after a block of the baseline, ``GET /healthz`` (the server's floor:
+   HTTP, routing, JSON, no image), so both see the same load on a shared machine;
+2. a flood: ``--flood`` connections at once, each one prediction: every answer must be
    200 or 503, and memory must not grow with the flood.
 
-Prints predictions/s, p50/p99 latency, the ratio to the baseline, and RSS over the run.
+Prints predictions/s (median over blocks), p50/p99 latency, the median ratio to the baseline, and RSS over the run.
 Targets (issue 17): >= 300 predictions/s at 8 clients, p99 <= 100 ms, flat RSS over 20,000.
 Every bound is explicit: request count, time, and connections; nothing leaves 127.0.0.1.
 """
@@ -32,6 +33,7 @@ import time
 from pathlib import Path
 
 HOST = "127.0.0.1"
+BLOCK = 2000  # predictions per block, each after a baseline block of 500 /healthz requests
 
 
 def rss_mb(pid: int) -> float:
@@ -149,11 +151,9 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def report(label: str, latencies: list[float], statuses: dict, seconds: float) -> float:
-    rate = len(latencies) / seconds
+def report_line(label: str, latencies: list[float], rate: float, statuses: dict) -> None:
     print(f"{label:<26} {len(latencies):>6} req {rate:>8.0f} req/s   p50 {percentile(latencies, .5) * 1e3:6.1f} ms"
-          f"   p99 {percentile(latencies, .99) * 1e3:6.1f} ms   statuses {statuses}")
-    return rate
+          f"   p99 {percentile(latencies, .99) * 1e3:6.1f} ms   statuses {statuses or '-'}")
 
 
 def main() -> None:
@@ -190,14 +190,32 @@ def run_phases(args, port: int, pid: int, png: bytes) -> None:
     print(f"{os.cpu_count()} CPUs (shared with whatever else runs), {args.concurrency} clients, "
           f"{len(png)}-byte {args.side}x{args.side} PNG, {'resize only' if args.no_preprocess else 'preprocessed'}")
     asyncio.run(load(port, predict, 300, args.concurrency, time.monotonic() + 60))  # warm-up
-    base = report("GET /healthz (baseline)", *asyncio.run(load(port, health, 3000, args.concurrency,
-                                                                 time.monotonic() + 60)))
+    # Baseline and predictions interleaved in blocks, so both see the same machine load.
+    deadline = time.monotonic() + args.max_seconds
     samples = [(0, rss_mb(pid))]
-    latencies, statuses, seconds = asyncio.run(load(
-        port, predict, args.requests, args.concurrency, time.monotonic() + args.max_seconds,
-        on_progress=lambda n: samples.append((n, rss_mb(pid))) if n % 1000 == 0 else None))
-    rate = report("POST /api/predict", latencies, statuses, seconds)
-    print(f"{'predict / baseline':<26} {rate / base:.2f}x")
+    latencies, base_latencies, ratios, rates, base_rates = [], [], [], [], []
+    statuses: dict[int, int] = {}
+    while len(latencies) < args.requests and time.monotonic() < deadline:
+        b_lat, _, b_sec = asyncio.run(load(port, health, 500, args.concurrency, deadline))
+        block = min(BLOCK, args.requests - len(latencies))
+        done = len(latencies)
+        p_lat, p_status, p_sec = asyncio.run(load(
+            port, predict, block, args.concurrency, deadline,
+            on_progress=lambda n: samples.append((done + n, rss_mb(pid)))))
+        if not p_lat or not b_lat:
+            break
+        base_latencies += b_lat
+        latencies += p_lat
+        for code, n in p_status.items():
+            statuses[code] = statuses.get(code, 0) + n
+        rates.append(len(p_lat) / p_sec)
+        base_rates.append(len(b_lat) / b_sec)
+        ratios.append(rates[-1] / base_rates[-1])
+    rate = statistics.median(rates)
+    report_line("GET /healthz (baseline)", base_latencies, statistics.median(base_rates), {})
+    report_line("POST /api/predict", latencies, rate, statuses)
+    print(f"{'predict / baseline':<26} {statistics.median(ratios):.2f}x (median of {len(ratios)} interleaved blocks; "
+          f"predictions/s per block: {min(rates):.0f}..{max(rates):.0f})")
     early = statistics.median(mb for _, mb in samples[1:6]) if len(samples) > 5 else samples[0][1]
     late = statistics.median(mb for _, mb in samples[-5:])
     print(f"server RSS: {samples[0][1]:.0f} MB after warm-up, median {early:.0f} MB over requests 1k-5k, "

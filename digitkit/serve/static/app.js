@@ -15,6 +15,8 @@ const strokes = [];         // each stroke: a list of [x, y] in canvas pixels
 let current = null;
 let timer = null;
 let sequence = 0;           // answers to older drawings are dropped
+let inFlight = false;       // one drawing request at a time; a newer drawing waits for it
+let dirty = false;
 
 function redraw() {
   ctx.fillStyle = "#000";
@@ -69,8 +71,9 @@ for (const name of ["pointerup", "pointercancel"]) {
 }
 
 function schedule() {
-  clearTimeout(timer);
-  timer = setTimeout(predictDrawing, DEBOUNCE_MS);
+  // At most one prediction per DEBOUNCE_MS while the pen moves, and one after it stops.
+  if (timer) return;
+  timer = setTimeout(() => { timer = null; predictDrawing(); }, DEBOUNCE_MS);
 }
 
 function undo() {
@@ -89,6 +92,7 @@ function clearPad() {
 function showEmpty() {
   sequence += 1;
   clearTimeout(timer);
+  timer = null;
   setStatus("Draw a digit to start.");
   $("digit").textContent = "–";
   $("seen").hidden = true;
@@ -134,6 +138,8 @@ function drawingBlob() {
 
 async function predictDrawing() {
   if (!strokes.length) return;
+  if (inFlight) { dirty = true; return; }
+  inFlight = true;
   const mine = ++sequence;
   try {
     const blob = await drawingBlob();
@@ -149,6 +155,9 @@ async function predictDrawing() {
               `${(answer.confidence * 100).toFixed(1)} % sure.`);
   } catch (error) {
     if (mine === sequence) setStatus(error.message, true);
+  } finally {
+    inFlight = false;
+    if (dirty) { dirty = false; schedule(); }
   }
 }
 
