@@ -27,9 +27,8 @@ Every step is whole-array numpy or ``scipy.ndimage`` (C loops): ~0.3 ms for a sm
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
-
 from digitkit.errors import InputError
+from digitkit.intake import morphology
 from digitkit.intake.strokes import native_blocks, stretch_ratio
 
 SIZE = 28
@@ -53,7 +52,6 @@ SMOOTH_FACTOR = 3
 # Paper whose border varies less than this (10th to 60th percentile) is evenly lit: the light
 # field and the top-hat are skipped, which also keeps strokes wider than the top-hat window.
 FLAT_PAPER = 0.03
-_EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
 
 
 def _no_ink(detail: str = "the image is blank or has too little contrast") -> InputError:
@@ -147,7 +145,7 @@ def _clean_ink(x: np.ndarray) -> np.ndarray:
         x = np.maximum(x, np.float32(0.0), out=x)
     else:
         x = _flatten_lighting(x)
-        x = x - ndimage.grey_opening(x, size=(_window(x.shape),) * 2, mode="nearest")
+        x = x - morphology.opening(x, _window(x.shape))
     peak = _unit_quantile(x, 0.995) if x.size > 200 else float(x.max())
     if not peak >= MIN_CONTRAST:
         raise _no_ink()
@@ -225,16 +223,13 @@ def _otsu(x: np.ndarray) -> float:
 def _drop_specks(x: np.ndarray) -> np.ndarray:
     """Zero connected blobs of ink much smaller than the largest one (8-connected)."""
     mask = x > 0.25
-    labels, count = ndimage.label(mask, structure=_EIGHT_CONNECTED)
-    if count == 0:
+    labels, sizes = morphology.component_sizes(mask)
+    if sizes.max() == 0:
         raise _no_ink()
-    sizes = np.bincount(labels.ravel(), minlength=count + 1)
-    sizes[0] = 0
     keep = sizes >= SPECK_RATIO * sizes.max()
     keep[0] = False
     # Keep the faint anti-aliased rim next to kept strokes: grow the mask by one pixel.
-    grown = ndimage.maximum_filter(keep[labels].view(np.uint8), size=3, mode="constant")
-    return np.where(grown > 0, x, np.float32(0.0))
+    return np.where(morphology.grow(keep[labels]), x, np.float32(0.0))
 
 
 def _extent(x: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -281,7 +276,7 @@ def _unstretch(x: np.ndarray) -> np.ndarray:
     crop = x[r0:r1, c0:c1]
     ratio = stretch_ratio(crop > 0.5)
     if _is_binary(crop):  # hard scanner edges: soften them like MNIST's anti-aliasing
-        crop = ndimage.gaussian_filter(crop, BINARY_SOFTEN * max(crop.shape) / BOX)
+        crop = morphology.gaussian(crop, BINARY_SOFTEN * max(crop.shape) / BOX)
     if abs(ratio - 1.0) < 0.15:
         return crop
     new_h, new_w = (crop.shape[0], crop.shape[1] / ratio) if ratio > 1 else (crop.shape[0] * ratio, crop.shape[1])

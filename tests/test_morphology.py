@@ -1,0 +1,66 @@
+"""The numpy filters preprocessing uses give what scipy.ndimage gives (when SciPy is installed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digitkit.intake import morphology
+
+ndimage = pytest.importorskip("scipy.ndimage")
+SHAPES = [(1, 1), (1, 7), (7, 1), (2, 3), (28, 28), (31, 17), (160, 120), (45, 160)]
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("size", [1, 3, 5, 17, 53, 161])
+def test_opening_is_ndimage_grey_opening(shape, size):
+    x = np.random.default_rng(size).random(shape, dtype=np.float32)
+    expected = ndimage.grey_opening(x, size=(size, size), mode="nearest")
+    np.testing.assert_array_equal(morphology.opening(x, size), expected)
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_grow_is_3x3_maximum_filter(shape):
+    mask = np.random.default_rng(1).random(shape) > 0.8
+    expected = ndimage.maximum_filter(mask.view(np.uint8), size=3, mode="constant") > 0
+    np.testing.assert_array_equal(morphology.grow(mask), expected)
+
+
+@pytest.mark.parametrize("shape", [(16, 16), (32, 32), (5, 40), (100, 80)])
+@pytest.mark.parametrize("sigma", [0.3, 0.48, 0.96, 2.5])
+def test_gaussian_is_ndimage_gaussian_filter(shape, sigma):
+    x = (np.random.default_rng(2).random(shape) > 0.5).astype(np.float32)
+    expected = ndimage.gaussian_filter(x, sigma)
+    np.testing.assert_allclose(morphology.gaussian(x, sigma), expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("density", [0.0, 0.05, 0.3, 0.5, 0.6, 0.9, 1.0])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_component_sizes_are_ndimage_label_sizes(shape, density):
+    mask = np.random.default_rng(int(density * 100)).random(shape) < density
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    expected = np.bincount(labels.ravel(), minlength=count + 1)[labels] * mask
+    ours, sizes = morphology.component_sizes(mask)
+    assert sizes[0] == 0
+    np.testing.assert_array_equal(sizes[ours] * mask, expected)
+    # Same partition: two pixels share an ndimage label exactly when they share ours.
+    pairs = set(zip(labels[mask].tolist(), ours[mask].tolist()))
+    assert len(pairs) == count == len({b for _, b in pairs})
+
+
+def test_components_follow_diagonals_and_spirals():
+    mask = np.eye(40, dtype=bool) | np.eye(40, dtype=bool)[::-1]
+    mask[0, :] = mask[:, 0] = True
+    spiral = np.zeros((41, 41), bool)
+    top, left, bottom, right = 0, 0, 40, 40
+    while top <= bottom and left <= right:  # a one-pixel spiral: one long winding component
+        spiral[top, left:right + 1] = True
+        spiral[top:bottom + 1, right] = True
+        spiral[bottom, left:right + 1] = True
+        spiral[top + 2:bottom + 1, left] = True
+        top, left, bottom, right = top + 2, left + 2, bottom - 2, right - 2
+    for m in (mask, spiral):
+        labels, count = ndimage.label(m, structure=np.ones((3, 3), bool))
+        ours, sizes = morphology.component_sizes(m)
+        assert len(np.unique(ours[m])) == count
+        np.testing.assert_array_equal(sizes[ours] * m, np.bincount(labels.ravel())[labels] * m)
