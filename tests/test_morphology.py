@@ -34,23 +34,28 @@ def test_gaussian_is_ndimage_gaussian_filter(shape, sigma):
     np.testing.assert_allclose(morphology.gaussian(x, sigma), expected, atol=1e-5)
 
 
+def _ndimage_large_components(mask, share):
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    sizes[0] = 0
+    keep = sizes >= share * sizes.max()
+    keep[0] = False
+    return keep[labels]
+
+
 @pytest.mark.parametrize("density", [0.0, 0.05, 0.3, 0.5, 0.6, 0.9, 1.0])
 @pytest.mark.parametrize("shape", SHAPES)
-def test_component_sizes_are_ndimage_label_sizes(shape, density):
+@pytest.mark.parametrize("share", [0.0, 0.08, 0.5, 1.0])
+def test_large_components_are_ndimage_labels_kept_by_size(shape, density, share):
     mask = np.random.default_rng(int(density * 100)).random(shape) < density
-    labels, count = ndimage.label(mask, structure=np.ones((3, 3), bool))
-    expected = np.bincount(labels.ravel(), minlength=count + 1)[labels] * mask
-    ours, sizes = morphology.component_sizes(mask)
-    assert sizes[0] == 0
-    np.testing.assert_array_equal(sizes[ours] * mask, expected)
-    # Same partition: two pixels share an ndimage label exactly when they share ours.
-    pairs = set(zip(labels[mask].tolist(), ours[mask].tolist()))
-    assert len(pairs) == count == len({b for _, b in pairs})
+    expected = _ndimage_large_components(mask, share) if mask.any() else mask
+    np.testing.assert_array_equal(morphology.large_components(mask, share), expected)
 
 
 def test_components_follow_diagonals_and_spirals():
-    mask = np.eye(40, dtype=bool) | np.eye(40, dtype=bool)[::-1]
-    mask[0, :] = mask[:, 0] = True
+    cross = np.eye(40, dtype=bool) | np.eye(40, dtype=bool)[::-1]
+    cross[0, :] = cross[:, 0] = True
+    cross[20:23, 30:33] = False
     spiral = np.zeros((41, 41), bool)
     top, left, bottom, right = 0, 0, 40, 40
     while top <= bottom and left <= right:  # a one-pixel spiral: one long winding component
@@ -59,8 +64,10 @@ def test_components_follow_diagonals_and_spirals():
         spiral[bottom, left:right + 1] = True
         spiral[top + 2:bottom + 1, left] = True
         top, left, bottom, right = top + 2, left + 2, bottom - 2, right - 2
-    for m in (mask, spiral):
-        labels, count = ndimage.label(m, structure=np.ones((3, 3), bool))
-        ours, sizes = morphology.component_sizes(m)
-        assert len(np.unique(ours[m])) == count
-        np.testing.assert_array_equal(sizes[ours] * m, np.bincount(labels.ravel())[labels] * m)
+    for m in (cross, spiral):
+        m = m.copy()
+        m[-3:, :3] = False
+        m[-2, 1] = True  # a one-pixel speck
+        kept = morphology.large_components(m, 0.08)
+        np.testing.assert_array_equal(kept, _ndimage_large_components(m, 0.08))
+        assert m[-2, 1] and not kept[-2, 1]

@@ -10,8 +10,9 @@ when SciPy is installed):
   minimum and maximum (a constant number of array passes whatever the window);
 - :func:`grow`: a 3x3 binary dilation, by shifted ORs;
 - :func:`gaussian`: a separable Gaussian blur;
-- :func:`component_sizes`: 8-connected components, labelled on run-length segments (a
-  digit has a few hundred) with a vectorised union-find, never per pixel.
+- :func:`large_components`: 8-connected components above a share of the largest, found
+  on run-length segments (a digit has a few hundred) with a vectorised union-find, never
+  per pixel.
 """
 
 from __future__ import annotations
@@ -86,13 +87,12 @@ def gaussian(x: np.ndarray, sigma: float, truncate: float = 4.0) -> np.ndarray:
     return out
 
 
-def component_sizes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """8-connected components of a 2-D boolean mask.
+def large_components(mask: np.ndarray, share: float) -> np.ndarray:
+    """The pixels of ``mask`` whose 8-connected component has at least ``share`` times as
+    many pixels as the largest component (all of ``mask``, itself, when none is smaller).
 
-    Returns:
-        ``(labels, sizes)``: per pixel, its component's id (0 off the mask, else 1..),
-        and the pixel count of each id (``sizes[0] == 0``). Ids are not consecutive
-        (unlike ``ndimage.label``), but ``sizes[labels]`` is each pixel's component size.
+    Same as labelling with ``ndimage.label(mask, structure=np.ones((3, 3)))`` and keeping
+    the labels whose pixel count is at least ``share`` times the largest count.
     """
     height, width = mask.shape
     stride = width + 1  # a False column after each row: no run crosses rows
@@ -100,19 +100,23 @@ def component_sizes(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     padded[:, :width] = mask
     step = np.diff(padded.ravel(), prepend=np.int8(0))
     begins = np.flatnonzero(step == 1)
-    if begins.size == 0:
-        return np.zeros(mask.shape, dtype=np.intp), np.zeros(1, dtype=np.intp)
+    if begins.size < 2:
+        return mask
     ends = np.flatnonzero(step == -1)  # exclusive; one per run thanks to the False column
     row = begins // stride
     start = begins - row * stride
     stop = ends - row * stride
-    parent = _union_runs(row, start, stop)
-    runs = begins.size
-    sizes = np.zeros(runs + 1, dtype=np.intp)
-    np.add.at(sizes, parent + 1, stop - start)
-    run_of_pixel = np.cumsum(step == 1) * (padded.ravel() > 0)  # run index + 1, 0 off the mask
-    labels = np.concatenate([[0], parent + 1])[run_of_pixel].reshape(height, stride)[:, :width]
-    return labels, sizes
+    root = _union_runs(row, start, stop)
+    sizes = np.bincount(root, weights=stop - start, minlength=root.size)
+    small = sizes[root] < share * sizes.max()
+    if not small.any():
+        return mask
+    # Clear the small components' runs: +1 where one starts, -1 where it ends, summed.
+    marks = np.zeros(height * stride + 1, dtype=np.int8)
+    marks[begins[small]] = 1
+    marks[ends[small]] = -1
+    cleared = np.cumsum(marks[:-1], dtype=np.int8).reshape(height, stride)[:, :width] > 0
+    return mask & ~cleared
 
 
 def _union_runs(row: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray:

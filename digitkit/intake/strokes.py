@@ -78,6 +78,10 @@ def native_blocks(x: np.ndarray, tolerance: float = 0.02) -> int:
         factor_r, factor_c = height // native, width // native
         if factor_r != factor_c or factor_r < 3 or native * factor_r != height or width // factor_c > 16:
             continue
+        # Cheap rejection first: the rows of the middle block row must already agree.
+        middle = (height // 2) // factor_r * factor_r
+        if float(np.abs(x[middle + 1:middle + factor_r] - x[middle]).max()) > tolerance:
+            continue
         blocks = x.reshape(height // factor_r, factor_r, width // factor_c, factor_c)
         if float(np.ptp(blocks, axis=(1, 3)).max()) <= tolerance:
             return factor_r
