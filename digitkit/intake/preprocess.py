@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from digitkit.errors import InputError
 from digitkit.intake import morphology
-from digitkit.intake.strokes import native_blocks, stretch_ratio
+from digitkit.intake.strokes import median, native_blocks, stretch_ratio
 
 SIZE = 28
 BOX = 20
@@ -133,7 +133,7 @@ def _border(x: np.ndarray) -> np.ndarray:
 
 def _paper_is_light(x: np.ndarray) -> bool:
     """Whether the border's typical level (the paper) is light."""
-    return float(np.median(_border(x))) > 0.5
+    return median(_border(x)) > 0.5
 
 
 def _clean_ink(x: np.ndarray) -> np.ndarray:
