@@ -141,7 +141,7 @@ def _union_runs(row: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndar
         np.minimum.at(parent, np.maximum(a, b), np.minimum(a, b))  # hook the later root to the earlier
         while True:  # point every run at its root
             grand = parent[parent]
-            if np.array_equal(grand, parent):
+            if (grand == parent).all():
                 break
             parent = grand
     return parent
