@@ -13,10 +13,10 @@ import importlib.abc
 import os
 import re
 import sys
-import tempfile
 from typing import Any
 
-NOISE = re.compile(
+# Compiled when TensorFlow is imported (compiling it costs ~10 ms of every LiteRT predict).
+NOISE_PATTERN = (
     r"All log messages before absl::InitializeLog|oneDNN custom operations|cpu_feature_guard|"
     r"To enable the following instructions|rebuild TensorFlow with the appropriate compiler flags|"
     r"Unable to register cu(DNN|FFT|BLAS) factory|computation placer already registered|"
@@ -32,6 +32,8 @@ class _QuietLoader(importlib.abc.Loader):
         return self._loader.create_module(spec)
 
     def exec_module(self, module: Any) -> None:
+        import tempfile  # here: the LiteRT path never imports TensorFlow
+
         sys.stderr.flush()
         saved = os.dup(2)
         with tempfile.TemporaryFile(mode="w+b") as capture:
@@ -43,8 +45,9 @@ class _QuietLoader(importlib.abc.Loader):
                 os.dup2(saved, 2)
                 os.close(saved)
                 capture.seek(0)
+                noise = re.compile(NOISE_PATTERN)
                 kept = [line for line in capture.read().decode("utf-8", "replace").splitlines(keepends=True)
-                        if not NOISE.search(line)]
+                        if not noise.search(line)]
                 sys.stderr.write("".join(kept))
 
 
