@@ -10,7 +10,8 @@ from digitkit.cli import predict_output
 
 NAMES = [
     ["/tmp/digits/000000.png"], ["a.png", "bb.png", "ccc.jpg"], ["my digit (1).png"], ["x" * 45], ["x" * 120],
-    ["数字.png"], ["[bold]7[/].png"], ["tab\there.png"], ["esc\x1b[31m.png"], ["-"],
+    ["/tmp/digitkit-speed-r4ty6ebw/one/000000.png"], ["/tmp/" + "d" * 70 + ".png", "short.png"],
+    ["a folder/with spaces in a long name/000000.png"], ["数字.png"], ["[bold]7[/].png"], ["tab\there.png"], ["esc\x1b[31m.png"], ["-"],
 ]
 
 
@@ -30,7 +31,7 @@ def _printed(capsys, result, plain: bool, monkeypatch) -> str:
 
 
 @pytest.mark.parametrize("names", NAMES)
-@pytest.mark.parametrize("columns", ["80", "60"])
+@pytest.mark.parametrize("columns", ["80", "60", "45"])
 @pytest.mark.parametrize("run_id", ["20261128-091800-cnn-a06a", "[x]"])
 def test_plain_table_is_what_rich_prints(capsys, monkeypatch, names, columns, run_id):
     monkeypatch.setenv("COLUMNS", columns)
@@ -48,7 +49,8 @@ def test_simple_tables_skip_rich_and_others_use_it(monkeypatch):
     monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     assert predict_output._plain_table(_result(["/tmp/digits/000000.png"])) is not None
-    assert predict_output._plain_table(_result(["x" * 120])) is None  # rich folds the name
+    assert predict_output._plain_table(_result(["x" * 120])) is not None  # folded as rich folds it
+    assert predict_output._plain_table(_result(["x y" * 40])) is None  # rich breaks words: rich draws it
     assert predict_output._plain_table(_result(["数字.png"])) is None  # wide characters: rich measures
     monkeypatch.setenv("FORCE_COLOR", "1")
     assert predict_output._plain_table(_result(["/tmp/digits/000000.png"])) is None  # rich draws colours

@@ -3,7 +3,8 @@
 Importing rich's table machinery costs ~50 ms, a tenth of a one-image `digitkit predict`.
 When stdout is not a terminal rich draws no colours, so the table is only characters: this
 module draws the same characters itself (tests/test_predict_plain.py compares the two) in
-the simple cases: ASCII names, everything fitting the width rich would use. Anything else
+the simple cases: ASCII names, and a table that fits the width rich would use or fits
+once the input column folds (as rich folds it). Anything else
 (a terminal, forced colours, wide characters, a table that would wrap) returns ``None`` and
 rich draws it.
 """
@@ -55,9 +56,16 @@ def plain_table(title: str, rows: Sequence[tuple[str, str, Sequence[str]]]) -> s
         return None
     widths = [max(len("input"), *(len(name) for name, _, _ in rows)),
               max(len("digit"), *(len(digit) for _, digit, _ in rows)),
-              max(len("top-k"), *(len(line) for _, _, lines in rows for line in lines))]
+              max(len("top-k"), *(len(line) for _, _, cell in rows for line in cell))]
+    excess = sum(widths) + 3 * 2 + 4 - rich_width()
+    if excess > 0:
+        # Rich narrows the widest wrapping column first (input, then digit); we follow it only
+        # while the input column alone gives way and its names fold without word breaks.
+        if widths[0] - excess < widths[1] or any(any(c.isspace() for c in name) for name in names):
+            return None
+        widths[0] -= excess
     total = sum(widths) + 3 * 2 + 4  # one space of padding each side, four rules
-    if total > rich_width() or len(title) > total:
+    if len(title) > total:
         return None
     out = [title.ljust(total)]
     bars = ["━" * (w + 2) for w in widths]
@@ -66,9 +74,10 @@ def plain_table(title: str, rows: Sequence[tuple[str, str, Sequence[str]]]) -> s
                + " ┃")
     out.append("┡" + "╇".join(bars) + "┩")
     for name, digit, lines in rows:
-        for i, line in enumerate(lines):
-            cells = [_left(name if i == 0 else "", widths[0]), _centre(digit if i == 0 else "", widths[1]),
-                     _left(line, widths[2])]
+        folded = [name[i:i + widths[0]] for i in range(0, len(name), widths[0])]
+        for i in range(max(len(folded), len(lines))):
+            cells = [_left(folded[i] if i < len(folded) else "", widths[0]),
+                     _centre(digit if i == 0 else "", widths[1]), _left(lines[i] if i < len(lines) else "", widths[2])]
             out.append("│ " + " │ ".join(cells) + " │")
     out.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
     return "\n".join(out) + "\n"
