@@ -86,6 +86,22 @@ def choose_placement(*, gpu: bool, devices: str | int | None, mixed_precision: b
     return Placement(tf.distribute.MirroredStrategy(chosen), "mirrored", chosen, on_gpu)
 
 
+def is_chief() -> bool:
+    """Whether this process keeps the run: the ``chief`` task, or worker 0 when the cluster
+    has no chief (TensorFlow's convention); always True without ``TF_CONFIG``."""
+    if not os.environ.get("TF_CONFIG"):
+        return True
+    try:
+        config = json.loads(os.environ["TF_CONFIG"])
+        task, cluster = config["task"], config["cluster"]
+        kind, index = task.get("type"), int(task.get("index", 0))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return True
+    if "chief" in cluster:
+        return kind == "chief"
+    return kind == "worker" and index == 0
+
+
 def _check_tf_config() -> None:
     try:
         config = json.loads(os.environ["TF_CONFIG"])

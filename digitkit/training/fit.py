@@ -50,7 +50,7 @@ class _Fit:
     def run(self) -> FitResult:
         started = time.perf_counter()
         self.progress.phase("loading TensorFlow")
-        from digitkit.training import runtime
+        from digitkit.training import distribute, runtime
         from digitkit.training.data import EpochData, eval_dataset
 
         rt = runtime.start(self.config)
@@ -72,10 +72,29 @@ class _Fit:
             self.writer = RunWriter(self.resumed_run, previous_seconds=self._restore(model))
             return self._train(model, epoch_data, started)
         root = Path(self.out).expanduser() if self.out is not None else None
+        if self.placement.kind == "multi-worker" and not distribute.is_chief():
+            return self._train_as_worker(model, epoch_data, started)
         run = runs.create_run(cfg.spec.name, manifest_fields(cfg, data, self.placement, self.speed), root=root)
         self.writer = RunWriter(run)
         with lock.hold(run.path, run.id):
             return self._train(model, epoch_data, started, first=True)
+
+    def _train_as_worker(self, model: Any, epoch_data: Any, started: float) -> FitResult:
+        """A non-chief worker trains in step with the chief; its run folder is scratch space
+        (every worker must write its checkpoints somewhere) and is removed: the chief's run is
+        the one that stays."""
+        import shutil
+        import tempfile
+
+        scratch = Path(tempfile.mkdtemp(prefix="digitkit-worker-"))
+        try:
+            run = runs.create_run(self.config.spec.name, manifest_fields(self.config, self.data, self.placement,
+                                                                         self.speed), root=scratch)
+            self.writer = RunWriter(run)
+            self.notes.append("non-chief worker: the chief keeps the run")
+            return self._train(model, epoch_data, started, first=True)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
 
     def _load_data(self) -> Any:
         from digitkit.training.data import load_split_data
