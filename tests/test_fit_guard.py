@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
+import subprocess
+import sys
 
 import keras
 import pytest
@@ -12,7 +15,6 @@ import pytest
 from digitkit import runs
 from digitkit.errors import EXIT_BAD_INPUT, EXIT_USAGE, Interrupted, PluginError, UsageError
 from digitkit.train import fit
-from digitkit.training import lock
 
 TINY = {"epochs": 2, "seed": 1, "train_size": 200, "test_size": 50}
 
@@ -31,11 +33,32 @@ def interrupted(home) -> runs.Run:
     return run
 
 
+HOLDER = """
+import sys, time
+from pathlib import Path
+with lock.hold(Path(sys.argv[1]), "run"):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+@contextlib.contextmanager
+def held_elsewhere(run: runs.Run):
+    """Another process holding the run's lock, as a second `fit --resume` would see it."""
+    proc = subprocess.Popen([sys.executable, "-c", HOLDER, str(run.path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "held"
+        yield proc.pid
+    finally:
+        proc.kill()
+        proc.wait()
+
+
 def test_a_second_writer_is_refused_with_the_holders_pid(interrupted):
-    with lock.hold(interrupted.path, interrupted.id):
-        with pytest.raises(UsageError, match=f"being trained by process {os.getpid()}"):
+    with held_elsewhere(interrupted) as pid:
+        with pytest.raises(UsageError, match=f"process {pid}"):
             fit(resume=interrupted.id)
-    assert fit(resume=interrupted.id).status == "completed"  # released: resumable again
+    assert fit(resume=interrupted.id).status == "completed"  # the holder is gone: resumable again
 
 
 DAMAGE = {
@@ -64,9 +87,9 @@ def test_a_built_model_that_disagrees_with_its_spec_is_refused(fake_plugins, cli
 
 
 def test_resume_of_a_running_fit_from_the_cli_names_the_holder(interrupted, cli):
-    with lock.hold(interrupted.path, interrupted.id):
+    with held_elsewhere(interrupted) as pid:
         result = cli("fit", "--resume", interrupted.id)
-    assert result.exit_code == EXIT_USAGE and f"process {os.getpid()}" in result.stderr
+    assert result.exit_code == EXIT_USAGE and f"process {pid}" in result.stderr
     assert json.loads((interrupted.path / runs.MANIFEST).read_text())["status"] == "interrupted"
 
 

@@ -30,6 +30,7 @@ class SpeedSettings:
     intra_op_threads: int | None  # None: TensorFlow's default (all cores)
     jit_compile: bool
     kind: str  # "dense" or "conv"
+    matmul_convolutions: bool = False  # im2col for Conv2D while training (see fastconv.py)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,6 +65,7 @@ def choose_settings(model: Any, *, on_gpu: bool, steps_per_epoch: int, distribut
         intra_op_threads=1 if dense and not on_gpu else None,
         jit_compile=False,  # XLA: 5x slower for the cnn on CPU; GPU gains too small to justify
         kind="dense" if dense else "conv",
+        matmul_convolutions=not dense and not on_gpu,  # CPU conv kernels reach a fraction of matmul's speed
     )
 
 
