@@ -36,6 +36,7 @@ def interrupted(home) -> runs.Run:
 HOLDER = """
 import sys, time
 from pathlib import Path
+from digitkit.training import lock
 with lock.hold(Path(sys.argv[1]), "run"):
     print("held", flush=True)
     time.sleep(120)

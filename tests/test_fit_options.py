@@ -86,7 +86,9 @@ def test_image_folder_warns_about_one_class_and_lists_ignored_folders(tmp_path):
     for name in ("7", "seven", "10", "-1"):
         (tmp_path / name).mkdir()
     for i in range(6):
-        Image.new("L", (28, 28), 0).save(tmp_path / "7" / f"{i}.png")
+        image = Image.new("L", (28, 28), 0)
+        image.paste(255, (8 + i % 3, 6, 12 + i % 3, 22))  # a white stroke: some ink to find
+        image.save(tmp_path / "7" / f"{i}.png")
     digits = load_digits(str(tmp_path), "train")
     notes = " | ".join(digits.notes)
     assert "all one digit (7)" in notes

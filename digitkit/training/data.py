@@ -40,7 +40,12 @@ class FitData:
     notes: list[str] = field(default_factory=list)
 
     def manifest_fields(self, config: Any) -> dict[str, Any]:
-        return {"name": config.dataset or self.train.dataset, "source": self.train.source,
+        from digitkit.data import SAMPLE_NAME
+
+        # A fit that fell back to the bundled sample trained on the sample: say so, not "mnist".
+        fell_back = self.train.source.startswith("bundled")
+        return {"name": SAMPLE_NAME if fell_back else config.dataset or self.train.dataset,
+                "source": self.train.source,
                 "fingerprint": self.fingerprint, "train_size": len(self.train),
                 "validation_size": len(self.validation) if self.validation else 0, "test_size": len(self.test),
                 "requested": config.dataset, "train_limit": config.train_size, "test_limit": config.test_size}
