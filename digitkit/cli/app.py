@@ -110,6 +110,27 @@ def _register() -> None:
 _register()
 
 
+def _terminate_as_interrupt(signum, frame) -> None:
+    """SIGTERM ends a command like Ctrl-C: "interrupted", exit 130, nothing half-written.
+
+    The KeyboardInterrupt unwinds through the same ``finally`` blocks and atomic writes as
+    Ctrl-C does. A second SIGTERM while unwinding ends the process at once (exit 143).
+    """
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point."""
-    app()
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    try:
+        app()
+    except KeyboardInterrupt:  # a signal outside a command body (option parsing, completion)
+        from digitkit.render.console import err
+
+        err().print("[yellow]interrupted[/]")
+        raise SystemExit(EXIT_INTERRUPTED) from None
