@@ -67,6 +67,8 @@ class _Fit:
                           "num_classes": cfg.spec.num_classes, "replicas": self.placement.replicas}
         self.validation = eval_dataset(data.validation, cfg.spec.input, **self.eval_args) if data.validation else None
         self.test = eval_dataset(data.test, cfg.spec.input, **self.eval_args)
+        if self.placement.kind == "multi-worker":
+            distribute.prebuild_for_multi_worker(model, next(iter(self.test)))
         self.data = data
         if self.resumed_run is not None:
             self.writer = RunWriter(self.resumed_run, previous_seconds=self._restore(model))
