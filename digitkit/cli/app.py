@@ -69,6 +69,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     version: Annotated[
         Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = None,
@@ -86,6 +87,9 @@ def root(
     if debug:
         os.environ[DEBUG_ENV] = "1"
     set_home(home)
+    from digitkit.home import check_for_command
+
+    check_for_command(ctx.invoked_subcommand)  # a home that is a file, read-only or full: one line, now
     silence_tensorflow_startup()
 
 
