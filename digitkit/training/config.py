@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from digitkit import registry, runs
-from digitkit.errors import InputError, UsageError
+from digitkit.errors import DigitkitError, InputError, UsageError
 from digitkit.spec import ModelSpec, Recipe
 from digitkit.training import state as train_state
 from digitkit.training.options import DEFAULT_PATIENCE, FitOptions
@@ -75,11 +75,16 @@ def start_over_hint(run: runs.Run, model: Any) -> str:
     return f"start over with `{what}`; remove the damaged run with `digitkit runs rm {run.id}`"
 
 
+RECIPE_KEYS = ("optimizer", "learning_rate", "loss", "batch_size", "epochs", "validation_split")
+
+
 def _resumable_manifest(run: runs.Run) -> dict[str, Any]:
-    """The manifest, refused with one line when a resume could not trust it."""
+    """The manifest as written (no defaults filled in), refused with one line when a resume
+    could not trust it: a resumed run must continue with exactly the recipe it started with."""
     try:
-        manifest = run.manifest
-    except InputError as exc:
+        run.manifest  # the runs package's own validation (types, schema version)
+        manifest = runs.read_json(run.path / runs.MANIFEST)
+    except DigitkitError as exc:
         raise InputError(f"run {run.id} cannot be resumed: {exc.message}", hint=start_over_hint(run, None)) from exc
     if not isinstance(manifest, dict):
         raise InputError(f"run {run.id} cannot be resumed: its manifest.json is not a JSON object",
@@ -89,7 +94,10 @@ def _resumable_manifest(run: runs.Run) -> dict[str, Any]:
         if not isinstance(manifest.get(key), kind) or isinstance(manifest.get(key), bool):
             raise InputError(f"run {run.id} cannot be resumed: its manifest.json has no valid {key!r}",
                              hint=start_over_hint(run, manifest.get("model")))
+    missing = [k for k in RECIPE_KEYS if k not in manifest["recipe"]]
     try:
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}")
         Recipe(**{k: v for k, v in manifest["recipe"].items() if k != "label_encoding"})
     except (TypeError, ValueError) as exc:
         raise InputError(f"run {run.id} cannot be resumed: its manifest.json holds a bad recipe ({exc})",
