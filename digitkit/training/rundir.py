@@ -65,7 +65,7 @@ class RunWriter:
         from digitkit.quiet import quiet_native_stderr
 
         try:
-            from digitkit.export import export_litert
+            from digitkit.exporting import export_litert
         except ImportError:
             return ["LiteRT export not available in this version: no model.tflite"]
         try:
