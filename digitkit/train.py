@@ -21,6 +21,7 @@ from typing import Any
 from digitkit import home, registry, runs
 from digitkit.data import load_digits
 from digitkit.errors import DigitkitError, Interrupted
+from digitkit.training import schedule
 from digitkit.training import state as train_state
 from digitkit.training.callbacks import BatchWatch, NaNLoss, StopRequested, StopSignals
 from digitkit.training.config import FitConfig, new_config, resume_config
@@ -169,8 +170,9 @@ class _Trainer:
                 model = cfg.spec.build()
                 self.speed = self.speed_module.choose_settings(model, on_gpu=self.placement.on_gpu,
                                                              distributed=self.placement.kind != "default")
-                optimizer = keras.optimizers.get({"class_name": recipe.optimizer,
-                                                  "config": {"learning_rate": recipe.learning_rate}})
+                steps = -(-len(self.train) // recipe.batch_size)
+                optimizer = keras.optimizers.get({"class_name": recipe.optimizer, "config": {
+                    "learning_rate": schedule.learning_rate(recipe, steps)}})
                 if recipe.label_encoding == "one-hot":
                     loss = keras.losses.CategoricalCrossentropy(from_logits=recipe.from_logits)
                     metric = keras.metrics.CategoricalAccuracy(name="accuracy")
