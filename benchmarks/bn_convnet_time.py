@@ -72,7 +72,7 @@ def steps_for(model, batch: int):
     return {"forward": forward, "forward+backward": backward, "step": step}
 
 
-def time_call(fn, calls: int = 8) -> float:
+def time_call(fn, calls: int = 4) -> float:
     fn()  # trace and warm up
     began = time.perf_counter()
     for _ in range(calls):

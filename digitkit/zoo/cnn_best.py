@@ -88,7 +88,7 @@ SPEC = ModelSpec(
         loss="sparse_categorical_crossentropy",
         from_logits=True,
         batch_size=256,
-        epochs=16,
+        epochs=8,
         validation_split=0.05,
         schedule="cosine",
     ),
