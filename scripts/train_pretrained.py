@@ -136,10 +136,11 @@ def find_run(name: str, seed: int, given: Path) -> Path:
     candidates = []
     for manifest in given.glob("*/manifest.json"):
         data = json.loads(manifest.read_text())
-        if data.get("model") == name and data.get("seed") == seed and data.get("status") == "completed":
+        usable = data.get("status") == "completed" or (manifest.parent / "state").is_dir()  # --partial
+        if data.get("model") == name and data.get("seed") == seed and usable:
             candidates.append(manifest.parent)
     if not candidates:
-        sys.exit(f"error: no completed {name} run with seed {seed} in {given}")
+        sys.exit(f"error: no {name} run with seed {seed} in {given}")
     return max(candidates, key=lambda p: p.name)
 
 
@@ -156,7 +157,29 @@ def train(name: str, dataset: Path, seed: int, runs_dir: Path, run: Path | None)
     return Path(result.run_path)
 
 
-def package(name: str, run_path: Path, dataset: Path, fingerprint: dict[str, str], seed: int) -> dict[str, Any]:
+def from_checkpoint(name: str, run: Any) -> tuple[str, Any, dict[str, Any]]:
+    """Weights of an unfinished run from its last epoch checkpoint (best epoch for KEEP_BEST models)."""
+    import numpy as np
+
+    from digitkit import registry
+    from digitkit.training import state as train_state
+
+    info = train_state.load_info(run)
+    model = registry.get_spec(name).build()
+    # The model's variables only (the optimizer's are not needed), in the order state.save wrote them.
+    with np.load(train_state.state_dir(run) / train_state.CHECKPOINT) as data:
+        for i, variable in enumerate(model.variables):
+            variable.assign(data[f"model_{i}"])
+        best = [data[f"best_{i}"] for i in range(len(model.weights)) if f"best_{i}" in data.files]
+    kept = "final"
+    if name in KEEP_BEST and best:
+        model.set_weights(best)
+        kept = "best"
+    return kept, inference_model(name, model), info
+
+
+def package(name: str, run_path: Path, dataset: Path, fingerprint: dict[str, str], seed: int,
+            allow_partial: bool = False) -> dict[str, Any]:
     """Write ``name``'s weights and card from a completed run; returns the card."""
     from digitkit import atomic, environment, registry, runs
     from digitkit.modelfile import load_model, save_model
@@ -164,11 +187,19 @@ def package(name: str, run_path: Path, dataset: Path, fingerprint: dict[str, str
     spec = registry.get_spec(name)
     run = runs.Run(run_path)
     manifest = run.manifest
-    if manifest.get("status") != "completed" or manifest.get("model") != name or manifest.get("seed") != seed:
-        sys.exit(f"error: {run_path} is not a completed {name} run with seed {seed}")
-    best = run.file(runs.BEST)
-    kept = "best" if name in KEEP_BEST and best.is_file() else "final"
-    model = inference_model(name, load_model(best if kept == "best" else run.model_path))
+    if manifest.get("model") != name or manifest.get("seed") != seed:
+        sys.exit(f"error: {run_path} is not a {name} run with seed {seed}")
+    partial = manifest.get("status") != "completed"
+    if partial and not allow_partial:
+        sys.exit(f"error: {run_path} has not completed (use --partial to package its last checkpoint)")
+    if partial:
+        kept, model, info = from_checkpoint(name, run)
+        manifest = {**manifest, "epochs_completed": info["epochs_completed"], "best_epoch": info["best"].get("epoch"),
+                    "duration_s": sum(info["history"].get("epoch_seconds", []))}
+    else:
+        best = run.file(runs.BEST)
+        kept = "best" if name in KEEP_BEST and best.is_file() else "final"
+        model = inference_model(name, load_model(best if kept == "best" else run.model_path))
     x_test, y_test = load_test(dataset, spec)
     x_sample, y_sample = sample_test(spec)
     WEIGHTS.mkdir(parents=True, exist_ok=True)
@@ -195,6 +226,8 @@ def package(name: str, run_path: Path, dataset: Path, fingerprint: dict[str, str
         "params": spec.params,
         "recipe": manifest.get("recipe", spec.recipe.to_dict()),
         "seed": seed,
+        "status": (f"partial: interrupted after epoch {manifest['epochs_completed']} of {spec.recipe.epochs}"
+                   if partial else "completed"),
         "weights": kept,
         "epochs_completed": manifest.get("epochs_completed"),
         "best_epoch": manifest.get("best_epoch"),
@@ -244,12 +277,12 @@ def render_docs() -> None:
              "| --- | ---: | ---: | --- | ---: | --- |"]
     for c in cards:
         keras = c["files"].get("keras")
-        kept = f"{c['epochs_completed']} ({c['weights']}" + (f", epoch {c['best_epoch']})" if c["weights"] == "best"
-                                                              else ")")
+        keras_accuracy = f"{keras['test_accuracy']:.4f}" if keras else "-"
+        kept = f"{c['epochs_completed']} (best: {c['best_epoch']})" if c["weights"] == "best" else \
+            f"{c['epochs_completed']} (last)"
         names = ", ".join(f"`{f['file']}` {f['bytes'] / 1024:.0f} KiB" for f in c["files"].values())
-        lines.append(f"| `{c['name']}` | {c['test_accuracy']:.4f} | "
-                     f"{keras['test_accuracy']:.4f} | " if keras else f"| `{c['name']}` | {c['test_accuracy']:.4f} | - | ")
-        lines[-1] += f"{kept} | {c['seed']} | {names} |"
+        lines.append(f"| `{c['name']}` | {c['test_accuracy']:.4f} | {keras_accuracy} | {kept} | {c['seed']} | "
+                     f"{names} |")
     for c in cards:
         lines += ["", f"### {c['name']}", "", c["summary"], "",
                   f"- recipe: `{json.dumps(c['recipe'], sort_keys=True)}`",
@@ -281,6 +314,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--run", type=Path, help="package a completed run instead of training: a run folder "
                         "(one model), or a folder of runs (the newest completed run of each model and seed)")
+    parser.add_argument("--partial", action="store_true",
+                        help="with --run: package an unfinished run from its last epoch checkpoint (says so in the card)")
     parser.add_argument("--runs-dir", type=Path, help="keep the training runs here (default: a temporary folder)")
     parser.add_argument("--docs-only", action="store_true", help="only re-render docs/pretrained.md from the cards")
     args = parser.parse_args(argv)
@@ -300,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.models:
             started = time.monotonic()
             run_path = train(name, args.dataset, args.seed, runs_dir, args.run)
-            package(name, run_path, args.dataset, fingerprint, args.seed)
+            package(name, run_path, args.dataset, fingerprint, args.seed, allow_partial=args.partial)
             print(f"[{name}] done in {time.monotonic() - started:.0f} s", flush=True)
     finally:
         if args.runs_dir is None:
