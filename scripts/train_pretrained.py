@@ -229,6 +229,9 @@ def package(name: str, run_path: Path, dataset: Path, fingerprint: dict[str, str
         "status": (f"partial: interrupted after epoch {manifest['epochs_completed']} of {spec.recipe.epochs}"
                    if partial else "completed"),
         "weights": kept,
+        # Anything that made this run differ from a plain `fit MODEL --seed N` (e.g. resumed with fewer epochs).
+        "overrides": manifest.get("overrides") or {},
+        "resumed": manifest.get("resumed") or [],
         "epochs_completed": manifest.get("epochs_completed"),
         "best_epoch": manifest.get("best_epoch"),
         "command": f"python scripts/train_pretrained.py --dataset MNIST_IDX_DIR --models {name} --seed {seed}",
@@ -238,7 +241,8 @@ def package(name: str, run_path: Path, dataset: Path, fingerprint: dict[str, str
                  "fingerprint": data.get("fingerprint")},
         "test_accuracy": files["tflite"]["test_accuracy"],
         "files": files,
-        "training": {"duration_s": manifest.get("duration_s"),
+        # A run killed and resumed keeps only the resumed part in duration_s; its epochs count them all.
+        "training": {"duration_s": round(max(manifest.get("duration_s") or 0.0, sum(seconds)), 1),
                      "epoch_seconds_median": sorted(seconds)[len(seconds) // 2] if seconds else None,
                      "date": datetime.date.today().isoformat(), "machine": environment.machine(),
                      "versions": manifest.get("versions")},
@@ -286,7 +290,9 @@ def render_docs() -> None:
     for c in cards:
         lines += ["", f"### {c['name']}", "", c["summary"], "",
                   f"- recipe: `{json.dumps(c['recipe'], sort_keys=True)}`",
-                  f"- reproduce: `{c['command']}` (calls `{c['fit_call']}`)",
+                  f"- reproduce: `{c['command']}` (calls `{c['fit_call']}`)"
+                  + (f"; this run differs: overrides {json.dumps(c['overrides'])}, resumed {len(c['resumed'])}x"
+                     if c.get("overrides") or c.get("resumed") else ""),
                   f"- trained on {c['data']['train_digits']:,} digits"
                   + (f" ({c['data']['validation_digits']:,} more held out for validation)"
                      if c["data"].get("validation_digits") else "")
