@@ -10,8 +10,9 @@ one row per model next to the accuracy the model must reach (docs/training.md).
 
 ``--pretrained`` trains nothing: it re-measures each shipped ``.tflite`` (LiteRT) on the
 test split of ``--data`` next to its model card's figure, then makes the real-world set of
-``scripts/make_realworld_digits.py`` (its categories, where it has them) and prints every
-shipped model's top-1 per category after digitkit's preprocessing.
+``scripts/make_realworld_digits.py`` (``--count`` digits of each of its kinds, from the test
+split of ``--data``) and prints every shipped model's top-1 per kind after digitkit's
+preprocessing (``digitkit.intake.read_digit``).
 
 Exits 1 when a model falls short of its target.
 """
@@ -72,15 +73,20 @@ def load_realworld(folder: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
         rows = list(csv.DictReader(handle))
     digits = np.stack([np.asarray(read_digit(folder / row["file"]), np.float32).reshape(28, 28) for row in rows])
     labels = np.array([int(row["label"]) for row in rows])
-    categories = [row.get("category") or "photographed" for row in rows]
+    categories = [row.get("kind") or row.get("category") or "photo" for row in rows]
     return digits, labels, categories
 
 
 def make_realworld(out: Path, count: int, seed: int, data: str | None) -> None:
+    """``count`` images of every kind the script makes (older versions: photos only)."""
     sys.path.insert(0, str(ROOT / "scripts"))
     import make_realworld_digits
 
-    make_realworld_digits.make(out, count=count, seed=seed, data=data)
+    kinds = getattr(make_realworld_digits, "KINDS", None)
+    if kinds:
+        make_realworld_digits.make(out, count=count, seed=seed, data=data, kinds=tuple(kinds))
+    else:
+        make_realworld_digits.make(out, count=count, seed=seed, data=data)
 
 
 def pretrained_mode(args: argparse.Namespace) -> list[str]:
@@ -102,7 +108,7 @@ def pretrained_mode(args: argparse.Namespace) -> list[str]:
         print(f"{name:<20}{accuracy:>10.4f}{card:>8.4f}{target:>8.3f}  {'ok' if accuracy >= target else 'BELOW TARGET'}",
               flush=True)
     with tempfile.TemporaryDirectory() as folder:
-        make_realworld(Path(folder), args.count, args.seed, None)
+        make_realworld(Path(folder), args.count, args.seed, args.data)
         digits, labels, categories = load_realworld(Path(folder))
     groups: dict[str, list[int]] = defaultdict(list)
     for i, category in enumerate(categories):
@@ -125,7 +131,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--epochs", type=int, help="override the recipes' epochs (quick checks only)")
     parser.add_argument("--pretrained", action="store_true", help="measure the shipped weights; train nothing")
-    parser.add_argument("--count", type=int, default=1000, help="real-world images to make (--pretrained)")
+    parser.add_argument("--count", type=int, default=400, help="real-world images of each kind (--pretrained)")
     args = parser.parse_args()
     from digitkit.quiet import silence_tensorflow_startup
 
