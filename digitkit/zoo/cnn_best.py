@@ -93,6 +93,8 @@ SPEC = ModelSpec(
         schedule="cosine",
     ),
     builder=build_cnn_best,
+    # Saved in every cnn-best run's model.keras (inactive at inference); the shipped files drop it.
+    trusted_classes=("digitkit.zoo.digit_augment.DigitAugment",),
     source="BN (arXiv:1502.03167), strided convs (arXiv:1412.6806), Deotte's Kaggle MNIST convnets, "
     "augmentation after Simard et al. 2003, cosine decay (arXiv:1608.03983)",
     license="Apache-2.0",
