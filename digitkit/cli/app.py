@@ -6,6 +6,7 @@ module level, so ``--help``, ``list-models`` and completion never load TensorFlo
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Annotated, Any, Optional
 
@@ -106,6 +107,7 @@ def _register() -> None:
         ("export", export), ("report", report), ("bench", bench), ("info", info),
     ]:
         app.command(name)(module.command)
+    app.command("serve")(importlib.import_module("digitkit.cli.serve").command)
     app.add_typer(runs.app, name="runs")
     app.add_typer(plugins.app, name="plugins")
     app.add_typer(plugin_new.app, name="plugin")
