@@ -10,19 +10,21 @@ from rich.table import Table
 from digitkit.registry import RegisteredModel, Registry
 
 
-def models_table(models: list[RegisteredModel]) -> Table:
+def models_table(models: list[RegisteredModel], pretrained: frozenset[str] | set[str] = frozenset()) -> Table:
+    """One row per model; ``pretrained`` names the models that ship weights (marked ✓)."""
     table = Table(title="digitkit models", title_justify="left")
     table.add_column("name", style="bold cyan", no_wrap=True)
     table.add_column("input")
     table.add_column("output")
     table.add_column("params", justify="right")
     table.add_column("recipe")
+    table.add_column("pre-\ntrained", justify="center")
     table.add_column("provided by", style="dim")
     for model in models:
         spec = model.spec
         table.add_row(
             escape(spec.name), escape(spec.input.describe()), spec.output, f"{spec.params:,}",
-            escape(spec.recipe.describe()),
+            escape(spec.recipe.describe()), "✓" if spec.name in pretrained else "",
             escape(f"{model.provider.distribution} {model.provider.version}"),
         )
     return table

@@ -61,7 +61,7 @@ def build_model(config: FitConfig, runtime: Runtime, steps_per_epoch: int) -> tu
 
                 fastconv.use_matmul_convolutions(model)
             compile_for(config.spec, config.recipe, model=model, steps_per_execution=settings.steps_per_execution,
-                        jit_compile=settings.jit_compile)
+                        jit_compile=settings.jit_compile, steps_per_epoch=steps_per_epoch)
     finally:
         keras.mixed_precision.set_global_policy(policy)
     return model, settings
