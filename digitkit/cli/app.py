@@ -2,24 +2,56 @@
 
 Every command module holds one command (or one sub-app) and imports nothing heavy at
 module level, so ``--help``, ``list-models`` and completion never load TensorFlow.
+
+Help is plain click help (``rich_markup_mode=None``): flags read as flags, paragraphs are
+re-wrapped to the terminal, and every error is one line on stderr, whether it comes from
+digitkit (:class:`DigitkitError`) or from parsing the command line (click's usage errors).
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import sys
 from typing import Annotated, Any, Optional
 
 import typer
 from typer.core import TyperGroup
 
 from digitkit import __version__
-from digitkit.errors import EXIT_INTERRUPTED, DigitkitError
+from digitkit.cli.usage import hoist_global_options, tidy_params
+from digitkit.errors import EXIT_FAILURE, EXIT_INTERRUPTED, DigitkitError
 
 DEBUG_ENV = "DIGITKIT_DEBUG"
 
 
 class DigitkitGroup(TyperGroup):
-    """Turns :class:`DigitkitError` and Ctrl-C into one line and an exit code."""
+    """The root group: one error style, global options anywhere, tidy usage lines."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        tidy_params(self)
+
+    def main(self, args: Any = None, prog_name: Optional[str] = None, complete_var: Optional[str] = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        args = hoist_global_options(list(sys.argv[1:] if args is None else args))
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        from typer._click import exceptions as click_exceptions  # typer vendors its click
+
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click_exceptions.ClickException as exc:
+            _report_usage(exc)
+            sys.exit(exc.exit_code)
+        except click_exceptions.Abort:
+            _report_line("aborted")
+            sys.exit(EXIT_FAILURE)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            sys.exit(EXIT_FAILURE)  # `digitkit runs | head`: the reader left; nothing to say
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -28,26 +60,38 @@ class DigitkitGroup(TyperGroup):
             _report(exc)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            from digitkit.render.console import err
-
-            err().print("[yellow]interrupted[/]")
+            _report_line("[yellow]interrupted[/]")
             raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def _report_line(markup: str) -> None:
+    from digitkit.render.console import err
+
+    err().print(markup, soft_wrap=True)
 
 
 def _report(exc: DigitkitError) -> None:
     from rich.markup import escape
 
-    from digitkit.render.console import err
-
-    console = err()
     if os.environ.get(DEBUG_ENV):
         import traceback
 
-        console.print(escape("".join(traceback.format_exception(exc))), end="", soft_wrap=True)
+        _report_line(escape("".join(traceback.format_exception(exc))).rstrip("\n"))
     line = f"[bold red]error:[/] {escape(exc.message)}"
     if exc.hint:
         line += f" [dim]({escape(exc.hint)})[/]"
-    console.print(line, soft_wrap=True)
+    _report_line(line)
+
+
+def _report_usage(exc: Any) -> None:
+    """A command-line mistake, in the same one-line style as every other error."""
+    from rich.markup import escape
+
+    message = exc.format_message().replace("Value error, ", "").rstrip(".")
+    message = message[:1].lower() + message[1:]
+    ctx = getattr(exc, "ctx", None)
+    hint = f" [dim](see `{escape(ctx.command_path)} --help`)[/]" if ctx is not None else ""
+    _report_line(f"[bold red]error:[/] {escape(message)}{hint}")
 
 
 app = typer.Typer(
@@ -57,7 +101,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
 )
 
 
@@ -75,11 +119,14 @@ def root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
     home: Annotated[
         Optional[str],
-        typer.Option("--home", help="digitkit home for runs and data (default ~/.digitkit, or $DIGITKIT_HOME).",
-                     show_default=False),
+        typer.Option("--home", metavar="DIR", show_default=False,
+                     help="digitkit home for runs and data (default ~/.digitkit, or $DIGITKIT_HOME)."),
     ] = None,
 ) -> None:
-    """Train, compare, inspect and use handwritten-digit models from the terminal."""
+    """Train, compare, inspect and use handwritten-digit models from the terminal.
+
+    --home and --debug may also come after the command, e.g. `digitkit runs --home DIR`.
+    """
     from digitkit.home import set_home
     from digitkit.quiet import silence_tensorflow_startup
 
@@ -103,8 +150,10 @@ def _register() -> None:
     ]:
         app.command(name)(module.command)
     app.add_typer(runs.app, name="runs")
+    # One group for plugins: `plugins new` scaffolds one; `plugin new` still works, unlisted.
+    plugins.app.command("new")(plugin_new.new)
     app.add_typer(plugins.app, name="plugins")
-    app.add_typer(plugin_new.app, name="plugin")
+    app.add_typer(plugin_new.app, name="plugin", hidden=True)
 
 
 _register()
