@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
-from digitkit.cli.options import JsonFlag, ModelRef
+from digitkit.cli.options import DatasetOption, JsonFlag, ModelRef
 
 
 def command(
     model: ModelRef,
-    dataset: Annotated[
-        Optional[str], typer.Option("--dataset", help="Dataset name or IDX folder (default: the run's dataset).",
-                                    show_default=False),
-    ] = None,
-    split: Annotated[str, typer.Option("--split", help="Split to score: test or train.")] = "test",
-    top_k: Annotated[int, typer.Option("--top-k", min=1, max=10, help="k of the top-k accuracy.")] = 3,
-    gallery: Annotated[int, typer.Option("--gallery", min=0, help="Misclassified digits to draw (0: none).")] = 12,
+    dataset: DatasetOption = None,
+    split: Annotated[Literal["test", "train"], typer.Option("--split", help="Split to score.")] = "test",
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=10, metavar="K",
+                                       help="k of the top-k accuracy.")] = 3,
+    gallery: Annotated[Optional[int], typer.Option(
+        "--gallery", "-g", min=0, metavar="N", show_default=False,
+        help="Misclassified digits to draw, most confident first (0: none). Default: as many as fit on the "
+             "screen below the metrics.")] = None,
     json_output: JsonFlag = False,
 ) -> None:
     """Evaluate a trained model: accuracy, per-class scores, confusions and its worst mistakes.
 
-    Results are saved as evaluation.json and predictions.npz in the model's run folder,
-    where `digitkit report` reuses them.
+    The default output fits one screen: the summary first, then the confusion matrix with each digit's recall, precision and F1, the most confused pairs, and as many misclassified digits as there is room for.
+
+    Results are saved as evaluation.json and predictions.npz in the model's run folder, where `digitkit report` reuses them. The dataset defaults to the one the run trained on.
     """
     from digitkit.evaluate import evaluate
     from digitkit.render.console import err, escape, out, print_json
@@ -39,7 +41,8 @@ def command(
         print_json(result.data)
     else:
         console = out()
-        console.print(evaluation_view(result, width=console.width, mode=choose_mode(console), gallery_size=gallery))
+        console.print(evaluation_view(result, width=console.width, mode=choose_mode(console), gallery_size=gallery,
+                                      height=console.height, console=console))
     if result.saved_to is not None:
-        saved = escape(str(result.saved_to))
-        status.print(f"[dim]saved evaluation.json and predictions.npz in {saved}[/]", soft_wrap=True)
+        where = f"run {result.data['run']}" if result.data.get("run") else str(result.saved_to)
+        status.print(f"[dim]saved evaluation.json and predictions.npz in {escape(where)}[/]")
