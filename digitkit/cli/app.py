@@ -37,14 +37,12 @@ class DigitkitGroup(TyperGroup):
         args = hoist_global_options(list(sys.argv[1:] if args is None else args))
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        from typer._click import exceptions as click_exceptions  # typer vendors its click
-
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-        except click_exceptions.ClickException as exc:
+        except _click_exception() as exc:
             _report_usage(exc)
             sys.exit(exc.exit_code)
-        except click_exceptions.Abort:
+        except typer.Abort:
             _report_line("aborted")
             sys.exit(EXIT_FAILURE)
         except OSError as exc:
@@ -62,6 +60,15 @@ class DigitkitGroup(TyperGroup):
         except KeyboardInterrupt:
             _report_line("[yellow]interrupted[/]")
             raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def _click_exception() -> type:
+    # Typer 0.2x vendors click as typer._click; older releases use click itself.
+    try:
+        from typer._click.exceptions import ClickException
+    except ImportError:  # pragma: no cover - depends on the installed typer
+        from click.exceptions import ClickException
+    return ClickException
 
 
 def _report_line(markup: str) -> None:
@@ -97,7 +104,6 @@ def _report_usage(exc: Any) -> None:
 app = typer.Typer(
     cls=DigitkitGroup,
     name="digitkit",
-    help="Train, compare, inspect and use handwritten-digit models from the terminal.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -143,16 +149,26 @@ def _register() -> None:
         preview, report, runs, show_model,
     )
 
-    for name, module in [
-        ("list-models", list_models), ("show-model", show_model), ("datasets", datasets),
-        ("preview", preview), ("fit", fit), ("evaluate", evaluate), ("predict", predict),
-        ("export", export), ("report", report), ("bench", bench), ("info", info),
+    # Short help for `digitkit --help`: each fits one 80-column line uncut (the full first line
+    # of every docstring is the command's own --help).
+    for name, module, short in [
+        ("list-models", list_models, "List the installed models, one line each."),
+        ("show-model", show_model, "Show a model's metadata, recipe and layers."),
+        ("datasets", datasets, "List the datasets digitkit can read; prepare one."),
+        ("preview", preview, "Show dataset digits or image files in the terminal."),
+        ("fit", fit, "Train a model with its recipe and save the run."),
+        ("evaluate", evaluate, "Score a trained model: metrics, confusions, mistakes."),
+        ("predict", predict, "Predict the digit in images of handwritten digits."),
+        ("export", export, "Export a trained model (litert by default), checked."),
+        ("report", report, "Write an HTML or Markdown report of runs."),
+        ("bench", bench, "Train and compare several models on the same data."),
+        ("info", info, "Show versions, devices and where files live."),
     ]:
-        app.command(name)(module.command)
-    app.add_typer(runs.app, name="runs")
+        app.command(name, short_help=short)(module.command)
+    app.add_typer(runs.app, name="runs", short_help="List, show and remove training runs.")
     # One group for plugins: `plugins new` scaffolds one; `plugin new` still works, unlisted.
     plugins.app.command("new")(plugin_new.new)
-    app.add_typer(plugins.app, name="plugins")
+    app.add_typer(plugins.app, name="plugins", short_help="Installed model plugins; check them, start a new one.")
     app.add_typer(plugin_new.app, name="plugin", hidden=True)
 
 

@@ -13,8 +13,8 @@ def command(
     model: Annotated[Optional[str], typer.Argument(help="Model name, as `digitkit list-models` shows it.",
                                                    autocompletion=complete_model_name, show_default=False,
                                                    metavar="MODEL")] = None,
-    dataset: Annotated[Optional[str], typer.Option(help="Dataset name or folder of MNIST IDX files.")] = None,
-    epochs: Annotated[Optional[int], typer.Option(help="Epochs (default: the model's recipe).")] = None,
+    dataset: Annotated[Optional[str], typer.Option("--dataset", "-d", help="Dataset name or folder of MNIST IDX files.")] = None,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", help="Epochs (default: the model's recipe).")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Samples per step (default: recipe).")] = None,
     learning_rate: Annotated[Optional[float], typer.Option(help="Optimizer learning rate (default: recipe).")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed for weights, data order, dropout (default: random, "
@@ -30,7 +30,7 @@ def command(
     devices: Annotated[Optional[str], typer.Option(help="Train data-parallel on N devices, or 'all' "
                                                         "(MirroredStrategy; TF_CONFIG for several machines).")] = None,
     mixed_precision: Annotated[bool, typer.Option("--mixed-precision", help="float16 compute (GPU only).")] = False,
-    out: Annotated[Optional[str], typer.Option(help="Folder for the run directory (default: the home's runs/).")] = None,
+    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Folder for the run directory (default: the home's runs/).")] = None,
     resume: Annotated[Optional[str], typer.Option(help="Continue an interrupted run (id or folder).",
                                                   metavar="RUN")] = None,
     train_size: Annotated[Optional[int], typer.Option(help="Use only the first N training digits.")] = None,

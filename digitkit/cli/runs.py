@@ -6,11 +6,9 @@ from typing import Annotated
 
 import typer
 
-from digitkit.cli.options import JsonFlag
+from digitkit.cli.options import JsonFlag, RunId
 
 app = typer.Typer(help="List, show and remove training runs.", no_args_is_help=False, invoke_without_command=True)
-
-RunId = Annotated[str, typer.Argument(help="A run id (or a unique prefix of one).", show_default=False)]
 
 
 @app.callback(invoke_without_command=True)

@@ -46,8 +46,8 @@ def hoist_global_options(args: list[str]) -> list[str]:
 def tidy_params(command: Any) -> None:
     """Give every parameter of ``command`` and its subcommands one metavar style.
 
-    Values are upper-case words (``MODEL``, ``--out OUT``), choices are ``[a|b|c]``, flags have
-    none; usage lines read ``digitkit predict [OPTIONS] PATHS...`` with optional arguments in
+    Values are upper-case words (``MODEL``, ``--dataset DATASET``), numbers ``N`` (counts) or ``X``,
+    choices are ``[a|b|c]``, flags have none; usage lines read ``digitkit predict [OPTIONS] PATHS...`` with optional arguments in
     brackets, as in click and most command-line tools.
     """
     for param in getattr(command, "params", []):
@@ -66,10 +66,19 @@ def _choices(param: Any) -> list[str] | None:
     return None
 
 
+# Numbers read as N (a count) or X (a fraction or rate); other values by what they name.
+TYPE_METAVARS = {int: "N", float: "X"}
+
+
 def _tidy_option(param: Any) -> None:
     if param.metavar is None:
         choices = _choices(param)
-        param.metavar = f"[{'|'.join(choices)}]" if choices else param.name.upper()
+        descriptor = getattr(param, "type_descriptor", None)
+        annotation = getattr(descriptor, "annotation", None)
+        if choices:
+            param.metavar = f"[{'|'.join(choices)}]"
+        else:
+            param.metavar = TYPE_METAVARS.get(annotation, param.name.upper())
 
 
 def _tidy_argument(param: Any) -> None:
