@@ -131,7 +131,7 @@ def root(
 ) -> None:
     """Train, compare, inspect and use handwritten-digit models from the terminal.
 
-    --home and --debug may also come after the command, e.g. `digitkit runs --home DIR`.
+    --home and --debug may also come after the command.
     """
     from digitkit.home import set_home
     from digitkit.quiet import silence_tensorflow_startup
