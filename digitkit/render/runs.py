@@ -7,6 +7,8 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from digitkit.render.times import fmt_time
+
 STATUS_STYLE = {"completed": "green", "running": "cyan", "interrupted": "yellow", "failed": "red"}
 
 
@@ -45,9 +47,17 @@ def short_ids(ids: list[str]) -> dict[str, str]:
 
 
 def _started(value: Any) -> str:
-    # ISO time "2026-11-28T09:18:20+00:00" -> "11-28 09:18": the year and seconds rarely matter here.
-    text = str(value or "")
-    return f"{text[5:10]} {text[11:16]}" if len(text) >= 16 and text[10] == "T" else (text or "-")
+    # "2026-11-28T09:18:20+00:00" -> "11-28 09:18" in UTC (the column says so): the year and
+    # seconds rarely matter in a listing.
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value or "-")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return f"{moment:%m-%d %H:%M}"
 
 
 def runs_table(rows: list[dict[str, Any]]) -> Table:
@@ -61,7 +71,7 @@ def runs_table(rows: list[dict[str, Any]]) -> Table:
     table.add_column("epochs", justify="right", no_wrap=True)
     table.add_column("test acc", justify="right", no_wrap=True)
     table.add_column("time", justify="right", no_wrap=True)
-    table.add_column("started", no_wrap=True)
+    table.add_column("started UTC", no_wrap=True)
     table.add_column("status", no_wrap=True)
     for row in rows:
         accuracy = f"{row['test_accuracy']:.4f}" if row["test_accuracy"] is not None else "-"
@@ -84,7 +94,7 @@ def run_detail(manifest: dict[str, Any], history: dict[str, Any] | None, files: 
     versions = manifest.get("versions") or {}
     lines = [
         ("id", row["id"]), ("model", row["model"]), ("status", row["status"]),
-        ("started", manifest.get("started")), ("duration", _duration(row["duration_s"])),
+        ("started", fmt_time(manifest.get("started"))), ("duration", _duration(row["duration_s"])),
         ("epochs", f"{row['epochs_completed']} of {row['epochs']}"),
         ("recipe", ", ".join(f"{k} {v}" for k, v in recipe.items())),
         ("overrides", ", ".join(f"{k} {v}" for k, v in (manifest.get("overrides") or {}).items()) or "none"),
