@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from digitkit.cli.options import DatasetOption, JsonFlag, ModelRef
+from digitkit.cli.options import DatasetOption, JsonFlag, ModelRef, QuietFlag
 
 
 def command(
@@ -19,6 +19,7 @@ def command(
         "--gallery", "-g", min=0, metavar="N", show_default=False,
         help="Misclassified digits to draw, most confident first (0: none). Default: as many as fit on the "
              "screen below the metrics.")] = None,
+    quiet: QuietFlag = False,
     json_output: JsonFlag = False,
 ) -> None:
     """Evaluate a trained model: accuracy, per-class scores, confusions and its worst mistakes.
@@ -39,6 +40,11 @@ def command(
         status.print(f"[yellow]note:[/] {escape(note)}")
     if json_output:
         print_json(result.data)
+    elif quiet:
+        m = result.data["metrics"]
+        out().print(f"{result.data.get('run') or result.data.get('model') or model}  accuracy {m['accuracy']:.4f}  "
+                    f"top-{result.data['top_k']} {m['top_k_accuracy']:.4f}  macro F1 {m['macro_f1']:.4f}",
+                    markup=False, soft_wrap=True)
     else:
         console = out()
         console.print(evaluation_view(result, width=console.width, mode=choose_mode(console), gallery_size=gallery,

@@ -172,12 +172,13 @@ def _pictures(data: RunData, prefix: str) -> list[Block]:
 
 def _trained_on(data: RunData) -> str:
     dataset = data.manifest.get("dataset") or {}
-    name = dataset.get("name") or "-"
+    # The run's own rule: a run that fell back to the bundled sample trained on `sample`.
+    name = data.run.trained_dataset() or dataset.get("name") or "-"
     size = dataset.get("train_size")
     return f"{name}, {size:,} training digits" if isinstance(size, int) else name
 
 
-def summary_card(data: RunData) -> Card:
+def summary_card(data: RunData, title: str = "Summary") -> Card:
     """Model, data, test accuracy, top-k, macro F1, errors and training time of one run."""
     ev = data.evaluation
     m, ds = ev.data["metrics"], ev.data["dataset"]
@@ -191,7 +192,7 @@ def summary_card(data: RunData) -> Card:
         ("trained on", _trained_on(data)),
         ("tested on", f"{ds['name']} {ds['split']} split ({ds['source']})"),
     ]
-    return Card("Summary", items, subtitle=f"run {data.run.id}")
+    return Card(title, items, subtitle=f"run {data.run.id}")
 
 
 def run_blocks(data: RunData, prefix: str = "", *, card: bool = True) -> list[Block]:
@@ -250,7 +251,8 @@ def _leaderboard(runs_data: Sequence[RunData]) -> list[Block]:
 def build_document(runs_data: Sequence[RunData], generated: str) -> Document:
     """The report: summary cards first, then the leaderboard (several runs), then each run."""
     several = len(runs_data) > 1
-    blocks: list[Block] = [Columns([summary_card(d) for d in runs_data])] if several else []
+    blocks: list[Block] = [Columns([summary_card(d, str(d.manifest.get("model", "run"))) for d in runs_data])
+                           ] if several else []
     if several:
         blocks += _leaderboard(runs_data)
     for i, data in enumerate(runs_data, 1):
