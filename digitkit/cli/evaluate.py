@@ -50,5 +50,6 @@ def command(
         console.print(evaluation_view(result, width=console.width, mode=choose_mode(console), gallery_size=gallery,
                                       height=console.height, console=console))
     if result.saved_to is not None:
-        where = f"run {result.data['run']}" if result.data.get("run") else str(result.saved_to)
+        # One short line: the run is named in the summary above, and a long path would wrap.
+        where = "the run folder" if result.data.get("run") else str(result.saved_to)
         status.print(f"[dim]saved evaluation.json and predictions.npz in {escape(where)}[/]")

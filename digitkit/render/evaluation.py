@@ -158,7 +158,7 @@ def evaluation_view(evaluation: Any, *, width: int, mode: Mode, gallery_size: in
         rows = max(0, ((height or 25) - used - RESERVED_LINES - 2) // GALLERY_ROW_LINES)
         gallery_size = rows * per_row
         if gallery_size < wrong:
-            parts += [Text(""), Text(f"{wrong:,} misclassified digits; `--gallery N` draws the N most confident "
+            parts += [Text(f"{wrong:,} misclassified digits; `--gallery N` draws the N most confident "
                                      "mistakes" + (f" (here: {gallery_size})" if gallery_size else ""), style="dim")]
     indices = evaluation.misclassified(gallery_size)
     if len(indices):
