@@ -173,7 +173,33 @@ def test_global_options_work_after_the_subcommand(cli, tmp_path, monkeypatch):
     assert debug.exit_code == 2 and "Traceback" in debug.stderr
 
 
+def test_no_arguments_prints_the_help(cli):
+    result = cli()
+    assert "Usage: digitkit" in result.output and "error:" not in result.output
+
+
 def test_the_old_plugin_group_still_works_but_is_not_listed(cli):
     assert "plugin " not in cli("--help").stdout.replace("plugins", "")
     assert cli("plugin", "new", "--help").exit_code == 0
     assert cli("plugins", "new", "--help").exit_code == 0
+
+
+def _complete(words: str) -> list[str]:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "_DIGITKIT_COMPLETE": "complete_bash", "COMP_WORDS": words,
+           "COMP_CWORD": str(len(words.split()) - (0 if words.endswith(" ") else 1))}
+    code = "import sys; sys.argv = ['digitkit']; from digitkit.cli.app import main; main()"
+    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.split()
+
+
+def test_completion_offers_choices_run_ids_and_datasets():
+    run = make_run("cnn", "completed")
+    assert _complete("digitkit export cnn --format ") == ["litert", "tflite", "keras", "saved-model", "onnx"]
+    assert _complete("digitkit report x -f ") == ["html", "md", "both"]
+    assert run.id in _complete("digitkit runs show ")
+    assert _complete("digitkit evaluate x -d emnist/") == ["emnist/digits", "emnist/mnist"]

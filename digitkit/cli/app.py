@@ -40,7 +40,10 @@ class DigitkitGroup(TyperGroup):
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         except _click_exception() as exc:
-            _report_usage(exc)
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `digitkit` alone: the help, not an error
+                exc.show()
+            else:
+                _report_usage(exc)
             sys.exit(exc.exit_code)
         except typer.Abort:
             _report_line("aborted")

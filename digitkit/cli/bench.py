@@ -6,7 +6,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from digitkit.cli.options import JsonFlag, complete_model_name
+from digitkit.cli.options import JsonFlag, complete_dataset, complete_model_name
 
 
 def command(
@@ -20,7 +20,7 @@ def command(
     ] = None,
     quick: Annotated[bool, typer.Option("--quick", help="One epoch on a subset: a fast, rough comparison.")] = False,
     dataset: Annotated[
-        Optional[str], typer.Option("--dataset", "-d", help="Dataset name or IDX folder.", show_default=False),
+        Optional[str], typer.Option("--dataset", "-d", autocompletion=complete_dataset, help="Dataset name or IDX folder.", show_default=False),
     ] = None,
     out: Annotated[
         Optional[str], typer.Option("--out", "-o", metavar="DIR", help="Folder for report.html and bench.json "

@@ -6,14 +6,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from digitkit.cli.options import JsonFlag, QuietFlag, complete_model_name
+from digitkit.cli.options import JsonFlag, QuietFlag, complete_dataset, complete_model_name
 
 
 def command(
     model: Annotated[Optional[str], typer.Argument(help="Model name, as `digitkit list-models` shows it.",
                                                    autocompletion=complete_model_name, show_default=False,
                                                    metavar="MODEL")] = None,
-    dataset: Annotated[Optional[str], typer.Option("--dataset", "-d", help="Dataset name or folder of MNIST IDX files.")] = None,
+    dataset: Annotated[Optional[str], typer.Option("--dataset", "-d", autocompletion=complete_dataset, help="Dataset name or folder of MNIST IDX files.")] = None,
     epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", help="Epochs (default: the model's recipe).")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Samples per step (default: recipe).")] = None,
     learning_rate: Annotated[Optional[float], typer.Option(help="Optimizer learning rate (default: recipe).")] = None,

@@ -36,6 +36,18 @@ def complete_run_id(incomplete: str) -> list[str]:
         return []
 
 
+def complete_dataset(incomplete: str) -> list[str]:
+    """Dataset names digitkit knows (a folder path is completed by the shell as usual)."""
+    try:
+        from digitkit.data import SAMPLE_NAME
+        from digitkit.data.catalog import KNOWN_SIZES
+
+        names = [SAMPLE_NAME] + [f"{n}/" if n == "mnist_corrupted" else n for n in KNOWN_SIZES]
+    except Exception:  # completion must never crash the shell
+        return []
+    return [n for n in names if n.startswith(incomplete)]
+
+
 def complete_model_ref(incomplete: str) -> list[str]:
     """Model names and run ids, for commands that take a trained model."""
     return complete_model_name(incomplete) + complete_run_id(incomplete)
@@ -60,6 +72,6 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable J
 QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result.")]
 DatasetOption = Annotated[
     Optional[str],
-    typer.Option("--dataset", "-d", metavar="DATASET", show_default=False,
+    typer.Option("--dataset", "-d", metavar="DATASET", show_default=False, autocompletion=complete_dataset,
                  help="Dataset name or folder, as `digitkit datasets` lists them (default: mnist)."),
 ]

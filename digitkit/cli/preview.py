@@ -7,6 +7,8 @@ from typing import Annotated, List, Literal, Optional
 
 import typer
 
+from digitkit.cli.options import complete_dataset
+
 
 def command(
     files: Annotated[
@@ -16,7 +18,7 @@ def command(
     ] = None,
     dataset: Annotated[
         Optional[str],
-        typer.Option("--dataset", "-d", help="Dataset name or folder (see `digitkit datasets`); default mnist."),
+        typer.Option("--dataset", "-d", autocompletion=complete_dataset, help="Dataset name or folder (see `digitkit datasets`); default mnist."),
     ] = None,
     split: Annotated[Literal["train", "test"], typer.Option("--split", help="Split to show.")] = "train",
     count: Annotated[int, typer.Option("--count", "-n", metavar="N", help="How many digits to show.")] = 16,
