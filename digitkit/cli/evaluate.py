@@ -6,12 +6,12 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from digitkit.cli.options import DatasetOption, JsonFlag, ModelRef, QuietFlag
+from digitkit.cli.options import JsonFlag, ModelRef, QuietFlag, dataset_option
 
 
 def command(
     model: ModelRef,
-    dataset: DatasetOption = None,
+    dataset: Annotated[Optional[str], dataset_option("the data the run trained on")] = None,
     split: Annotated[Literal["test", "train"], typer.Option("--split", help="Split to score.")] = "test",
     top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=10, metavar="K",
                                        help="k of the top-k accuracy.")] = 3,

@@ -2,8 +2,8 @@
 
 Short options are the same in every command that has the option:
 
-    -d --dataset   -e --epochs   -f --format   -k --top-k   -m --model
-    -n --count     -o --out      -q --quiet    -y --yes     -h --help
+    -d --dataset   -e --epochs   -f --format   -g --gallery  -k --top-k   -m --model
+    -n --count     -o --out      -q --quiet    -w --wide     -y --yes     -h --help
 
 Options with a fixed set of values are ``Literal`` types, so the shell completes them and a
 typo is a one-line usage error listing the choices.
@@ -70,8 +70,10 @@ RunId = Annotated[
 ]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON on stdout.")]
 QuietFlag = Annotated[bool, typer.Option("--quiet", "-q", help="Print only the result.")]
-DatasetOption = Annotated[
-    Optional[str],
-    typer.Option("--dataset", "-d", metavar="DATASET", show_default=False, autocompletion=complete_dataset,
-                 help="Dataset name or folder, as `digitkit datasets` lists them (default: mnist)."),
-]
+def dataset_option(default: str) -> typer.models.OptionInfo:
+    """``--dataset``/``-d`` with completion; ``default`` says what it means when not given."""
+    return typer.Option("--dataset", "-d", metavar="DATASET", show_default=False, autocompletion=complete_dataset,
+                        help=f"Dataset name or folder, as `digitkit datasets` lists them (default: {default}).")
+
+
+DatasetOption = Annotated[Optional[str], dataset_option("mnist")]
