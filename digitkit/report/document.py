@@ -120,7 +120,7 @@ def _metrics_table(ev: Any) -> Table:
                             f"(batches of {timing.get('batch_size', '-')})"),
         ("evaluated", fmt_time(ev.data.get("created"))),
     ]
-    return Table(["metric", "value"], [[k, v] for k, v in rows])
+    return Table(["metric", "value"], [[k, v] for k, v in rows], caption="Metrics")
 
 
 def _per_class_table(ev: Any) -> Table:
