@@ -1,14 +1,19 @@
-"""Top-1 on photographed digits: naive loading vs digitkit's MNIST-style preprocessing.
+"""Top-1 per kind of real-world digit: naive loading vs digitkit's intake.
 
-    python benchmarks/predict_accuracy.py [--data IDX_DIR] [--epochs 4] [--count 1000]
+    python benchmarks/predict_accuracy.py --model RUN_OR_MODEL [--images DIR] [--count 1000]
+                                          [--data MNIST_IDX_DIR] [--seed 0]
 
-Trains the zoo's ``cnn`` with plain Keras on the training split of ``--data`` (an MNIST IDX
-folder; default: the bundled 6,000-digit sample), makes ``--count`` "real-world" test images
-with scripts/make_realworld_digits.py (dark ink on paper, off-centre, coloured pens, JPEG,
-rotation, grain, uneven light) from the test split of the bundled sample, and prints top-1:
+Makes ``--count`` digits of each kind with scripts/make_realworld_digits.py from held-out
+test digits of ``--data`` (photos and scans on paper, transparent-canvas drawings in any pen
+colour, box-stretched binary 16x16 and 32x32 scans, 8x8 upscales), or reuses a folder it
+made (``--images``), and prints top-1 for each kind with:
 
 - naive: ``Image.convert("L")``, resize to 28x28, divide by 255 (what most tutorials do);
-- digitkit: :func:`digitkit.images.load_digit` (invert, flatten light, crop, 20 px, centre).
+- digitkit: :func:`digitkit.images.load_digit`, the intake ``predict`` uses.
+
+The model is any reference ``digitkit predict --model`` takes, e.g. ``cnn`` for your latest
+cnn run (``digitkit fit cnn --dataset /path/to/mnist``). Also prints the load+preprocess time
+per image of each kind (a median over its files).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import csv
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -26,25 +32,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 
-def train_cnn(data: str | None, epochs: int, seed: int):
-    import keras
+def load_model(reference: str):
+    """``x (N, 28, 28) -> probabilities`` for a model reference, whichever API this tree has."""
+    import digitkit
 
-    from digitkit import registry
-    from digitkit.data import load_digits
+    if hasattr(digitkit, "load"):
+        predictor = digitkit.load(reference)
+        return predictor.predict_proba
     from digitkit.data.adapt import adapt_images
+    from digitkit.predict import load_backend, probabilities_of
 
-    spec = registry.get_spec("cnn")
-    digits = load_digits(data or "sample", split="train")
-    keras.utils.set_random_seed(seed)
-    model = spec.build()
-    model.compile(optimizer=keras.optimizers.Adam(spec.recipe.learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    started = time.perf_counter()
-    model.fit(adapt_images(digits.images, spec.input), digits.labels, batch_size=spec.recipe.batch_size,
-              epochs=epochs, verbose=0)
-    print(f"trained cnn on {len(digits):,} digits of {digits.source}, {epochs} epochs, "
-          f"{time.perf_counter() - started:.0f} s")
-    return model, spec
+    engine = load_backend(reference)
+    return lambda x: probabilities_of(engine.run(adapt_images(x, engine.input_spec)), engine.output)
 
 
 def naive(path: Path) -> np.ndarray:
@@ -53,50 +52,59 @@ def naive(path: Path) -> np.ndarray:
     return np.asarray(Image.open(path).convert("L").resize((28, 28)), np.float32) / 255.0
 
 
-def top1(model, images: np.ndarray, labels: np.ndarray) -> float:
-    predicted = model.predict(images[..., None], batch_size=256, verbose=0).argmax(axis=1)
+def load_all(rows, loader) -> tuple[np.ndarray, int, float]:
+    """Digits (zeros where refused: counted wrong), refusals, median milliseconds per file."""
+    from digitkit.errors import InputError
+
+    images, refused, times = [], 0, []
+    for path, _, _ in rows:
+        started = time.perf_counter()
+        try:
+            images.append(np.asarray(loader(path), np.float32))
+        except InputError:
+            refused += 1
+            images.append(np.zeros((28, 28), np.float32))
+        times.append(time.perf_counter() - started)
+    return np.stack(images), refused, float(np.median(times) * 1000)
+
+
+def top1(predict_proba, images: np.ndarray, labels: np.ndarray) -> float:
+    predicted = np.concatenate([predict_proba(images[i:i + 256]) for i in range(0, len(images), 256)]).argmax(axis=1)
     return float((predicted == labels).mean())
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", help="MNIST IDX folder to train on (default: the bundled sample)")
-    parser.add_argument("--epochs", type=int, default=4)
-    parser.add_argument("--count", type=int, default=1000, help="real-world test images to make")
-    parser.add_argument("--images", type=Path, help="use this folder made by make_realworld_digits.py")
+    parser.add_argument("--model", default="cnn", help="model reference, as `digitkit predict --model` takes")
+    parser.add_argument("--data", help="MNIST IDX folder to take test digits from (default: the bundled sample)")
+    parser.add_argument("--count", type=int, default=1000, help="digits of each kind to make")
+    parser.add_argument("--images", type=Path, help="use (or fill) this folder made by make_realworld_digits.py")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--kinds", help="comma-separated subset of the kinds to score")
     args = parser.parse_args()
 
     import make_realworld_digits
 
-    from digitkit.data import load_digits
-    from digitkit.errors import InputError
     from digitkit.images import load_digit
 
     folder = args.images or Path(tempfile.mkdtemp(prefix="digitkit-realworld-"))
     if not (folder / "labels.csv").exists():
-        make_realworld_digits.make(folder, args.count, args.seed)
+        make_realworld_digits.make(folder, args.count, args.seed, args.data, make_realworld_digits.KINDS)
+    by_kind = defaultdict(list)
     with open(folder / "labels.csv") as handle:
-        rows = [(folder / r["file"], int(r["label"])) for r in csv.DictReader(handle)][: args.count]
-    model, spec = train_cnn(args.data, args.epochs, args.seed)
-    labels = np.array([label for _, label in rows])
-    naive_images = np.stack([naive(path) for path, _ in rows])
-    started = time.perf_counter()
-    ours, refused = [], 0
-    for path, _ in rows:
-        try:
-            ours.append(load_digit(path))
-        except InputError:
-            refused += 1
-            ours.append(np.zeros((28, 28), np.float32))  # counted as wrong
-    per_image = (time.perf_counter() - started) / len(rows) * 1000
-    clean = load_digits("sample", split="test")
-    print(f"clean MNIST test digits (bundled sample, {len(clean):,}):  "
-          f"{top1(model, clean.images / 255.0, clean.labels):.2%}")
-    print(f"real-world photos ({len(rows):,}, {folder}):")
-    print(f"  naive (convert L, resize 28x28, /255):  {top1(model, naive_images, labels):.2%}")
-    print(f"  digitkit preprocessing:               {top1(model, np.stack(ours), labels):.2%}"
-          f"  ({refused} refused, {per_image:.1f} ms per image to load)")
+        for row in csv.DictReader(handle):
+            by_kind[row.get("kind") or "photo"].append((folder / row["file"], int(row["label"]), row.get("kind")))
+    wanted = args.kinds.split(",") if args.kinds else list(by_kind)
+    predict_proba = load_model(args.model)
+    print(f"model {args.model}; {folder}")
+    print(f"{'kind':<10} {'count':>6} {'naive':>8} {'digitkit':>9} {'refused':>8} {'ms/image':>9}")
+    for kind in wanted:
+        rows = by_kind[kind][: args.count]
+        labels = np.array([label for _, label, _ in rows])
+        plain, _, _ = load_all(rows, naive)
+        ours, refused, ms = load_all(rows, load_digit)
+        print(f"{kind:<10} {len(rows):>6} {top1(predict_proba, plain, labels):>8.2%} "
+              f"{top1(predict_proba, ours, labels):>9.2%} {refused:>8} {ms:>9.2f}", flush=True)
 
 
 if __name__ == "__main__":

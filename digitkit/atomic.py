@@ -50,7 +50,19 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+def _file_in_the_way(target: Path) -> Path | None:
+    """The nearest ancestor of ``target`` that exists as something other than a folder."""
+    for parent in Path(target).parents:
+        if parent.exists() or parent.is_symlink():
+            return None if parent.is_dir() else parent
+    return None
+
+
 def _explain(exc: OSError, target: Path) -> DigitkitError:
+    if exc.errno in (errno.ENOTDIR, errno.EEXIST) and _file_in_the_way(target) is not None:
+        blocker = _file_in_the_way(target)
+        return DigitkitError(f"could not write {target}: {blocker} is a file, not a folder",
+                             hint="choose an output folder that is not inside a file")
     if exc.errno == errno.ENOSPC:
         why = "the disk is full"
     elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):

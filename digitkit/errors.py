@@ -6,6 +6,8 @@ line. Anything else that escapes is a bug and shows a traceback.
 
 from __future__ import annotations
 
+import re
+
 # Documented in docs/reliability.md; keep the two in step.
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -18,20 +20,39 @@ EXIT_PARTIAL = 7
 EXIT_INTERRUPTED = 130
 
 
-def printable(text: str) -> str:
-    """``text`` safe to write to any terminal or pipe.
+# C0 controls, DEL and C1 controls: ESC starts terminal sequences (title, clear screen,
+# hyperlinks), and U+009B (CSI) does the same on terminals that honour C1.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_BUT_NEWLINE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 
-    A file name that is not valid UTF-8 reaches Python as lone surrogates
-    (``b"\\xff.keras"`` -> ``"\\udcff.keras"``); writing those to a UTF-8 stream raises
-    UnicodeEncodeError. They are shown as ``\\xff`` instead.
+
+def _escaped(match: re.Match) -> str:
+    char = match.group()
+    return _NAMED.get(char) or f"\\x{ord(char):02x}"
+
+
+def escape_controls(text: str, *, keep_newlines: bool = False) -> str:
+    """Show C0/C1 control characters as ``\\x1b``, ``\\n``... so they cannot drive a terminal."""
+    return (_CONTROL_BUT_NEWLINE if keep_newlines else _CONTROL).sub(_escaped, text)
+
+
+def printable(text: str) -> str:
+    """``text`` (a file name, a note, a plugin name) safe to write to any terminal or pipe.
+
+    Control characters are escaped (``"\\x1b]0;owned\\x07.png"`` is shown as
+    ``\\x1b]0;owned\\x07.png``, literally). A file name that is not valid UTF-8 reaches Python
+    as lone surrogates (``b"\\xff.keras"`` -> ``"\\udcff.keras"``); writing those to a UTF-8
+    stream raises UnicodeEncodeError. They are shown as ``\\xff`` instead. JSON output uses
+    the exact text, never this.
     """
     text = str(text)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogateescape" if _only_escapes(text) else "backslashreplace").decode(
+        text = text.encode("utf-8", "surrogateescape" if _only_escapes(text) else "backslashreplace").decode(
             "utf-8", "backslashreplace")
-    return text
+    return escape_controls(text)
 
 
 def _only_escapes(text: str) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from digitkit import atomic, metrics, runs
-from digitkit.errors import InputError, UsageError
+from digitkit.errors import DigitkitError, InputError, UsageError
 
 SCHEMA = "digitkit.evaluation/1"
 PREDICT_BATCH = 512
@@ -116,7 +116,10 @@ def evaluate(ref: str, *, dataset: str | None = None, split: str = "test", top_k
     }
     evaluation = Evaluation(data, probabilities, digits.labels, digits.images, notes=tuple(digits.notes))
     if save and loaded.run is not None:
-        save_evaluation(evaluation, loaded.run)
+        try:
+            save_evaluation(evaluation, loaded.run)
+        except DigitkitError as exc:  # a read-only or full home must not throw the result away
+            evaluation.notes = (*evaluation.notes, f"not saved: {exc.message}")
     return evaluation
 
 

@@ -211,7 +211,11 @@ def check_archive(path: str | Path) -> Path:
             config = _read_config(path, archive)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
         raise ModelRefusedError(f"{_name(path)} is a damaged .keras archive: {printable(str(exc))[:200]}") from exc
-    check_config(config, where=_name(path.name))
+    from digitkit import trust  # the class/function allow-list lives there (docs/security.md)
+
+    policy = trust.policy()
+    check_config(config, where=_name(path.name), trusted=policy.module_roots)
+    policy.check_config(config, where=_name(path.name))
     return path
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import glob
 import os
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,9 +160,9 @@ def expand_inputs(inputs: Sequence[Input]) -> list[tuple[str, Input | Failure]]:
 
 
 def _read_stdin() -> bytes:
-    stream = getattr(sys.stdin, "buffer", None)
-    data = stream.read() if stream is not None else sys.stdin.read().encode("latin-1")
-    return data if isinstance(data, bytes) else data.encode("latin-1")
+    from digitkit.intake import read_bytes
+
+    return read_bytes(STDIN)  # capped like any file: `predict - < /dev/zero` cannot fill memory
 
 
 def load_inputs(items: list[tuple[str, Input | Failure]], preprocess: bool = True,

@@ -8,16 +8,31 @@ Environment:
     DIGITKIT_PLUGINS: ``all`` (default); ``none`` for the built-in zoo only; or a
         comma-separated list of distribution names to load besides the built-ins.
     DIGITKIT_STRICT_PLUGINS: ``1`` turns any plugin problem into a :class:`PluginError`
-        (for plugin authors and CI).
+        (for plugin authors and CI): a failed import, an exit or interrupt raised by a plugin,
+        output printed while importing, an import over the time limit, an invalid spec.
+    DIGITKIT_PLUGIN_TIMEOUT: seconds one entry point may take to import (default 5).
+
+Isolation (see docs/reliability.md): each entry point is imported in a worker thread with
+its stdout/stderr captured, ``BaseException`` caught (a plugin's ``sys.exit()`` or
+``KeyboardInterrupt`` is a plugin problem, not digitkit's exit), and a time limit. An
+import that outlives its limit is reported as "too slow to load" and its thread is
+*abandoned*: Python cannot stop a thread, so it keeps running in the background (daemon,
+so it never keeps the process alive) and the plugin's models stay unavailable. Output a
+plugin writes straight to file descriptors 1/2 (C code, ``os.write``) is not captured.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import fnmatch
+import functools
+import io
 import os
 import re
-from dataclasses import dataclass, field
+import sys
+import threading
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from importlib import metadata
 from typing import Any, Iterable, Iterator
@@ -29,6 +44,10 @@ ENTRY_POINT_GROUP = "digitkit.models"
 BUILTIN_DISTRIBUTION = "digitkit"
 PLUGINS_ENV = "DIGITKIT_PLUGINS"
 STRICT_ENV = "DIGITKIT_STRICT_PLUGINS"
+TIMEOUT_ENV = "DIGITKIT_PLUGIN_TIMEOUT"
+DEFAULT_TIMEOUT_S = 5.0
+DEBUG_ENV = "DIGITKIT_DEBUG"
+MAX_CAPTURED_CHARS = 4000
 
 
 @dataclass(frozen=True)
@@ -79,6 +98,7 @@ class Registry:
     models: dict[str, RegisteredModel] = field(default_factory=dict)
     broken: list[BrokenPlugin] = field(default_factory=list)
     duplicates: list[Duplicate] = field(default_factory=list)
+    output: dict[str, str] = field(default_factory=dict)  # entry point value -> what its import printed
 
     def names(self) -> list[str]:
         return sorted(self.models, key=natural_key)
@@ -137,22 +157,207 @@ def enabled_entry_points(
             yield entry_point, provider
 
 
-def _load_spec(entry_point: metadata.EntryPoint) -> ModelSpec:
-    """Import an entry point and return the spec it names, or raise what went wrong."""
+def _timeout() -> float:
     try:
-        target = entry_point.load()
-    except Exception as exc:  # a plugin may raise anything at import time
-        raise PluginError(f"import failed: {type(exc).__name__}: {exc}") from exc
-    if not isinstance(target, ModelSpec) and callable(target):
+        value = float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_S))
+    except ValueError:
+        return DEFAULT_TIMEOUT_S
+    return value if value > 0 else DEFAULT_TIMEOUT_S
+
+
+class _ThreadOutput:
+    """A stdout/stderr stand-in that captures what plugin-loading threads write.
+
+    Other threads keep writing to the real stream, so digitkit's own output is never lost
+    while a plugin (or an abandoned, hung import) runs; every other attribute (``isatty``,
+    ``encoding``, ``fileno``) is the real stream's.
+    """
+
+    def __init__(self, real: Any) -> None:
+        self.real = real
+        self.captured: dict[int, io.StringIO] = {}
+
+    def write(self, text: str) -> int:
+        buffer = self.captured.get(threading.get_ident())
+        return buffer.write(text) if buffer is not None else self.real.write(text)
+
+    def flush(self) -> None:
+        if threading.get_ident() not in self.captured:
+            self.real.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+
+_capture_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _captured_thread_output() -> Any:
+    """Install thread-aware stdout/stderr for the block (a no-op if already installed)."""
+    with _capture_lock:
+        installed = []
+        for name in ("stdout", "stderr"):
+            stream = getattr(sys, name)
+            if not isinstance(stream, _ThreadOutput):
+                setattr(sys, name, _ThreadOutput(stream))
+                installed.append(name)
+    try:
+        yield
+    finally:
+        with _capture_lock:
+            for name in installed:
+                stream = getattr(sys, name)
+                # An abandoned thread may still print: only unwrap when nothing is captured any more.
+                if isinstance(stream, _ThreadOutput) and not stream.captured:
+                    setattr(sys, name, stream.real)
+
+
+@dataclass
+class _Job:
+    """One entry point to load in the worker thread, and what came of it."""
+
+    entry_point: metadata.EntryPoint
+    buffer: io.StringIO = field(default_factory=io.StringIO)
+    done: threading.Event = field(default_factory=threading.Event)
+    stage: str = "import failed: "
+    value: Any = None
+    error: BaseException | None = None
+
+    def run(self) -> None:
+        ident = threading.get_ident()
+        for stream in (sys.stdout, sys.stderr):
+            if isinstance(stream, _ThreadOutput):
+                stream.captured[ident] = self.buffer
         try:
-            target = target()
-        except Exception as exc:
-            raise PluginError(f"spec factory raised {type(exc).__name__}: {exc}") from exc
+            target = self.entry_point.load()
+            self.stage = "spec factory raised "
+            if not isinstance(target, ModelSpec) and callable(target):
+                target = target()
+            self.value = target
+        except BaseException as exc:  # noqa: BLE001 - a plugin's exit/interrupt is its problem, not ours
+            self.error = exc
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                if isinstance(stream, _ThreadOutput):
+                    stream.captured.pop(ident, None)
+            self.done.set()
+
+
+class _Worker:
+    """A daemon thread loading entry points one after another.
+
+    One thread serves every entry point (starting a thread per entry point costs ~10 ms on a
+    busy machine); a worker stuck in a hung import is abandoned and the next job gets a new one.
+    """
+
+    def __init__(self) -> None:
+        import queue
+
+        self.jobs: "queue.Queue[_Job]" = queue.Queue()
+        self.thread = threading.Thread(target=self._serve, name="digitkit-plugin-loader", daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            self.jobs.get().run()
+
+
+_worker: _Worker | None = None
+_worker_lock = threading.Lock()
+
+
+def _import_in_thread(entry_point: metadata.EntryPoint, timeout: float) -> tuple[Any, str]:
+    """Load an entry point (and call a spec factory) in the worker thread, bounded in time.
+
+    Returns:
+        (what the entry point named or its factory returned, what it printed).
+
+    Raises:
+        PluginError: the import raised anything (``SystemExit`` and ``KeyboardInterrupt``
+            included) or took longer than ``timeout`` seconds.
+    """
+    global _worker
+    job = _Job(entry_point)
+    with _captured_thread_output():
+        with _worker_lock:
+            if _worker is None:
+                _worker = _Worker()
+            worker = _worker
+        worker.jobs.put(job)
+        finished = job.done.wait(timeout)
+        if not finished:
+            with _worker_lock:
+                if _worker is worker:
+                    _worker = None  # stuck in this import: abandoned, the next job gets a new thread
+    printed = job.buffer.getvalue()[:MAX_CAPTURED_CHARS]
+    if not finished:
+        raise PluginError(f"too slow to load: importing {entry_point.value} took over {timeout:g} s "
+                          f"(skipped; raise {TIMEOUT_ENV} if it is just slow, or leave it out with {PLUGINS_ENV})")
+    if job.error is not None:
+        exc = job.error
+        kind = {SystemExit: "called sys.exit", KeyboardInterrupt: "raised KeyboardInterrupt"}.get(type(exc))
+        if kind is not None:
+            detail = f" ({exc})" if str(exc) else ""
+            raise PluginError(f"{job.stage}the plugin {kind}{detail} while loading")
+        raise PluginError(f"{job.stage}{type(exc).__name__}: {exc}")
+    return job.value, printed
+
+
+# Packages no plugin entry point may name: importing them is never "loading a plugin", and a
+# framework import abandoned half-way by the time limit would break digitkit's own import of it.
+NOT_PLUGIN_PACKAGES = frozenset({"tensorflow", "keras", "tf_keras", "torch", "jax", "builtins"})
+
+
+def _foreign_package(entry_point: metadata.EntryPoint) -> str | None:
+    top = entry_point.value.split(":", 1)[0].strip().split(".", 1)[0]
+    if top in NOT_PLUGIN_PACKAGES or top in getattr(sys, "stdlib_module_names", ()):
+        return top
+    return None
+
+
+def _load_spec(entry_point: metadata.EntryPoint, timeout: float | None = None) -> tuple[ModelSpec, str]:
+    """Import an entry point and return the spec it names with what its import printed.
+
+    Raises:
+        PluginError: what went wrong (import, timeout, not a spec, failed quick checks).
+    """
+    foreign = _foreign_package(entry_point)
+    if foreign is not None:
+        raise PluginError(f"entry point {entry_point.value!r} names {foreign!r}, which is not a plugin's package "
+                          "(not imported)")
+    target, printed = _import_in_thread(entry_point, _timeout() if timeout is None else timeout)
     if not isinstance(target, ModelSpec):
         raise PluginError(f"expected a digitkit.spec.ModelSpec, got {type(target).__name__}")
     if target.name != entry_point.name:
         raise PluginError(f"entry point is named {entry_point.name!r} but its spec says {target.name!r}")
-    return target
+    from digitkit.plugin_checks import quick_spec_problem
+
+    problem = quick_spec_problem(target)
+    if problem:
+        raise PluginError(f"invalid spec: {problem}")
+    return _with_checked_builder(target), printed
+
+
+def _with_checked_builder(spec: ModelSpec) -> ModelSpec:
+    """The spec with a builder that refuses anything but a real ``keras.Model``.
+
+    A duck-typed stand-in would pass shape checks and fail much later, mid-fit or on save.
+    """
+    builder = spec.builder
+    if getattr(builder, "_digitkit_checked", False):
+        return spec
+
+    @functools.wraps(builder)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        from digitkit.plugin_checks import check_is_keras_model
+
+        model = builder(*args, **kwargs)
+        check_is_keras_model(spec.name, model)
+        return model
+
+    checked._digitkit_checked = True  # type: ignore[attr-defined]
+    return replace(spec, builder=checked)
 
 
 def _winner(candidates: list[RegisteredModel]) -> tuple[RegisteredModel, str]:
@@ -181,7 +386,13 @@ def discover(entry_points: Iterable[metadata.EntryPoint] | None = None) -> Regis
             continue
         seen.add(key)
         try:
-            spec = _load_spec(entry_point)
+            spec, printed = _load_spec(entry_point)
+            if printed:
+                registry.output[entry_point.value] = printed
+                _show_debug(provider, entry_point, printed)
+                if _strict():
+                    raise PluginError(f"printed {len(printed)} characters while importing (a plugin must not "
+                                      "write to stdout/stderr at import)")
         except PluginError as exc:
             broken = BrokenPlugin(entry_point.name, provider, entry_point.value, exc.message)
             if _strict():
@@ -201,6 +412,12 @@ def discover(entry_points: Iterable[metadata.EntryPoint] | None = None) -> Regis
                 raise PluginError(f"model name {name!r} is claimed by several distributions: {names}")
             registry.duplicates.append(Duplicate(name, winner.provider, losers, reason))
     return registry
+
+
+def _show_debug(provider: Provider, entry_point: metadata.EntryPoint, printed: str) -> None:
+    """With ``--debug``, show what a plugin printed at import (on stderr, never stdout)."""
+    if os.environ.get(DEBUG_ENV):
+        sys.stderr.write(f"[plugin {provider.distribution} {entry_point.value} printed at import]\n{printed}\n")
 
 
 @lru_cache(maxsize=1)
@@ -231,8 +448,17 @@ def list_models(pattern: str | None = None) -> list[RegisteredModel]:
     return [registry.models[n] for n in names]
 
 
+def canonical_name(name: str) -> str:
+    """The registered spelling of ``name`` (model names are lower case; users may type ``CNN``)."""
+    models = get_registry().models
+    if name in models:
+        return name
+    lowered = name.strip().lower()
+    return lowered if lowered in models else name
+
+
 def is_model(name: str) -> bool:
-    return name in get_registry().models
+    return canonical_name(name) in get_registry().models
 
 
 def get_model(name: str) -> RegisteredModel:
@@ -242,15 +468,16 @@ def get_model(name: str) -> RegisteredModel:
         UnknownModelError: no such model; the message suggests the closest names.
     """
     registry = get_registry()
+    name = canonical_name(name)
     if name in registry.models:
         return registry.models[name]
-    broken = [b for b in registry.broken if b.name == name]
+    broken = [b for b in registry.broken if b.name == name.lower()]
     if broken:
         b = broken[0]
         raise PluginError(
             f"model {name!r} comes from a broken plugin ({b.provider.distribution} {b.provider.version}): {b.error}"
         )
-    close = difflib.get_close_matches(name, registry.names(), n=3, cutoff=0.5)
+    close = difflib.get_close_matches(name.lower(), registry.names(), n=3, cutoff=0.5)
     hint = f"did you mean {', '.join(repr(c) for c in close)}?" if close else "see `digitkit list-models`"
     raise UnknownModelError(f"unknown model {name!r}", hint=hint)
 

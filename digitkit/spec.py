@@ -130,6 +130,9 @@ class ModelSpec:
         source: where the architecture comes from (paper, notebook, URL).
         license: licence of the architecture/weights definition.
         num_classes: number of output classes.
+        trusted_classes: fully qualified classes (``"my_plugin.layers.Gate"``) that this
+            model's saved ``.keras`` files may name; trusted only while the plugin loads and
+            conforms (see docs/security.md). Keras' own classes need no listing.
     """
 
     name: str
@@ -142,8 +145,11 @@ class ModelSpec:
     source: str = ""
     license: str = "Apache-2.0"
     num_classes: int = 10
+    trusted_classes: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if isinstance(self.trusted_classes, list):
+            object.__setattr__(self, "trusted_classes", tuple(self.trusted_classes))
         if not isinstance(self.name, str) or not NAME_PATTERN.match(self.name):
             raise ValueError(
                 f"expected a lower-case name of letters, digits, '.', '_' or '-'. Received: name={self.name!r}"

@@ -1,19 +1,35 @@
-"""Make "digits written on paper, photographed or scanned" from real MNIST digits.
+"""Make "digits as people send them" from real, held-out MNIST test digits.
 
     python scripts/make_realworld_digits.py OUT_DIR [--count 1000] [--seed 0] [--data DIR]
+                                            [--kinds photo,canvas,binary16,binary32,upscale8]
 
-Each digit of the bundled sample's test split (or an IDX folder given with ``--data``) is
-drawn as dark ink on light paper the way a phone photo or a scan shows it: scaled up 3-10x,
-off-centre on a larger sheet, slightly rotated, in a black, blue, red, green or pencil-grey
-pen, on white, cream or grey paper with grain and noise, under uneven lighting (a shadow
-gradient), slightly blurred, saved as JPEG (quality 45-95) or PNG. The same seed gives the
-same files. ``labels.csv`` lists ``file,label``.
+Each digit of the test split (the bundled sample's, or of the MNIST IDX folder given with
+``--data``) is drawn as one of these kinds, ``--count`` of each:
+
+- ``photo``: dark ink on light paper as a phone photo or scan shows it: scaled up 3-10x,
+  off-centre on a larger sheet, slightly rotated, in a black, blue, red, green or
+  pencil-grey pen, on white, cream or grey paper with grain and noise, under uneven lighting
+  (a shadow gradient), slightly blurred, saved as JPEG (quality 45-95) or PNG.
+- ``canvas``: a drawing exported from an HTML canvas or a drawing app: an RGBA PNG whose
+  background is fully transparent and whose strokes carry the pen colour (any colour, white
+  included) with anti-aliased alpha; the colour channels are flat (the pen colour, or black
+  where nothing was drawn, as browsers store it).
+- ``binary16`` / ``binary32``: a low-resolution binary form scan: the digit's bounding box
+  stretched to fill the whole 16x16 or 32x32 box (aspect ratio lost, as in several public
+  digit sets), thresholded to black and white, saved as a 1-bit PNG, dark on light.
+- ``upscale8``: an 8x8 digit with 17 grey levels (4x4 blocks of the 32x32 binary scan
+  counted, as in the UCI optical-digits set), scaled up 8-32x (nearest neighbour or
+  bilinear) as people do to look at one, dark on light.
+
+The same seed gives the same files. ``labels.csv`` lists ``file,label,kind``; files of a
+kind other than ``photo`` are in a folder named after the kind.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +38,7 @@ from PIL import Image, ImageFilter
 PENS = {"black": (25, 25, 30), "blue": (25, 45, 160), "red": (170, 30, 35), "green": (30, 100, 50),
         "pencil": (95, 95, 100)}
 PAPERS = [(250, 250, 248), (245, 238, 215), (228, 228, 225), (240, 243, 250)]
+KINDS = ("photo", "canvas", "binary16", "binary32", "upscale8")
 
 
 def photograph(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
@@ -55,44 +72,134 @@ def photograph(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
     return image.filter(ImageFilter.GaussianBlur(rng.uniform(0, 1.2)))
 
 
-def load_source(data: str | None):
+def canvas_drawing(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """One MNIST digit drawn with a pen of any colour on a transparent canvas (RGBA)."""
+    scale = rng.uniform(4, 12)
+    side = int(28 * scale)
+    ink = np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BICUBIC), np.float32) / 255.0
+    # A drawing app's stroke is solid with a soft anti-aliased edge, not MNIST's grey blur.
+    alpha = np.clip((ink - 0.25) * 3.0, 0.0, 1.0)
+    width = int(side * rng.uniform(1.0, 1.8))
+    height = int(side * rng.uniform(1.0, 1.6))
+    top, left = int(rng.integers(0, height - side + 1)), int(rng.integers(0, width - side + 1))
+    canvas_alpha = np.zeros((height, width), np.float32)
+    canvas_alpha[top:top + side, left:left + side] = alpha
+    choice = rng.random()
+    if choice < 0.35:
+        pen = np.array([255, 255, 255])  # a white pen: invisible when composited on white
+    elif choice < 0.55:
+        pen = np.array([0, 0, 0])
+    else:
+        pen = rng.integers(0, 256, 3)
+    rgba = np.zeros((height, width, 4), np.uint8)
+    if rng.random() < 0.5:
+        rgba[..., :3] = pen  # flat colour everywhere, only alpha varies
+    else:
+        rgba[canvas_alpha > 0, :3] = pen  # browsers store transparent pixels as (0, 0, 0, 0)
+    rgba[..., 3] = np.round(canvas_alpha * 255).astype(np.uint8)
+    return Image.fromarray(rgba, "RGBA")
+
+
+def stretched_binary(digit: np.ndarray, side: int, rng: np.random.Generator) -> np.ndarray:
+    """The digit's bounding box stretched to ``side`` x ``side``, thresholded: bool, True = ink."""
+    rows = np.flatnonzero(digit.max(axis=1) > 0)
+    cols = np.flatnonzero(digit.max(axis=0) > 0)
+    crop = digit[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    big = np.asarray(Image.fromarray(crop).resize((side, side), Image.Resampling.BILINEAR), np.float32)
+    return big >= 255 * rng.uniform(0.35, 0.55)
+
+
+def binary_scan(digit: np.ndarray, side: int, rng: np.random.Generator) -> Image.Image:
+    """A 1-bit, dark-on-light, box-stretched ``side`` x ``side`` scan of the digit."""
+    return Image.fromarray(~stretched_binary(digit, side, rng)).convert("1")
+
+
+def upscaled_8x8(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
+    """An 8x8, 17-level digit (UCI optical digits style) scaled up, dark on light."""
+    ink = stretched_binary(digit, 32, rng).reshape(8, 4, 8, 4).sum(axis=(1, 3))  # 0..16
+    small = Image.fromarray((255 - ink * 255 / 16).round().astype(np.uint8))
+    factor = int(rng.integers(8, 33))
+    method = Image.Resampling.NEAREST if rng.random() < 0.6 else Image.Resampling.BILINEAR
+    return small.resize((8 * factor, 8 * factor), method)
+
+
+def read_idx_test(folder: Path) -> tuple[np.ndarray, np.ndarray]:
+    """The test images and labels of an MNIST IDX folder (``t10k-*``, gzipped or not)."""
+
+    def read(kind: str) -> np.ndarray:
+        path = sorted(folder.glob(f"t10k-{kind}-idx*"))[0]
+        raw = path.read_bytes()
+        raw = gzip.decompress(raw) if path.suffix == ".gz" else raw
+        ndim = raw[3]
+        shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+        return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape)
+
+    return read("images"), read("labels")
+
+
+def load_source(data: str | None) -> tuple[np.ndarray, np.ndarray]:
+    if data:
+        return read_idx_test(Path(data))
     from digitkit.data import load_digits
 
-    return load_digits(data or "sample", split="test")
+    digits = load_digits("sample", split="test")
+    return digits.images, digits.labels
 
 
-def make(out: Path, count: int = 1000, seed: int = 0, data: str | None = None) -> list[tuple[str, int]]:
-    """Write ``count`` photographed digits and labels.csv into ``out``; returns (file, label)."""
-    digits = load_source(data)
-    rng = np.random.default_rng(seed)
+def _render(kind: str, digit: np.ndarray, rng: np.random.Generator, out: Path, stem: str) -> str:
+    if kind == "photo":
+        image = photograph(digit, rng)
+        if rng.random() < 0.75:
+            image.save(out / f"{stem}.jpg", quality=int(rng.integers(45, 96)))
+            return f"{stem}.jpg"
+        image.save(out / f"{stem}.png")
+        return f"{stem}.png"
+    image = {"canvas": lambda: canvas_drawing(digit, rng),
+             "binary16": lambda: binary_scan(digit, 16, rng),
+             "binary32": lambda: binary_scan(digit, 32, rng),
+             "upscale8": lambda: upscaled_8x8(digit, rng)}[kind]()
+    (out / kind).mkdir(exist_ok=True)
+    image.save(out / kind / f"{stem}.png")
+    return f"{kind}/{stem}.png"
+
+
+def make(out: Path, count: int = 1000, seed: int = 0, data: str | None = None,
+         kinds: tuple[str, ...] = ("photo",)) -> list[tuple[str, int]]:
+    """Write ``count`` digits of each kind and labels.csv into ``out``; returns (file, label).
+
+    Kinds use disjoint test digits (photo the first ``count``, the next kind the next
+    ``count``, ...) and each its own random stream, so adding a kind changes no other file.
+    """
+    images, labels = load_source(data)
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        raise ValueError(f"expected kinds from {KINDS}. Received: {sorted(unknown)}")
     out.mkdir(parents=True, exist_ok=True)
     rows = []
-    for i in range(min(count, len(digits))):
-        image = photograph(digits.images[i], rng)
-        label = int(digits.labels[i])
-        if rng.random() < 0.75:
-            name = f"{i:05d}.jpg"
-            image.save(out / name, quality=int(rng.integers(45, 96)))
-        else:
-            name = f"{i:05d}.png"
-            image.save(out / name)
-        rows.append((name, label))
+    for kind in kinds:
+        start = KINDS.index(kind) * count
+        rng = np.random.default_rng([seed, KINDS.index(kind)] if kind != "photo" else seed)
+        for i in range(start, min(start + count, len(images))):
+            name = _render(kind, images[i], rng, out, f"{i:05d}")
+            rows.append((name, int(labels[i]), kind))
     with open(out / "labels.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["file", "label"])
+        writer.writerow(["file", "label", "kind"])
         writer.writerows(rows)
-    return rows
+    return [(name, label) for name, label, _ in rows]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
-    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--count", type=int, default=1000, help="digits of each kind")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--data", help="IDX folder to take test digits from (default: bundled sample)")
+    parser.add_argument("--kinds", default=",".join(KINDS), help=f"comma-separated, from {','.join(KINDS)}")
     args = parser.parse_args()
-    rows = make(args.out, args.count, args.seed, args.data)
-    print(f"wrote {len(rows)} photographed digits and labels.csv to {args.out}")
+    kinds = tuple(k for k in args.kinds.split(",") if k)
+    rows = make(args.out, args.count, args.seed, args.data, kinds)
+    print(f"wrote {len(rows)} digits ({', '.join(kinds)}) and labels.csv to {args.out}")
 
 
 if __name__ == "__main__":

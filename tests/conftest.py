@@ -71,3 +71,55 @@ def fake_plugins(tmp_path, monkeypatch):
 
     yield install
     registry.reset()
+
+
+@pytest.fixture(scope="session")
+def fitted_run_template(tmp_path_factory):
+    """One real run: `fit 25-15-10` for one epoch on 300 digits of the bundled sample.
+
+    Trained once per session (offline, so the default dataset falls back to the bundled
+    sample exactly as on a user's offline machine); tests copy it with :func:`make_run`.
+    """
+    from digitkit.train import fit
+
+    root = tmp_path_factory.mktemp("fitted-runs")
+    saved = {key: os.environ.get(key) for key in ("DIGITKIT_OFFLINE", "DIGITKIT_PLUGINS", "DIGITKIT_HOME")}
+    os.environ.update(DIGITKIT_OFFLINE="1", DIGITKIT_PLUGINS="none", DIGITKIT_HOME=str(root / "home"))
+    registry.reset()
+    try:
+        result = fit("25-15-10", epochs=1, train_size=300, test_size=100, seed=1, out=root / "runs")
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        registry.reset()
+    return Path(result.run_path)
+
+
+@pytest.fixture
+def make_run(home, fitted_run_template):
+    """Copy the session's real run into this test's home under a new id; returns the Run.
+
+    ``make_run(stamp="20200101-000000", model=None, **manifest_fields)``: ``stamp`` backdates
+    the id (ids sort by time); other keyword arguments change manifest fields (``status``,
+    ``name``...). ``model`` relabels the run as another model (the files stay 25-15-10's).
+    """
+    import secrets
+    import shutil
+    from datetime import datetime
+
+    from digitkit import runs
+
+    def make(stamp: str | None = None, model: str | None = None, **fields) -> runs.Run:
+        stamp = stamp or datetime.now().strftime("%Y%m%d-%H%M%S")
+        name = model or "25-15-10"
+        run_id = f"{stamp}-{name}-{secrets.token_hex(2)}"
+        target = home / "runs" / run_id
+        shutil.copytree(fitted_run_template, target)
+        run = runs.Run(target)
+        run.update_manifest(id=run_id, model=name, **fields)
+        return run
+
+    return make

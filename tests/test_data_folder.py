@@ -62,7 +62,9 @@ def test_train_and_test_folders_are_the_splits(tmp_path):
 
 def test_same_preprocessing_as_prediction(tmp_path, monkeypatch):
     root = fixtures.make_image_folder(tmp_path / "mine", per_class=1)
-    monkeypatch.setattr(sys.modules["digitkit.images"], "load_digit", lambda path: np.full((28, 28), 0.5, np.float32))
+    import digitkit.intake
+
+    monkeypatch.setattr(digitkit.intake, "read_digit", lambda path: np.full((28, 28), 0.5, np.float32))
     assert (load_digits(str(root), "train").images == 128).all()
 
 

@@ -162,13 +162,6 @@ def test_image_file_shown_as_given_and_as_model_input(cli, seven, stand_in_image
     assert max(len(line) for line in result.stdout.splitlines()) <= 100
 
 
-def test_image_file_without_digitkit_images_degrades_gracefully(cli, seven, monkeypatch):
-    monkeypatch.setitem(sys.modules, "digitkit.images", None)  # import fails
-    result = cli("preview", seven)
-    assert result.exit_code == 0
-    assert "(not available)" in result.stdout and "digitkit.images" in result.stderr
-
-
 def test_missing_and_unreadable_files(cli, seven, tmp_path, stand_in_images):
     missing = cli("preview", tmp_path / "nope.png")
     assert missing.exit_code == 3 and "does not exist" in missing.stderr

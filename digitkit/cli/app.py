@@ -122,6 +122,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     version: Annotated[
         Optional[bool], typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = None,
@@ -142,6 +143,9 @@ def root(
     if debug:
         os.environ[DEBUG_ENV] = "1"
     set_home(home)
+    from digitkit.home import check_for_command
+
+    check_for_command(ctx.invoked_subcommand)  # a home that is a file, read-only or full: one line, now
     silence_tensorflow_startup()
 
 
@@ -178,6 +182,27 @@ def _register() -> None:
 _register()
 
 
+def _terminate_as_interrupt(signum, frame) -> None:
+    """SIGTERM ends a command like Ctrl-C: "interrupted", exit 130, nothing half-written.
+
+    The KeyboardInterrupt unwinds through the same ``finally`` blocks and atomic writes as
+    Ctrl-C does. A second SIGTERM while unwinding ends the process at once (exit 143).
+    """
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     """Console-script entry point."""
-    app()
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    try:
+        app()
+    except KeyboardInterrupt:  # a signal outside a command body (option parsing, completion)
+        from digitkit.render.console import err
+
+        err().print("[yellow]interrupted[/]")
+        raise SystemExit(EXIT_INTERRUPTED) from None

@@ -65,11 +65,12 @@ def command(
 
 
 def _print_failures(failures) -> None:
-    from digitkit.render.console import err, escape
+    from digitkit.render.console import err, escape, printable
 
     console = err()
     for failure in failures:
-        console.print(f"[yellow]skipped[/] {escape(failure.input)}: {escape(failure.message)}", soft_wrap=True)
+        console.print(f"[yellow]skipped[/] {escape(printable(failure.input))}: {escape(printable(failure.message))}",
+                      soft_wrap=True)
 
 
 def _bar(probability: float) -> str:
@@ -101,7 +102,7 @@ def _print_table(result, show: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from digitkit.render.console import out
+    from digitkit.render.console import out, printable
 
     console = out()
     if show:
@@ -112,7 +113,7 @@ def _print_table(result, show: bool) -> None:
     table.add_column("top-k", no_wrap=True)
     for prediction in result.predictions:
         answer = "?" if prediction.digit is None else str(prediction.digit)
-        table.add_row(Text(prediction.input), answer, _top_k_text(prediction))
+        table.add_row(Text(printable(prediction.input)), answer, _top_k_text(prediction))
     console.print(table)
 
 
@@ -120,13 +121,14 @@ def _print_shown(result, console) -> None:
     """Each digit as the model received it, under its name and above its answer."""
     from rich.text import Text
 
+    from digitkit.render.console import printable
     from digitkit.render.digits import choose_mode, render_digit
 
     mode = choose_mode(console)
     console.print(_title(result))
     for prediction in result.predictions:
         answer = "?" if prediction.digit is None else str(prediction.digit)
-        header = Text(prediction.input)
+        header = Text(printable(prediction.input))
         header.append(f"  → {answer}", style="bold")
         console.print(header)
         console.print(render_digit(prediction.image, mode))
@@ -135,9 +137,12 @@ def _print_shown(result, console) -> None:
 
 
 def _print_csv(result) -> None:
+    from digitkit.errors import printable
+
+    # Names are escaped like everywhere on a terminal; --json keeps them exact.
     writer = csv.writer(sys.stdout, lineterminator="\n")
     writer.writerow(["input", "digit", "best", "confidence", *[f"p{d}" for d in range(10)]])
     for p in result.predictions:
-        writer.writerow([p.input, "?" if p.digit is None else p.digit, p.best, f"{p.confidence:.6f}",
+        writer.writerow([printable(p.input), "?" if p.digit is None else p.digit, p.best, f"{p.confidence:.6f}",
                          *[f"{float(v):.6f}" for v in p.probabilities]])
     sys.stdout.flush()

@@ -95,17 +95,17 @@ def _show_files(console, paths: list[str], mode: str) -> None:
 
     from digitkit.data.preview import view_file
     from digitkit.errors import InputError, PartialFailure
-    from digitkit.render.console import err, escape
+    from digitkit.render.console import err, escape, printable
     from digitkit.render.digits import render_digit
 
-    views = [view_file(p) for p in paths]  # missing paths raise before anything is drawn
+    views = [view_file(p) for p in paths]
     render_mode, colour = _modes(console, mode)
     half = max(1, (console.width - 3) // 2)
     failed = []
     for view in views:
         if view.error:
             if len(views) > 1:  # a single failure is reported once, by the error edge
-                err().print(f"[red]error:[/] {escape(view.error)}", soft_wrap=True)
+                err().print(f"[red]error:[/] {escape(printable(view.error))}", soft_wrap=True)
             failed.append(view)
             continue
         _print_notes(view.notes)
@@ -120,7 +120,7 @@ def _show_files(console, paths: list[str], mode: str) -> None:
             original, caption = 1.0 - original, caption + ", ink shown as marks"
         table.add_row(render_digit(original, render_mode, width=half, colour=colour), right)
         table.add_row(Text(caption), Text("model input (28x28)"))
-        console.print(Text(view.path, style="bold"))
+        console.print(Text(printable(view.path), style="bold"))
         console.print(table)
     if failed and len(failed) == len(views):
         raise InputError(failed[0].error if len(views) == 1 else f"none of the {len(views)} images could be read")

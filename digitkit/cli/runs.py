@@ -2,66 +2,140 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
-from digitkit.cli.options import JsonFlag, RunId
+from digitkit.cli.options import JsonFlag, complete_run_id
 
 app = typer.Typer(help="List, show and remove training runs.", no_args_is_help=False, invoke_without_command=True)
+
+RUN_HELP = ("A run: its id, a unique id prefix, the short hash ending the id, its label (fit --name), "
+            "or a model name (that model's latest run).")
+RunRef = Annotated[str, typer.Argument(help=RUN_HELP, show_default=False, metavar="RUN",
+                                       autocompletion=complete_run_id)]
 
 
 @app.callback(invoke_without_command=True)
 def list_runs(ctx: typer.Context, json_output: JsonFlag = False) -> None:
-    """List training runs, oldest first (id, model, dataset, epochs, test accuracy, time, status)."""
+    """List training runs, oldest first (id, model, dataset, epochs, test accuracy, time, status).
+
+    Runs whose manifest cannot be read are listed as "unreadable" with the reason, and
+    folders left by a removal that failed half-way are listed so `runs rm --purge` can
+    finish them.
+    """
     if ctx.invoked_subcommand is not None:
         return
+    from rich.markup import escape
+
     from digitkit import runs
     from digitkit.render.console import err, out, print_json
     from digitkit.render.runs import run_row, runs_table
 
+    listing = runs.list_all()
+    unreadable = {run.id: problem for run, problem in listing.unreadable}
     rows = []
-    for run in runs.list_runs():
-        try:
-            rows.append(run_row(run.manifest))
-        except Exception:  # one unreadable manifest must not hide the others
-            rows.append({**run_row({"id": run.id}), "status": "unreadable"})
+    for run in sorted([*listing.readable, *(r for r, _ in listing.unreadable)], key=lambda r: r.id):
+        if run.id in unreadable:
+            rows.append({**run_row({"id": run.id}), "model": "?", "status": "unreadable",
+                         "problem": unreadable[run.id]})
+        else:
+            rows.append({**run_row(run.manifest), "name": run.load_manifest().name})
     if json_output:
-        print_json(rows)
-    elif not rows:
+        print_json(rows + [{**run_row({"id": p.name}), "status": "half-removed", "path": str(p)}
+                           for p in listing.trash])
+        return
+    if not rows and not listing.trash:
         err().print("no runs yet; train one with `digitkit fit MODEL`")
-    else:
+        return
+    if rows:
         out().print(runs_table(rows))
+    console = err()
+    for run_id, problem in unreadable.items():
+        console.print(f"[red]unreadable[/] {escape(run_id)}: {escape(problem)} "
+                      f"[dim](remove it with `digitkit runs rm {escape(run_id)}`)[/]", soft_wrap=True)
+    for path in listing.trash:
+        console.print(f"[yellow]half-removed[/] {escape(str(path))} [dim](finish with `digitkit runs rm --purge`)[/]",
+                      soft_wrap=True)
 
 
 @app.command("show")
-def show(run_id: RunId, json_output: JsonFlag = False) -> None:
-    """Show a run's manifest and a summary of its history."""
+def show(run_ref: RunRef, json_output: JsonFlag = False) -> None:
+    """Show a run's manifest and a summary of its history.
+
+    A damaged history.json is reported on its own line; the rest of the run still shows.
+    """
+    from rich.markup import escape
+
     from digitkit import runs
-    from digitkit.render.console import out, print_json
+    from digitkit.render.console import err, out, print_json
     from digitkit.render.runs import run_detail
 
-    run = runs.get_run(run_id)
-    manifest, history = run.manifest, run.read(runs.HISTORY_JSON)
+    run = runs.get_run(run_ref)
+    manifest = run.manifest  # an unreadable run stops here with its one-line reason
+    problems = []
+    try:
+        history = run.read(runs.HISTORY_JSON)
+    except runs.RunFileError as exc:
+        history = None
+        problems.append(str(exc))
     if json_output:
-        print_json({"manifest": manifest, "history": history})
+        print_json({"manifest": manifest, "history": history, "problems": problems})
         return
-    files = sorted(p.name + ("/" if p.is_dir() else "") for p in run.path.iterdir() if not p.name.startswith("."))
+    try:
+        files = sorted(p.name + ("/" if p.is_dir() else "") for p in run.path.iterdir() if not p.name.startswith("."))
+    except OSError as exc:
+        files = [f"(cannot list: {exc.strerror})"]
     out().print(run_detail(manifest, history, files))
+    for problem in problems:
+        err().print(f"[yellow]warning:[/] {escape(problem)}", soft_wrap=True)
 
 
 @app.command("rm")
-def remove(run_id: RunId,
-           yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False) -> None:
-    """Remove a run directory and everything in it."""
+def remove(
+    run_ref: Annotated[Optional[str], typer.Argument(help=RUN_HELP, show_default=False, metavar="RUN",
+                                                     autocompletion=complete_run_id)] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+    purge: Annotated[bool, typer.Option("--purge", help="Also delete what earlier failed removals left in the "
+                                                         "trash.")] = False,
+) -> None:
+    """Remove a run directory and everything in it.
+
+    The run is first moved into the home's trash, then deleted: if deletion fails part-way,
+    `digitkit runs` lists the trash folder and `digitkit runs rm --purge` finishes it. A run
+    that is a symbolic link is removed as a link; the folder it points to is kept.
+    """
     from rich.markup import escape
 
     from digitkit import runs
     from digitkit.errors import UsageError
     from digitkit.render.console import err
 
-    run = runs.get_run(run_id)
-    if not yes and not typer.confirm(f"remove run {run.id} ({run.path})?", default=False, err=True):
-        raise UsageError("nothing removed", hint="pass --yes to remove without asking")
-    runs.remove_run(run.id)
-    err().print(f"removed run [cyan]{escape(run.id)}[/]")
+    if run_ref is None and not purge:
+        raise UsageError("name the run to remove", hint="see `digitkit runs`; `--purge` empties the trash")
+    if run_ref is not None:
+        run = runs.get_run(run_ref)
+        what = _describe(run)
+        if not yes and not typer.confirm(f"remove run {what}?", default=False, err=True):
+            raise UsageError("nothing removed", hint="pass --yes to remove without asking")
+        link = " (the link only; its target is kept)" if run.path.is_symlink() else ""
+        runs.remove_run(run)
+        err().print(f"removed run [cyan]{escape(run.id)}[/]{escape(link)}")
+    if purge:
+        result = runs.purge_trash()
+        if result.removed:
+            err().print(f"purged {len(result.removed)} folder(s) from the trash")
+        elif run_ref is None:
+            err().print("the trash is empty")
+
+
+def _describe(run) -> str:
+    """``id (model, label) at path`` for the confirmation prompt; unreadable runs say so."""
+    from digitkit.runs import RunUnreadable
+
+    try:
+        manifest = run.load_manifest()
+    except RunUnreadable:  # an unreadable run can still be removed; the prompt says what it is
+        return f"{run.id} (unreadable) at {run.path}"
+    label = f", {manifest.name!r}" if manifest.name else ""
+    return f"{run.id} ({manifest.model}{label}, {manifest.status}) at {run.path}"

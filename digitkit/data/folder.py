@@ -1,6 +1,6 @@
 """A folder of the user's own digit images: ``<root>/<label>/<files>``.
 
-Each file goes through :func:`digitkit.images.load_digit`, the same loading and
+Each file goes through :func:`digitkit.intake.read_digit`, the same bounded reading and
 preprocessing prediction uses, so a model trained here sees digits as ``predict`` will
 show them. With ``train/`` and ``test/`` under the root, those are the splits; otherwise
 every fifth file of each class (in name order) is held out as the test split.
@@ -65,7 +65,7 @@ def load_split(root: Path, split: str) -> FolderSplit:
     Unreadable files are skipped and counted in a note; a split with no readable image
     raises :class:`InputError`.
     """
-    from digitkit.images import load_digit  # lazily: Pillow and preprocessing live there
+    from digitkit.intake import read_digit  # lazily: Pillow and scipy live there
 
     pairs, how = list_split(root, split)
     if not pairs:
@@ -74,7 +74,7 @@ def load_split(root: Path, split: str) -> FolderSplit:
     images, labels, failures = [], [], []
     for path, label in pairs:
         try:
-            digit = np.asarray(load_digit(path), dtype=np.float32)
+            digit = np.asarray(read_digit(path), dtype=np.float32)
         except InputError as exc:
             failures.append(f"{path.name}: {exc.message}")
             continue

@@ -91,50 +91,40 @@ def class_counts(dataset: str | None = None, split: str = "train", *, data_dir=N
     return ClassCounts(tuple(int(c) for c in counts), digits.dataset, split, digits.source, digits.notes)
 
 
-def _original(path: Path) -> tuple[np.ndarray, tuple[int, int]]:
+def _as_given(grey: np.ndarray) -> np.ndarray:
     """The image's grey levels, shrunk to fit the terminal view."""
     from PIL import Image
 
-    try:
-        from digitkit.images import load_grey  # same decoding as prediction, where available
-        grey = np.asarray(load_grey(path), dtype=np.float32)
-    except ImportError:
-        try:
-            with Image.open(path) as image:
-                grey = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
-        except (OSError, ValueError, Image.DecompressionBombError) as exc:
-            raise InputError(f"{path} is not a readable image ({exc})") from None
-    size = (grey.shape[1], grey.shape[0])
     scale = ORIGINAL_MAX_SIDE / max(grey.shape)
     if scale < 1:
-        shrunk = Image.fromarray(grey, mode="F").resize(
+        shrunk = Image.fromarray(np.ascontiguousarray(grey, np.float32), mode="F").resize(
             (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale))), Image.Resampling.BOX)
         grey = np.asarray(shrunk)
-    return np.clip(grey, 0.0, 1.0), size
+    return np.clip(grey, 0.0, 1.0)
 
 
 def view_file(path: str | Path) -> FileView:
-    """One image file, as given and as preprocessed for a model.
+    """One image file, as given and as preprocessed for a model; read once, through the intake.
 
-    Raises:
-        InputError: the path does not exist or is a folder.
+    A missing file, a folder, a FIFO or a device gives a view with ``error`` set, like any
+    unreadable image, so the other files are still shown.
     """
+    from digitkit.intake import decode, display_name, read_bytes, to_digit, to_grey
+    from digitkit.intake.decoding import ORIGINAL_SIZE
+
+    name = display_name(path)
     path = Path(path)
-    if not path.exists():
-        raise InputError(f"{path} does not exist")
     if path.is_dir():
-        raise InputError(f"{path} is a folder, not an image", hint="use --dataset for a folder of digits")
+        return FileView(name, None, None, error=f"{name} is a folder, not an image (use --dataset for a folder "
+                                                "of digits)")
     try:
-        original, size = _original(path)
+        image = decode(read_bytes(path), name)
+        grey = np.asarray(to_grey(image), dtype=np.float32)
     except InputError as exc:
-        return FileView(str(path), None, None, error=exc.message)
+        return FileView(name, None, None, error=exc.message)
+    size = tuple(image.info.get(ORIGINAL_SIZE, image.size))
     try:
-        from digitkit.images import load_digit
-    except ImportError:
-        note = "the 28x28 model input needs digitkit.images, which this installation lacks"
-        return FileView(str(path), original, None, size, notes=(note,))
-    try:
-        digit = np.asarray(load_digit(path), dtype=np.float32)
+        digit = np.asarray(to_digit(grey), dtype=np.float32)
     except InputError as exc:
-        return FileView(str(path), original, None, size, error=exc.message)
-    return FileView(str(path), original, digit, size)
+        return FileView(name, _as_given(grey), None, size, error=f"{name}: {exc.message}")
+    return FileView(name, _as_given(grey), digit, size)

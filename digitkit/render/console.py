@@ -2,6 +2,14 @@
 
 Consoles are made per call so that ``NO_COLOR``, ``COLUMNS`` and redirected streams are
 read when output happens, not at import.
+
+Both consoles escape C0/C1 control characters in everything they render (file names,
+manifest notes, plugin names reach them inside tables and markup): rich escapes markup but
+not control characters, so an ESC in a file name would otherwise reach the terminal. Rich's
+own colours and cursor moves are added after this point and are unaffected. Strings are
+escaped before they become rich Text (so table columns are measured on what is shown);
+code that builds a ``Text`` from user text itself should pass it through
+:func:`digitkit.errors.printable` for the same reason.
 """
 
 from __future__ import annotations
@@ -12,18 +20,36 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+from rich.segment import Segment
 
-__all__ = ["out", "err", "escape", "print_json", "status"]
+from digitkit.errors import escape_controls, printable
+
+__all__ = ["out", "err", "escape", "printable", "print_json", "status", "PrintableConsole"]
+
+
+class PrintableConsole(Console):
+    """A rich Console that never writes a control character it did not make itself."""
+
+    def render_str(self, text: str, **kwargs):
+        # Strings (markup) become Text here: escaping first keeps table column widths right.
+        return super().render_str(escape_controls(text, keep_newlines=True), **kwargs)
+
+    def render(self, renderable, options=None):
+        for segment in super().render(renderable, options):
+            if segment.control or segment.text.isprintable() or segment.text == "\n":
+                yield segment
+            else:
+                yield Segment(escape_controls(segment.text, keep_newlines=True), segment.style)
 
 
 def out() -> Console:
     """Console for results (stdout)."""
-    return Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    return PrintableConsole(file=sys.stdout, highlight=False, soft_wrap=False)
 
 
 def err() -> Console:
     """Console for progress, notes and errors (stderr)."""
-    return Console(file=sys.stderr, highlight=False, stderr=True)
+    return PrintableConsole(file=sys.stderr, highlight=False, stderr=True)
 
 
 def print_json(data: Any) -> None:

@@ -77,7 +77,8 @@ def runs_table(rows: list[dict[str, Any]]) -> Table:
         accuracy = f"{row['test_accuracy']:.4f}" if row["test_accuracy"] is not None else "-"
         status = row["status"] or "?"
         style = STATUS_STYLE.get(status, "white")
-        table.add_row(escape(short[str(row["id"])]), escape(str(row["model"])), escape(str(row["dataset"] or "-")),
+        model = str(row["model"]) + (f" ({row['name']})" if row.get("name") else "")  # fit --name label
+        table.add_row(escape(short[str(row["id"])]), escape(model), escape(str(row["dataset"] or "-")),
                       f"{row['epochs_completed']}/{row['epochs'] or '?'}", accuracy, _duration(row["duration_s"]),
                       escape(_started(row.get("started"))), f"[{style}]{escape(status)}[/]")
     return table

@@ -1,0 +1,315 @@
+"""Turning any grey picture of a digit into an MNIST-style 28x28 digit.
+
+One pure function, :func:`preprocess_image`, used everywhere an image enters digitkit
+(predict, preview of files, image-folder datasets, the web server), so training and
+prediction see a user's digit the same way. It follows how MNIST itself was made (LeCun et
+al.): the digit's bounding box is scaled so its longer side is 20 pixels, keeping the aspect
+ratio, and pasted into a 28x28 field with its centre of mass at the centre.
+
+Before that, a photo or scan of dark ink on light paper is brought into MNIST form:
+
+1. work on a copy whose longer side is at most :data:`WORK_SIDE` (area averaging, which
+   also averages away sensor noise and paper texture);
+2. invert when the border is light (paper), so ink is bright on black;
+3. subtract a smooth (quadratic) light field fitted to the paper, then the morphological
+   opening with a window wider than a stroke (a white top-hat): shadows and uneven light go;
+4. stretch the contrast to the ink's brightness and zero everything below half of an
+   Otsu threshold (paper grain, JPEG ringing);
+5. drop specks: connected blobs much smaller than the largest one;
+6. when the ink is small in a large picture, crop to it and start again from the full
+   resolution, so a small digit in a big photo keeps its detail;
+7. crop to the remaining ink, scale to 20 px, centre by mass.
+
+Every step is whole-array numpy or ``scipy.ndimage`` (C loops): ~0.3 ms for a small image.
+:func:`resize_only` is the ``--no-preprocess`` path for inputs already in MNIST form.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from digitkit.errors import InputError
+from digitkit.intake.strokes import native_blocks, stretch_ratio
+
+SIZE = 28
+BOX = 20
+WORK_SIDE = 160
+# The ink must stand out from the paper by this much (0..1 grey) to count as ink.
+MIN_CONTRAST = 0.08
+# Blobs smaller than this share of the largest blob are specks, not strokes.
+SPECK_RATIO = 0.08
+# Grey below this share of the Otsu threshold is paper grain or JPEG ringing, not ink.
+FLOOR_SHARE = 0.5
+# Below this many pixels on its longer side at the working size, the digit is re-cut from
+# the full-resolution picture (step 6).
+SMALL_INK = 64
+# Ink spanning this share of both sides fills its frame: a box-stretched scan or a tight crop.
+FILLS_FRAME = 0.92
+# Binary scans are blurred by this many pixels of the 20-pixel box (sigma) before scaling.
+BINARY_SOFTEN = 0.6
+# A blocky tiny digit is re-enlarged from its native pixels by this factor (bicubic).
+SMOOTH_FACTOR = 3
+# Paper whose border varies less than this (10th to 60th percentile) is evenly lit: the light
+# field and the top-hat are skipped, which also keeps strokes wider than the top-hat window.
+FLAT_PAPER = 0.03
+_EIGHT_CONNECTED = np.ones((3, 3), dtype=bool)
+
+
+def _no_ink(detail: str = "the image is blank or has too little contrast") -> InputError:
+    return InputError(f"no ink found: {detail}", hint="give a picture of one digit, dark on light or light on dark")
+
+
+def preprocess_image(grey: np.ndarray) -> np.ndarray:
+    """Make an MNIST-style digit from a grey picture of one digit.
+
+    Args:
+        grey: 2-D array (or H x W x C, averaged), float in [0, 1] (uint8 is scaled), any
+            size, dark ink on light paper or light ink on dark.
+
+    Returns:
+        float32 array 28 x 28 in [0, 1], white ink on black, centred like MNIST.
+
+    Raises:
+        InputError: the picture is empty or holds no ink (all white, all black, flat).
+    """
+    full = _smooth_blocks(_as_unit_grey(grey))
+    x, scale = _shrink(full, WORK_SIDE)
+    light_paper = _paper_is_light(x)
+    ink = _clean_ink(1.0 - x if light_paper else x)
+    rows, cols = _extent(ink)
+    if scale > 1 and max(rows[1] - rows[0], cols[1] - cols[0]) < SMALL_INK:
+        crop = _recrop(full, rows, cols, scale)
+        x, _ = _shrink(crop, WORK_SIDE)
+        ink = _clean_ink(1.0 - x if light_paper else x)
+    return _mnist_box(_unstretch(ink))
+
+
+def resize_only(grey: np.ndarray) -> np.ndarray:
+    """Resize to 28x28 without any other change (inputs already in MNIST form)."""
+    return _resize(_as_unit_grey(grey), SIZE, SIZE)
+
+
+def _as_unit_grey(grey: np.ndarray) -> np.ndarray:
+    x = np.asarray(grey)
+    if x.ndim == 3:
+        x = x.mean(axis=2) if x.shape[2] else np.zeros(x.shape[:2])
+    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
+        raise InputError(f"expected a 2-D grey image. Received: shape={tuple(np.shape(grey))}")
+    if x.dtype == np.uint8:
+        return x.astype(np.float32) / np.float32(255.0)
+    x = x.astype(np.float32, copy=False)
+    if not np.isfinite(x).all():
+        x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=0.0)
+    if x.min() < 0.0 or x.max() > 1.0:
+        x = np.clip(x, 0.0, 1.0)
+    return x
+
+
+def _resize(x: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Area averaging when shrinking, bilinear when growing (float, no 8-bit rounding)."""
+    from PIL import Image
+
+    if x.shape == (height, width):
+        return x.astype(np.float32)
+    shrinking = height <= x.shape[0] and width <= x.shape[1]
+    method = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
+    out = np.asarray(Image.fromarray(np.ascontiguousarray(x, dtype=np.float32), mode="F").resize(
+        (width, height), method), dtype=np.float32)
+    return np.clip(out, 0.0, 1.0)
+
+
+def _shrink(x: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    """``x`` with its longer side at most ``side``, and the factor it was shrunk by."""
+    longer = max(x.shape)
+    if longer <= side:
+        return x, 1.0
+    scale = side / longer
+    small = _resize(x, max(1, round(x.shape[0] * scale)), max(1, round(x.shape[1] * scale)))
+    return small, longer / side
+
+
+def _border(x: np.ndarray) -> np.ndarray:
+    return np.concatenate([x[0], x[-1], x[:, 0], x[:, -1]])
+
+
+def _paper_is_light(x: np.ndarray) -> bool:
+    """Whether the border's typical level (the paper) is light."""
+    return float(np.median(_border(x))) > 0.5
+
+
+def _clean_ink(x: np.ndarray) -> np.ndarray:
+    """Bright ink on black with the lighting, paper grain and specks removed (steps 3-5)."""
+    border = np.sort(_border(x))
+    low, high, middle = (border[int(f * (border.size - 1))] for f in (0.1, 0.6, 0.5))
+    if high - low <= FLAT_PAPER:
+        x = x - np.float32(middle)  # evenly lit paper (scans, drawings): no field to remove
+        x = np.maximum(x, np.float32(0.0), out=x)
+    else:
+        x = _flatten_lighting(x)
+        x = x - ndimage.grey_opening(x, size=(_window(x.shape),) * 2, mode="nearest")
+    peak = _unit_quantile(x, 0.995) if x.size > 200 else float(x.max())
+    if not peak >= MIN_CONTRAST:
+        raise _no_ink()
+    x = np.minimum(x * np.float32(1.0 / peak), np.float32(1.0))  # the top-hat is never negative
+    x[x < FLOOR_SHARE * _otsu(x)] = 0.0  # keep the anti-aliased mid-tones MNIST has
+    return _drop_specks(x)
+
+
+def _flatten_lighting(x: np.ndarray) -> np.ndarray:
+    """Subtract a smooth (quadratic) light field fitted to the paper, i.e. the darker 60 %.
+
+    A shadow or a lamp makes the paper a ramp; the top-hat alone leaves part of a steep ramp
+    near the image edge, where it looks like a stroke. The field is fitted on a grid of at
+    most ~32x32 samples and evaluated separably, so the cost hardly grows with the image.
+    """
+    height, width = x.shape
+    if height < 8 or width < 8:
+        return x
+    step_r, step_c = max(1, height // 32), max(1, width // 32)
+    ys = np.arange(height, dtype=np.float64) / height - 0.5
+    xs = np.arange(width, dtype=np.float64) / width - 0.5
+    sy = np.repeat(ys[::step_r], len(xs[::step_c]))
+    sx = np.tile(xs[::step_c], len(ys[::step_r]))
+    terms = np.stack([np.ones_like(sx), sx, sy, sx * sx, sy * sy, sx * sy], axis=1)
+    values = x[::step_r, ::step_c].ravel().astype(np.float64)
+    paper = values <= _quantile(values, 0.6)
+    for _ in range(2):  # refit on pixels close to the first fit: ink never pulls it up
+        a = terms[paper]
+        coef = np.linalg.solve(a.T @ a + 1e-9 * np.eye(6), a.T @ values[paper])
+        residual = values - terms @ coef
+        paper = residual <= _quantile(residual, 0.6)
+    c0, c1, c2, c3, c4, c5 = coef
+    rows = (c0 + c2 * ys + c4 * ys * ys)[:, None]
+    field = rows + (c1 * xs + c3 * xs * xs)[None, :] + np.outer(c5 * ys, xs)
+    out = x - field.astype(np.float32)
+    return np.clip(out, 0.0, 1.0, out=out)
+
+
+def _quantile(values: np.ndarray, q: float) -> float:
+    """The ``q`` quantile by selection (np.percentile's overhead dominates on small images)."""
+    flat = values.ravel()
+    k = min(flat.size - 1, int(q * (flat.size - 1) + 0.5))
+    return float(np.partition(flat, k)[k])
+
+
+def _unit_quantile(x: np.ndarray, q: float, bins: int = 1024) -> float:
+    """The ``q`` quantile of values in [0, 1] to 1/``bins``, by counting (mostly-zero images
+    make selection algorithms slow)."""
+    counts = np.bincount(np.minimum((x.ravel() * bins).astype(np.intp), bins - 1), minlength=bins)
+    position = int(np.searchsorted(np.cumsum(counts), q * x.size, side="left"))
+    return (min(position, bins - 1) + 1) / bins
+
+
+def _window(shape: tuple[int, int]) -> int:
+    # Wider than any stroke (MNIST strokes are ~1/8 of the digit), narrower than lighting changes.
+    return max(3, (max(shape) // 3) | 1)
+
+
+def _otsu(x: np.ndarray) -> float:
+    """Otsu's threshold of values in [0, 1] (0.5 for a flat image)."""
+    hist = np.bincount(np.minimum((x.ravel() * 64).astype(np.intp), 63), minlength=64).astype(np.float64)
+    total = hist.sum()
+    if total == 0:
+        return 0.5
+    centres = (np.arange(64) + 0.5) / 64
+    weight0 = np.cumsum(hist)
+    weight1 = total - weight0
+    mass0 = np.cumsum(hist * centres)
+    mean0 = mass0 / np.maximum(weight0, 1e-12)
+    mean1 = (mass0[-1] - mass0) / np.maximum(weight1, 1e-12)
+    between = weight0 * weight1 * (mean0 - mean1) ** 2
+    return float(centres[int(np.argmax(between))])
+
+
+def _drop_specks(x: np.ndarray) -> np.ndarray:
+    """Zero connected blobs of ink much smaller than the largest one (8-connected)."""
+    mask = x > 0.25
+    labels, count = ndimage.label(mask, structure=_EIGHT_CONNECTED)
+    if count == 0:
+        raise _no_ink()
+    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    sizes[0] = 0
+    keep = sizes >= SPECK_RATIO * sizes.max()
+    keep[0] = False
+    # Keep the faint anti-aliased rim next to kept strokes: grow the mask by one pixel.
+    grown = ndimage.maximum_filter(keep[labels].view(np.uint8), size=3, mode="constant")
+    return np.where(grown > 0, x, np.float32(0.0))
+
+
+def _extent(x: np.ndarray) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(first, last + 1) of the rows and of the columns holding ink."""
+    rows = np.flatnonzero(x.max(axis=1) > 0)
+    cols = np.flatnonzero(x.max(axis=0) > 0)
+    if rows.size == 0:
+        raise _no_ink()
+    return (int(rows[0]), int(rows[-1]) + 1), (int(cols[0]), int(cols[-1]) + 1)
+
+
+def _recrop(full: np.ndarray, rows, cols, scale: float) -> np.ndarray:
+    """The full-resolution region of the ink found at the working size, with a margin."""
+    height, width = full.shape
+    margin = max(rows[1] - rows[0], cols[1] - cols[0]) * 0.5 + 2
+    top, bottom = (max(0, int((rows[0] - margin) * scale)), min(height, int((rows[1] + margin) * scale) + 1))
+    left, right = (max(0, int((cols[0] - margin) * scale)), min(width, int((cols[1] + margin) * scale) + 1))
+    return full[top:bottom, left:right]
+
+
+def _smooth_blocks(x: np.ndarray) -> np.ndarray:
+    """A tiny digit enlarged in blocks (nearest neighbour) enlarged again smoothly.
+
+    Bicubic, 3x (an 8x8 digit becomes 24x24, about MNIST's 20-pixel box): measured on 8x8
+    upscales, bicubic read 83 % against 77 % for bilinear 4x, and 3x beat 4x and 8x.
+    """
+    from PIL import Image
+
+    factor = native_blocks(x)
+    if factor == 1:
+        return x
+    native = np.ascontiguousarray(x[::factor, ::factor], dtype=np.float32)
+    size = (native.shape[1] * SMOOTH_FACTOR, native.shape[0] * SMOOTH_FACTOR)
+    smooth = np.asarray(Image.fromarray(native, mode="F").resize(size, Image.Resampling.BICUBIC), np.float32)
+    return np.clip(smooth, 0.0, 1.0)
+
+
+def _unstretch(x: np.ndarray) -> np.ndarray:
+    """Undo a box stretch: when the ink fills the frame, give its strokes one width again."""
+    (r0, r1), (c0, c1) = _extent(x)
+    height, width = x.shape
+    if (r1 - r0) < FILLS_FRAME * height or (c1 - c0) < FILLS_FRAME * width:
+        return x  # a digit with margins around it kept its shape
+    crop = x[r0:r1, c0:c1]
+    ratio = stretch_ratio(crop > 0.5)
+    if _is_binary(crop):  # hard scanner edges: soften them like MNIST's anti-aliasing
+        crop = ndimage.gaussian_filter(crop, BINARY_SOFTEN * max(crop.shape) / BOX)
+    if abs(ratio - 1.0) < 0.15:
+        return crop
+    new_h, new_w = (crop.shape[0], crop.shape[1] / ratio) if ratio > 1 else (crop.shape[0] * ratio, crop.shape[1])
+    return _resize(crop, max(1, round(new_h)), max(1, round(new_w)))
+
+
+def _is_binary(x: np.ndarray) -> bool:
+    return float(np.mean((x > 0.05) & (x < 0.95))) < 0.02
+
+
+def _mnist_box(x: np.ndarray) -> np.ndarray:
+    """Crop to the ink, scale the longer side to 20 px, centre the mass in 28x28."""
+    (r0, r1), (c0, c1) = _extent(x)
+    crop = x[r0:r1, c0:c1]
+    height, width = crop.shape
+    scale = BOX / max(height, width)
+    new_h, new_w = max(1, round(height * scale)), max(1, round(width * scale))
+    digit = _resize(crop, new_h, new_w)
+    top = float(digit.max())
+    if top <= 0:
+        raise _no_ink("the digit vanished when scaled to 20 pixels")
+    digit = digit / np.float32(top)
+    mass = float(digit.sum())
+    com_r = float(digit.sum(axis=1) @ np.arange(new_h)) / mass
+    com_c = float(digit.sum(axis=0) @ np.arange(new_w)) / mass
+    # MNIST digits have their centre of mass near (14, 14) in pixel-index coordinates.
+    off_r = int(np.clip(round(SIZE / 2 - com_r), 0, SIZE - new_h))
+    off_c = int(np.clip(round(SIZE / 2 - com_c), 0, SIZE - new_w))
+    out = np.zeros((SIZE, SIZE), dtype=np.float32)
+    out[off_r:off_r + new_h, off_c:off_c + new_w] = digit
+    return np.clip(out, 0.0, 1.0)
