@@ -6,6 +6,12 @@ imported on first use, so ``import digitkit`` stays light (no TensorFlow).
     >>> import digitkit
     >>> [m.spec.name for m in digitkit.list_models("dense*")]
     ['dense-relu-dropout', 'dense-sigmoid']
+
+The verbs are the functions themselves: ``digitkit.predict(paths, model=...)``,
+``digitkit.evaluate(model)``, ``digitkit.export(model, "litert")``, ``digitkit.fit(name)``;
+``digitkit.load(model)`` returns a :class:`~digitkit.inference.Predictor`. Their modules are
+named apart (``digitkit.inference.batch``, ``digitkit.evaluation``, ``digitkit.exporting``) so
+importing a module never hides a verb.
 """
 
 from __future__ import annotations
@@ -36,13 +42,15 @@ _PUBLIC = {
     # runs
     "list_runs": "digitkit.runs:list_runs",
     "get_run": "digitkit.runs:get_run",
-    "resolve_model": "digitkit.runs:resolve_model",
-    # commands' logic; named apart from their modules (digitkit.evaluate is a module, so
-    # the function cannot also be digitkit.evaluate once the module has been imported)
+    "resolve_model": "digitkit.inference.refs:resolve",
+    # commands' logic, by verb; no module of the package bears these names, so importing a
+    # submodule never replaces the function
     "fit": "digitkit.train:fit",
-    "evaluate_model": "digitkit.evaluate:evaluate",
-    "predict_images": "digitkit.predict:predict",
-    "export_model": "digitkit.export:export",
+    "load": "digitkit.inference:load",
+    "Predictor": "digitkit.inference:Predictor",
+    "predict": "digitkit.inference.batch:predict",
+    "evaluate": "digitkit.evaluation:evaluate",
+    "export": "digitkit.exporting:export",
     "build_report": "digitkit.report:build_report",
     "run_bench": "digitkit.bench:bench",
 }

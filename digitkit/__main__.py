@@ -1,3 +1,3 @@
-from digitkit.cli.app import main
+from digitkit.cli.entry import main
 
 main()

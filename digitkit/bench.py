@@ -64,23 +64,22 @@ def train_model(model_name: str, *, epochs: int | None, dataset: str | None, qui
 
 
 def time_prediction(ref: str, images: Any) -> float:
-    """Median milliseconds to classify one digit with the Keras model (after a warm-up call)."""
-    from digitkit.data.adapt import adapt_images
-    from digitkit.loaded import load_for_inference
+    """Median milliseconds to classify one digit, as `digitkit predict` does it (after a warm-up call)."""
+    from digitkit.inference import load
 
-    loaded = load_for_inference(ref)
-    x = adapt_images(images[:1], loaded.input_spec)
-    loaded.model(x, training=False)  # first call traces the graph
+    predictor = load(ref)
+    x = images[:1]
+    predictor.predict_proba(x)  # the first call allocates (LiteRT) or traces the graph (Keras)
     times = []
     for _ in range(LATENCY_CALLS):
         started = time.perf_counter()
-        loaded.model(x, training=False)
+        predictor.predict_proba(x)
         times.append(1000.0 * (time.perf_counter() - started))
     return statistics.median(times)
 
 
 def _bench_one(name: str, *, epochs: int | None, dataset: str | None, quick: bool, seed: int) -> BenchEntry:
-    from digitkit.evaluate import evaluate
+    from digitkit.evaluation import evaluate
 
     run = train_model(name, epochs=epochs, dataset=dataset, quick=quick, seed=seed)
     evaluation = evaluate(str(run.path), dataset=dataset)

@@ -11,7 +11,10 @@ Loading checks the file before Keras sees it, in this order (docs/security.md):
    names (no absolute paths or ``..``), member checksums;
 4. ``config.json``: under a size cap, valid JSON, and every serialised object in it comes
    from Keras, digitkit or an installed plugin; no ``Lambda`` layer, no serialised function
-   outside Keras' activation/loss modules.
+   outside Keras' activation/loss modules;
+5. the weights: each layer's declared weights match the shapes stored in
+   ``model.weights.h5`` and the parameter count is under a cap
+   (:mod:`digitkit.inference.weights`), so Keras never builds what the file cannot hold.
 
 Only then is Keras called, always with ``safe_mode=True``.
 """
@@ -216,7 +219,19 @@ def check_archive(path: str | Path) -> Path:
     policy = trust.policy()
     check_config(config, where=_name(path.name), trusted=policy.module_roots)
     policy.check_config(config, where=_name(path.name))
+    _check_weights(path, config)
     return path
+
+
+def _check_weights(path: Path, config: dict[str, Any]) -> None:
+    """The declared layers against the stored weight shapes, and the parameter cap."""
+    from digitkit.inference.weights import check_declared_weights
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            check_declared_weights(config, archive, where=_name(path.name))
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+        raise ModelRefusedError(f"{_name(path)} is a damaged .keras archive: {printable(str(exc))[:200]}") from exc
 
 
 def trusted_modules() -> tuple[str, ...]:

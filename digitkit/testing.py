@@ -241,9 +241,18 @@ def _check_params(spec: ModelSpec, state: dict[str, Any]) -> str:
 def _check_finite(spec: ModelSpec, state: dict[str, Any]) -> str:
     import numpy as np
 
+    from digitkit.errors import ModelRefusedError
+    from digitkit.inference.outputs import NUM_CLASSES, check_outputs
+
     x, _ = probe_digits(spec)
     outputs = np.asarray(state["model"].predict(x, verbose=0))
     state["x"], state["outputs"] = x, outputs
+    if spec.num_classes == NUM_CLASSES:  # the same check digitkit applies when it runs the model
+        try:
+            check_outputs(outputs, len(x), where=spec.name)
+        except ModelRefusedError as exc:
+            raise CheckFailed(f"{exc.message} (a NaN row silently predicts class 0)") from None
+        return f"{len(x)} samples"
     bad = int(np.size(outputs) - np.isfinite(outputs).sum())
     if bad:
         raise CheckFailed(f"{bad} of {outputs.size} output values are NaN or infinite "
@@ -276,6 +285,8 @@ def _check_round_trip(spec: ModelSpec, state: dict[str, Any]) -> str:
     import numpy as np
 
     from digitkit.errors import DigitkitError
+    from digitkit.inference import load
+    from digitkit.inference.outputs import NUM_CLASSES, to_probabilities
     from digitkit.modelfile import load_model, save_model
 
     with tempfile.TemporaryDirectory(prefix="digitkit-conformance-") as folder:
@@ -285,14 +296,19 @@ def _check_round_trip(spec: ModelSpec, state: dict[str, Any]) -> str:
         except Exception as exc:
             raise CheckFailed(f"saving failed: {type(exc).__name__}: {exc}") from exc
         try:
-            loaded = load_model(path)
+            if spec.num_classes == NUM_CLASSES:  # through the Predictor, as predict/evaluate load it
+                predictor = load(str(path), backend="keras")
+                again = predictor.predict_shaped(state["x"])
+                expected = to_probabilities(state["outputs"], predictor.output, where=spec.name)
+            else:
+                again = np.asarray(load_model(path).predict(state["x"], verbose=0))
+                expected = state["outputs"]
         except DigitkitError as exc:
             raise CheckFailed(f"loading in safe mode failed: {exc.message} (custom layers must be "
                               f"registered with @keras.saving.register_keras_serializable)") from exc
         size = path.stat().st_size
-    again = np.asarray(loaded.predict(state["x"], verbose=0))
-    if again.shape != state["outputs"].shape or not np.allclose(again, state["outputs"], atol=1e-5, rtol=1e-4):
-        diff = float(np.max(np.abs(again - state["outputs"]))) if again.shape == state["outputs"].shape else None
+    if again.shape != expected.shape or not np.allclose(again, expected, atol=1e-5, rtol=1e-4):
+        diff = float(np.max(np.abs(again - expected))) if again.shape == expected.shape else None
         raise CheckFailed(f"the reloaded model gives different outputs (max difference {diff})")
     return f"{size / 1024:.0f} KiB .keras, same outputs"
 

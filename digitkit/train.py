@@ -389,7 +389,7 @@ class _Trainer:
     def _export_litert(self, model: Any, run: runs.Run) -> None:
         """model.tflite beside model.keras; a failure here is a note, never a failed fit."""
         try:
-            from digitkit.export import export_litert  # written by the export/predict area
+            from digitkit.exporting import export_litert  # written by the export/predict area
         except ImportError:
             self.notes.append("LiteRT export not available in this version: no model.tflite")
             return

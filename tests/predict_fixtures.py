@@ -22,7 +22,7 @@ def train_run(spec_name: str, root: Path, epochs: int = 1, tflite: bool = True):
     from digitkit import registry, runs
     from digitkit.data import load_digits
     from digitkit.data.adapt import adapt_images, encode_labels
-    from digitkit.export import export_litert
+    from digitkit.exporting import export_litert
     from digitkit.modelfile import save_model
 
     spec = registry.get_spec(spec_name)

@@ -80,7 +80,7 @@ def test_nan_outputs_fail_the_finite_check():
 
     results = _by_check(check_spec(_spec(nan_model), checks=MODEL_CHECKS))
     assert results["finite"].failed
-    assert "160 of 160 output values are NaN or infinite" in results["finite"].detail
+    assert "NaN or infinite outputs for 16 of 16 digits" in results["finite"].detail
     # What needs finite outputs is skipped, with the reason.
     assert results["output-kind"].status == "skip" and "'finite'" in results["output-kind"].detail
     assert results["trains"].failed and "NaN" in results["trains"].detail

@@ -152,7 +152,7 @@ def test_data_notes_go_to_stderr(cli, tiny_run, monkeypatch):
 
 def test_a_run_that_fell_back_to_the_sample_is_evaluated_on_the_sample(home):
     from digitkit import runs
-    from digitkit.evaluate import _default_dataset
+    from digitkit.evaluation import _default_dataset
 
     fell_back = runs.create_run("cnn", {"dataset": {"name": "mnist", "requested": None,
                                                     "source": "bundled MNIST sample (fallback)"}})

@@ -75,7 +75,7 @@ def test_onnx_without_its_tools_is_skipped_with_a_reason(cli, linear_run, monkey
 
 
 def test_failed_parity_writes_nothing(cli, linear_run, tmp_path, monkeypatch):
-    from digitkit import export as export_module
+    from digitkit import exporting as export_module
 
     wrong = lambda temp, x: np.zeros((len(x), 10))  # noqa: E731 - an exporter that broke the model
     tools = export_module._format_tools
@@ -88,8 +88,8 @@ def test_failed_parity_writes_nothing(cli, linear_run, tmp_path, monkeypatch):
 
 
 def test_export_litert_for_fit_is_atomic_and_usable(tmp_path, tmp_path_factory):
-    from digitkit.export import export_litert
-    from digitkit.litert import LiteRTModel
+    from digitkit.exporting import export_litert
+    from digitkit.inference.litert_backend import LiteRTModel
     from digitkit.modelfile import load_model
 
     run = trained("dense-sigmoid", tmp_path_factory)

@@ -12,8 +12,18 @@ import pytest
 
 from digitkit import modelfile
 from digitkit.errors import ModelRefusedError
-from digitkit.loaded import (check_finite_outputs, check_finite_weights, input_spec_of, load_for_inference,
-                             validate_digit_model)
+from digitkit.inference import load
+from digitkit.inference.keras_backend import check_finite_weights, input_spec_of, validate_digit_model
+from digitkit.inference.outputs import check_outputs
+from digitkit.inference.shapes import check_declared
+
+
+def load_for_inference(ref):
+    return load(ref, backend="keras")
+
+
+def check_finite_outputs(outputs, *, name="the model"):
+    return check_outputs(outputs, len(outputs), where=name)
 from digitkit.modelfile import check_archive, check_config, load_model, save_model, trusted_modules
 from digitkit.spec import InputSpec
 
@@ -225,7 +235,8 @@ def test_wrong_outputs_and_several_inputs_refused():
 
 
 def test_manifest_that_contradicts_the_model_is_refused():
-    _refused(lambda: validate_digit_model(_model((784,)), InputSpec(20, (400,))),
+    _refused(lambda: check_declared(InputSpec(20, (400,)), validate_digit_model(_model((784,))), where="run",
+                                    file="model.keras"),
              "manifest says", "(None, 400)", "(None, 784)")
 
 
@@ -238,7 +249,7 @@ def test_finite_checks():
     probs = np.full((4, 10), 0.1, dtype="float32")
     assert check_finite_outputs(probs) is not None
     probs[1:3] = np.nan
-    _refused(lambda: check_finite_outputs(probs, name="cnn"), "cnn", "2 of 4 images", "meaningless")
+    _refused(lambda: check_finite_outputs(probs, name="cnn"), "cnn", "2 of 4 digits", "broken")
 
 
 def test_nan_outputs_never_become_a_zero_prediction():

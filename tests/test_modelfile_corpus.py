@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 
 from digitkit.errors import EXIT_MODEL_REFUSED, ModelRefusedError
-from digitkit.loaded import load_for_inference
+from digitkit.inference import load
+
+
+def load_for_inference(ref):
+    return load(str(ref), backend="keras")
+
 from digitkit.modelfile import check_archive, load_model
 
 MODELS = Path(__file__).parent / "fixtures" / "models"

@@ -109,7 +109,7 @@ def test_show_draws_the_digit_the_model_received(cli, cnn_home):
 @pytest.mark.parametrize("spec_name", ["dense-sigmoid", "256-256-linear"])
 @pytest.mark.parametrize("backend", ["litert", "keras"])
 def test_top_k_sorted_and_probabilities_sum_to_one(spec_name, backend, tmp_path_factory):
-    from digitkit.predict import predict
+    from digitkit.inference.batch import predict
 
     run = trained(spec_name, tmp_path_factory)
     result = predict([ZOO / "grey8.png", ZOO / "rgb.jpg"], model=str(run.path), top_k=10, backend=backend)
@@ -123,7 +123,7 @@ def test_top_k_sorted_and_probabilities_sum_to_one(spec_name, backend, tmp_path_
 
 
 def test_litert_and_keras_agree(tmp_path_factory):
-    from digitkit.predict import predict
+    from digitkit.inference.batch import predict
 
     run = trained("256-256-linear", tmp_path_factory)
     files = [ZOO / n for n in GOOD]
@@ -148,12 +148,16 @@ def test_nan_outputs_are_refused_never_predicted_as_zero(cli, home, tmp_path_fac
 
 
 def test_stale_tflite_falls_back_to_keras(home, tmp_path_factory):
-    from digitkit.predict import load_backend
+    from digitkit.inference import load
 
     folder = install_run(trained("dense-sigmoid", tmp_path_factory), home)
-    assert load_backend("dense-sigmoid").name == "litert"
-    os.utime(folder / "model.tflite", (1, 1))  # older than model.keras
-    assert load_backend("dense-sigmoid").name == "keras"
+    assert load("dense-sigmoid").backend == "litert"
+    os.utime(folder / "model.tflite", (1, 1))  # the digests say the pair still belongs together
+    assert load("dense-sigmoid").backend == "litert"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    del manifest["digests"]  # a run made before digests were recorded: modification times decide
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    assert load("dense-sigmoid").backend == "keras"
 
 
 def test_no_trained_model_says_how_to_get_one(cli, home):
@@ -170,7 +174,7 @@ def test_usage_errors(cli, cnn_home):
 PROBE = """
 import sys
 sys.argv = ["digitkit", "predict", {path!r}, "--json"]
-import digitkit.predict, digitkit.images, digitkit.preprocess, digitkit.cli.predict
+import digitkit.inference.batch, digitkit.images, digitkit.preprocess, digitkit.cli.predict
 assert "tensorflow" not in sys.modules and "keras" not in sys.modules, "imported at module level"
 from digitkit.cli.app import app
 try:
@@ -191,8 +195,8 @@ def test_litert_path_never_imports_tensorflow(cnn_home, home):
 
 def test_public_api_works_even_after_importing_the_submodule(tmp_path_factory):
     import digitkit
-    import digitkit.predict  # noqa: F401 - puts the module on the package
+    import digitkit.inference.batch  # noqa: F401
 
     run = trained("dense-sigmoid", tmp_path_factory)
-    result = digitkit.predict_images(ZOO / "grey8.png", model=str(run.path))
+    result = digitkit.predict(ZOO / "grey8.png", model=str(run.path))
     assert len(result.predictions) == 1 and not result.failures

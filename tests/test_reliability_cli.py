@@ -69,7 +69,7 @@ def test_debug_shows_the_traceback(cli, monkeypatch):
 
 def _loader_app():
     """A one-command app on the real error edge, loading the model file a user names."""
-    from digitkit.loaded import load_for_inference
+    from digitkit.inference import load as load_for_inference
 
     app = typer.Typer(cls=DigitkitGroup)
 

@@ -11,6 +11,7 @@ digitkit (:class:`DigitkitError`) or from parsing the command line (click's usag
 from __future__ import annotations
 
 import errno
+import importlib
 import os
 import sys
 from typing import Annotated, Any, Optional
@@ -172,6 +173,8 @@ def _register() -> None:
         ("info", info, "Show versions, devices and where files live."),
     ]:
         app.command(name, short_help=short)(module.command)
+    app.command("serve", short_help="Serve predictions: a web page and a JSON API.")(
+        importlib.import_module("digitkit.cli.serve").command)
     app.add_typer(runs.app, name="runs", short_help="List, show and remove training runs.")
     # One group for plugins: `plugins new` scaffolds one; `plugin new` still works, unlisted.
     plugins.app.command("new")(plugin_new.new)

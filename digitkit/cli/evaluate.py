@@ -28,7 +28,7 @@ def command(
 
     Results are saved as evaluation.json and predictions.npz in the model's run folder, where `digitkit report` reuses them. The dataset defaults to the one the run trained on.
     """
-    from digitkit.evaluate import evaluate
+    from digitkit.evaluation import evaluate
     from digitkit.render.console import err, escape, out, print_json
     from digitkit.render.digits import choose_mode
     from digitkit.render.evaluation import evaluation_view

@@ -30,7 +30,7 @@ def command(
 
     The export is written beside its target, compared with the Keras model on test digits (same top-1 digit, probabilities within 1e-4), and only then moved into place.
     """
-    from digitkit.export import export
+    from digitkit.exporting import export
     from digitkit.render.console import err, escape, out as stdout, print_json
 
     format = ALIASES.get(format.lower(), format.lower())

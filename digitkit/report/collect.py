@@ -26,7 +26,7 @@ class RunData:
     run: runs.Run
     manifest: dict[str, Any]
     history: dict[str, list] | None
-    evaluation: Any  # digitkit.evaluate.Evaluation
+    evaluation: Any  # digitkit.evaluation.Evaluation
     layers: list[dict[str, Any]] | None
     test_images: np.ndarray | None
     train_labels: np.ndarray | None
@@ -41,7 +41,9 @@ class RunData:
 
 def resolve_run(ref: str) -> runs.Run:
     """A run id, run folder or model name (its latest completed run)."""
-    resolved = runs.resolve_model(ref)
+    from digitkit.inference.refs import resolve
+
+    resolved = resolve(ref)
     if resolved.run is None:
         raise UsageError(f"{ref} is a model file, not a run", hint="`digitkit report` needs a run id or run folder")
     return resolved.run
@@ -119,7 +121,7 @@ def _load_split(name: str | None, split: str, notes: list[str]) -> Any:
 
 def gather(ref: str) -> RunData:
     """Everything the report shows about one run."""
-    from digitkit.evaluate import evaluate, load_evaluation
+    from digitkit.evaluation import evaluate, load_evaluation
 
     run = resolve_run(ref)
     manifest = run.manifest

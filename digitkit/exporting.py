@@ -25,7 +25,7 @@ from typing import Any, Callable
 import numpy as np
 
 from digitkit import atomic, runs
-from digitkit.errors import DigitkitError, ModelRefusedError, UnavailableError, UsageError
+from digitkit.errors import DigitkitError, UnavailableError, UsageError
 
 FORMATS = ("keras", "saved-model", "litert", "onnx")
 SUFFIXES = {"keras": ".keras", "saved-model": "", "litert": ".tflite", "onnx": ".onnx"}
@@ -74,26 +74,19 @@ class ExportResult:
                 "size_bytes": self.size_bytes, "parity": self.parity.to_dict(), "seconds": round(self.seconds, 2)}
 
 
-def parity_digits(input_spec, count: int = PARITY_SAMPLES) -> np.ndarray:
-    """The first ``count`` test digits of the bundled sample, shaped for the model."""
+def parity_digits(count: int = PARITY_SAMPLES) -> np.ndarray:
+    """The first ``count`` test digits of the bundled sample, (N, 28, 28) in [0, 1]."""
     from digitkit.data import load_digits
-    from digitkit.data.adapt import adapt_images
 
     digits = load_digits("sample", split="test")
-    return adapt_images(digits.images[:count], input_spec)
+    return digits.images[:count].astype(np.float32) / 255.0
 
 
-def compare(reference: np.ndarray, exported: np.ndarray, output: str, tolerance: float = TOLERANCE) -> Parity:
-    """Parity of two output batches, compared as probabilities."""
-    from digitkit.loaded import to_probabilities
-
-    ref = to_probabilities(reference, output)
-    got = to_probabilities(np.asarray(exported).reshape(ref.shape), output)
-    agree = int((ref.argmax(axis=1) == got.argmax(axis=1)).sum())
-    diff = float(np.abs(ref - got).max()) if ref.size else 0.0
-    if not np.isfinite(diff):
-        diff = float("inf")
-    return Parity(len(ref), agree, diff, tolerance)
+def compare(reference: np.ndarray, exported: np.ndarray, tolerance: float = TOLERANCE) -> Parity:
+    """Parity of two batches of checked class probabilities."""
+    agree = int((reference.argmax(axis=1) == exported.argmax(axis=1)).sum())
+    diff = float(np.abs(reference.astype(np.float64) - exported).max()) if reference.size else 0.0
+    return Parity(len(reference), agree, diff, tolerance)
 
 
 def default_out(format: str, model_path: Path, run: runs.Run | None, model_name: str) -> Path:
@@ -123,23 +116,29 @@ def export(ref: str, format: str, out: str | os.PathLike | None = None, *,
     if format not in FORMATS:
         raise UsageError(f"expected format in {FORMATS}. Received: format={format!r}")
     writer, runner = _format_tools(format)
-    from digitkit.loaded import load_for_inference
+    from digitkit.inference import load
+    from digitkit.inference.outputs import to_probabilities
 
     started = time.perf_counter()
-    loaded = load_for_inference(ref)
-    target = Path(out).expanduser() if out is not None else default_out(
-        format, loaded.path, loaded.run, loaded.name)
-    if target.resolve() == loaded.path.resolve():
+    predictor = load(ref, backend="keras")
+    source = predictor.path
+    target = Path(out).expanduser() if out is not None else default_out(format, source, predictor.run, predictor.name)
+    if target.resolve() == source.resolve():
         raise UsageError(f"refusing to overwrite the model being exported ({target})", hint="pass another --out")
-    x = parity_digits(loaded.input_spec, samples)
-    reference = _keras_outputs(loaded.model, x)
+    x = predictor.shape(parity_digits(samples))
+    reference = predictor.predict_shaped(x)
     with _staged(target, is_dir=format == "saved-model") as temp:
-        writer(loaded.model, temp)
-        parity = compare(reference, runner(temp, x), loaded.output)
+        writer(predictor.keras_model, temp)
+        exported = to_probabilities(runner(temp, x), predictor.output, len(x), where=f"the {format} export")
+        parity = compare(reference, exported)
         if not parity.passed:
             raise DigitkitError(f"{format} export failed its parity check: {parity.describe()}",
                                 hint="nothing was written; please report this with the run id")
-    return ExportResult(format, target, loaded.name, loaded.run.id if loaded.run else None, _size(target),
+    if predictor.run is not None and target.resolve() == predictor.run.file(runs.TFLITE).resolve():
+        from digitkit.inference import digests
+
+        digests.record(predictor.run)
+    return ExportResult(format, target, predictor.name, predictor.run_id, _size(target),
                         parity, time.perf_counter() - started)
 
 
@@ -154,16 +153,31 @@ def export_litert(model: Any, path: str | os.PathLike, *, check: bool = True) ->
     Raises:
         DigitkitError: conversion failed or the file disagrees with the model.
     """
+    from digitkit.inference.keras_backend import output_kind_of
+    from digitkit.inference.outputs import to_probabilities
+
     path = Path(path)
     with atomic.atomic_path(path, suffix=".tflite") as temp:
         _write_litert(model, temp)
         if check:
             rng = np.random.default_rng(0)
             x = rng.random((32, *model.input_shape[1:]), dtype=np.float32)
-            parity = compare(_keras_outputs(model, x), _run_litert(temp, x), "probabilities", tolerance=1e-3)
+            kind = output_kind_of(model)
+            parity = compare(to_probabilities(_keras_outputs(model, x), kind, where="the model"),
+                             to_probabilities(_run_litert(temp, x), kind, where="the LiteRT export"),
+                             tolerance=1e-3)
             if parity.top1_agreement < parity.samples - 1:
                 raise DigitkitError(f"LiteRT export disagrees with the Keras model: {parity.describe()}")
+    _record_digests(path)
     return path
+
+
+def _record_digests(tflite: Path) -> None:
+    """In a run folder, note which model.keras this model.tflite was made from."""
+    if tflite.name == runs.TFLITE and (tflite.parent / runs.MANIFEST).is_file():
+        from digitkit.inference import digests
+
+        digests.record(runs.Run(tflite.parent))
 
 
 # --- per-format writers and runners ------------------------------------------------------
@@ -185,10 +199,7 @@ def _format_tools(format: str) -> tuple[Callable[[Any, Path], None], Callable[[P
 
 
 def _keras_outputs(model: Any, x: np.ndarray) -> np.ndarray:
-    outputs = np.asarray(model.predict(x, batch_size=256, verbose=0), dtype=np.float64)
-    if not np.isfinite(outputs).all():
-        raise ModelRefusedError("the model produces NaN or infinite outputs; refusing to export it")
-    return outputs
+    return np.asarray(model.predict(x, batch_size=256, verbose=0))
 
 
 def _write_keras(model: Any, temp: Path) -> None:
@@ -232,10 +243,10 @@ def _write_litert_with_converter(model: Any, temp: Path) -> None:
 
 
 def _run_litert(temp: Path, x: np.ndarray) -> np.ndarray:
-    from digitkit import litert
+    from digitkit.inference import litert_backend
 
-    if litert.available():
-        return litert.LiteRTModel(temp).predict(x)
+    if litert_backend.available():
+        return litert_backend.LiteRTModel(temp).predict(x)
     import tensorflow as tf  # the runtime is optional; TensorFlow still ships an interpreter
 
     interpreter = tf.lite.Interpreter(model_path=str(temp))

@@ -59,14 +59,12 @@ class Evaluation:
         return order if limit is None else order[:limit]
 
 
-def predict_probabilities(loaded: Any, x: np.ndarray) -> tuple[np.ndarray, float]:
-    """Class probabilities of a loaded model for adapted inputs, and the seconds it took."""
-    from digitkit.loaded import to_probabilities
-
+def predict_probabilities(predictor: Any, digits: np.ndarray) -> tuple[np.ndarray, float]:
+    """Checked class probabilities of a :class:`~digitkit.inference.Predictor`, in batches, and the seconds it took."""
     started = time.perf_counter()
-    outputs = loaded.model.predict(x, batch_size=PREDICT_BATCH, verbose=0)
+    parts = [predictor.predict_proba(digits[i:i + PREDICT_BATCH]) for i in range(0, len(digits), PREDICT_BATCH)]
     seconds = time.perf_counter() - started
-    return to_probabilities(np.asarray(outputs), loaded.output), seconds
+    return (np.concatenate(parts) if parts else np.zeros((0, 10), np.float32)), seconds
 
 
 def _default_dataset(run: runs.Run | None) -> str | None:
@@ -74,7 +72,7 @@ def _default_dataset(run: runs.Run | None) -> str | None:
 
 
 def evaluate(ref: str, *, dataset: str | None = None, split: str = "test", top_k: int = 3,
-             save: bool = True) -> Evaluation:
+             save: bool = True, backend: str = "auto") -> Evaluation:
     """Evaluate a trained model on one split.
 
     Args:
@@ -83,6 +81,8 @@ def evaluate(ref: str, *, dataset: str | None = None, split: str = "test", top_k
         split: ``"test"`` (default) or ``"train"``.
         top_k: the k of top-k accuracy.
         save: write ``evaluation.json`` and ``predictions.npz`` into the run, if any.
+        backend: ``"auto"`` (LiteRT when the run has an up-to-date ``model.tflite``),
+            ``"litert"`` or ``"keras"``; see :func:`digitkit.inference.load`.
 
     Raises:
         UsageError: bad ``top_k``, unknown dataset or split.
@@ -91,22 +91,21 @@ def evaluate(ref: str, *, dataset: str | None = None, split: str = "test", top_k
     if not isinstance(top_k, int) or top_k < 1 or top_k > 10:
         raise UsageError(f"expected 1 <= top_k <= 10. Received: top_k={top_k!r}")
     from digitkit.data import load_digits
-    from digitkit.data.adapt import adapt_images
-    from digitkit.loaded import load_for_inference
+    from digitkit.inference import load
 
-    loaded = load_for_inference(ref)
-    digits = load_digits(dataset or _default_dataset(loaded.run), split)
+    predictor = load(ref, backend)
+    digits = load_digits(dataset or _default_dataset(predictor.run), split)
     if len(digits) == 0:
         raise InputError(f"the {split} split of {digits.dataset!r} holds no digits")
-    x = adapt_images(digits.images, loaded.input_spec)
-    probabilities, seconds = predict_probabilities(loaded, x)
+    probabilities, seconds = predict_probabilities(predictor, digits.images)
     scores = metrics.score(probabilities, digits.labels, top_k=top_k)
     data = {
         "schema": SCHEMA,
         "created": runs.now_iso(),
-        "model": loaded.name,
-        "run": loaded.run.id if loaded.run else None,
-        "model_path": str(loaded.path),
+        "model": predictor.name,
+        "run": predictor.run_id,
+        "model_path": str(predictor.ref.model_path),
+        "backend": predictor.backend,
         "dataset": {"name": digits.dataset, "split": split, "source": digits.source, "size": len(digits),
                     "fingerprint": digits.fingerprint()},
         **scores,
@@ -114,10 +113,11 @@ def evaluate(ref: str, *, dataset: str | None = None, split: str = "test", top_k
                    "batch_size": PREDICT_BATCH},
         "notes": list(digits.notes),
     }
-    evaluation = Evaluation(data, probabilities, digits.labels, digits.images, notes=tuple(digits.notes))
-    if save and loaded.run is not None:
+    evaluation = Evaluation(data, probabilities, digits.labels, digits.images,
+                            notes=(*predictor.notes, *digits.notes))
+    if save and predictor.run is not None:
         try:
-            save_evaluation(evaluation, loaded.run)
+            save_evaluation(evaluation, predictor.run)
         except DigitkitError as exc:  # a read-only or full home must not throw the result away
             evaluation.notes = (*evaluation.notes, f"not saved: {exc.message}")
     return evaluation

@@ -1,0 +1,120 @@
+"""The ``digitkit`` console script: a plain ``digitkit predict`` starts without Typer.
+
+Typer (with Click and pydantic behind it) takes longer to import than the whole LiteRT
+prediction of one image. For the common forms of ``digitkit predict`` (image paths and the
+options listed in :data:`VALUE_OPTIONS` / :data:`FLAGS`, with valid values) the arguments
+are read here and handed to the same function the Typer command calls; anything else
+(``--help``, global options, an unknown option, a value out of range, shell completion)
+goes to the Typer app, which parses and reports exactly as before. ``tests/test_entry.py``
+checks both parsers agree.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Callable, Sequence
+
+# option -> (keyword, converter, check); converters raise ValueError for a bad value.
+VALUE_OPTIONS: dict[str, tuple[str, Callable[[str], Any], Callable[[Any], bool]]] = {
+    "--model": ("model", str, lambda v: True),
+    "-m": ("model", str, lambda v: True),
+    "--top-k": ("top_k", int, lambda v: 1 <= v <= 10),
+    "-k": ("top_k", int, lambda v: 1 <= v <= 10),
+    "--min-confidence": ("min_confidence", float, lambda v: 0.0 <= v <= 1.0),
+    "--backend": ("backend", str, lambda v: True),
+}
+FLAGS = {"--json": "json_output", "--jsonl": "jsonl_output", "--csv": "csv_output", "--show": "show",
+         "--no-preprocess": "no_preprocess"}
+
+
+def parse_predict(args: Sequence[str]) -> dict[str, Any] | None:
+    """Keyword arguments for :func:`digitkit.cli.predict_output.run`, or ``None`` to let Typer parse.
+
+    Args:
+        args: the arguments after ``predict``.
+    """
+    options: dict[str, Any] = {}
+    paths: list[str] = []
+    items = list(args)
+    index = 0
+    while index < len(items):
+        item = items[index]
+        index += 1
+        if item == "-" or not item.startswith("-"):
+            paths.append(item)
+            continue
+        name, has_value, value = item.partition("=")
+        if name in FLAGS and not has_value:
+            options[FLAGS[name]] = True
+            continue
+        if name not in VALUE_OPTIONS:
+            return None  # --help, --, an unknown option, a short-option cluster
+        if not has_value:
+            if index >= len(items):
+                return None
+            value = items[index]
+            index += 1
+        keyword, convert, check = VALUE_OPTIONS[name]
+        try:
+            converted = convert(value)
+        except ValueError:
+            return None
+        if not check(converted) or isinstance(converted, float) and converted != converted:
+            return None
+        options[keyword] = converted
+    if not paths:
+        return None
+    return {"paths": paths, **options}
+
+
+def _terminate_as_interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM ends the command like Ctrl-C (as ``digitkit.cli.app.main`` does for Typer commands)."""
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    raise KeyboardInterrupt
+
+
+def _fast_predict(args: Sequence[str]) -> int | None:
+    """Run `digitkit predict` without Typer; ``None`` when Typer must handle these arguments."""
+    options = parse_predict(args)
+    if options is None:
+        return None
+    import signal
+
+    from digitkit.errors import EXIT_INTERRUPTED, DigitkitError
+    from digitkit.quiet import silence_tensorflow_startup
+
+    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
+    silence_tensorflow_startup()
+    try:
+        from digitkit.cli.predict_output import run
+
+        paths = options.pop("paths")
+        run(paths, **options)
+    except DigitkitError as exc:
+        from digitkit.cli.app import _report
+
+        _report(exc)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `digitkit predict dir --csv | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["predict"] and "_DIGITKIT_COMPLETE" not in os.environ:
+        code = _fast_predict(args[1:])
+        if code is not None:
+            sys.stdout.flush()
+            raise SystemExit(code)
+    from digitkit.cli.app import main as typer_main
+
+    typer_main()

@@ -1,0 +1,195 @@
+"""What `digitkit predict` prints: streamed CSV / JSON Lines, a table, or one JSON document.
+
+CSV and JSON Lines print each row as soon as its image is done; the table and ``--json``
+print once at the end. A progress bar appears on stderr for large batches on a terminal.
+Nothing here imports Typer, and rich only when something is drawn with it.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Sequence
+
+BAR_WIDTH = 20
+EIGHTHS = " ▏▎▍▌▋▊▉"
+PROGRESS_MIN_INPUTS = 200
+CSV_HEADER = ["input", "digit", "best", "confidence", *[f"p{d}" for d in range(10)]]
+
+
+def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, json_output: bool = False,
+        jsonl_output: bool = False, csv_output: bool = False, show: bool = False,
+        min_confidence: float | None = None, no_preprocess: bool = False, backend: str = "auto") -> None:
+    """Predict ``paths`` and print the answers (the body of `digitkit predict`).
+
+    Raises:
+        DigitkitError: for the CLI edge to print (NothingPredicted, PartialFailure, ...).
+    """
+    from digitkit.errors import UsageError
+    from digitkit.inference.batch import Failure, NothingPredicted, check_failures, stream
+
+    if sum((json_output, jsonl_output, csv_output)) > 1:
+        raise UsageError("--json, --jsonl and --csv cannot be used together")
+    answers = stream(paths, model=model, top_k=top_k, min_confidence=min_confidence,
+                     preprocess=not no_preprocess, backend=backend, keep_images=show)
+    _print_notes(answers.predictor.notes)
+    emit = _streaming_writer(answers, csv_output) if (csv_output or jsonl_output) else None
+    kept: list[Any] = []
+    failures: list[Any] = []
+    with _progress(answers.total) as advance:
+        for item in answers:
+            advance()
+            if isinstance(item, Failure):
+                failures.append(item)
+                _print_failures([item])
+            elif emit is not None:
+                emit(item)
+            else:
+                kept.append(item)
+    if not answers.predicted:
+        raise NothingPredicted(failures or [Failure("input", "nothing to predict")])
+    if emit is None:
+        from digitkit.inference.batch import PredictResult
+
+        engine = answers.predictor
+        result = PredictResult(kept, failures, engine.name, engine.path, engine.run_id, engine.backend,
+                               min_confidence, 0.0)
+        if json_output:
+            from digitkit.render.console import print_json
+
+            print_json(result.to_dict())
+        else:
+            _print_table(result, show)
+    check_failures(answers.predicted, answers.failed)
+
+
+def _streaming_writer(answers, csv_output: bool):
+    """A function printing one prediction as a CSV row or a JSON line, flushed at once."""
+    if csv_output:
+        import csv
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        started = []
+
+        from digitkit.errors import printable
+
+        def emit(p) -> None:  # names escaped like everywhere on a terminal; --json/--jsonl keep them exact
+            if not started:  # the header comes with the first row: nothing at all when every input fails
+                writer.writerow(CSV_HEADER)
+                started.append(True)
+            writer.writerow([printable(p.input), "?" if p.digit is None else p.digit, p.best, f"{p.confidence:.6f}",
+                             *[f"{float(v):.6f}" for v in p.probabilities]])
+            sys.stdout.flush()
+        return emit
+    import json
+
+    engine = answers.predictor
+    model = {"name": engine.name, "run": engine.run_id, "backend": engine.backend}
+
+    def emit_json(p) -> None:
+        sys.stdout.write(json.dumps({**p.to_dict(), "model": model}) + "\n")
+        sys.stdout.flush()
+    return emit_json
+
+
+class _progress:
+    """A rich progress bar on stderr for large batches on a terminal; a no-op elsewhere."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self._bar = total, None
+
+    def __enter__(self):
+        if self.total <= PROGRESS_MIN_INPUTS or not sys.stderr.isatty():
+            return lambda: None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        from digitkit.render.console import err
+
+        self._bar = Progress(TextColumn("predicting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                             console=err(), transient=True)
+        self._bar.start()
+        task = self._bar.add_task("predict", total=self.total)
+        return lambda: self._bar.advance(task)
+
+    def __exit__(self, *exc_info) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _print_notes(notes) -> None:
+    if notes:
+        from digitkit.render.console import err, escape
+
+        for note in notes:
+            err().print(f"[dim]note:[/] {escape(note)}", soft_wrap=True)
+
+
+def _print_failures(failures) -> None:
+    from digitkit.render.console import err, escape, printable
+
+    console = err()
+    for failure in failures:
+        console.print(f"[yellow]skipped[/] {escape(printable(failure.input))}: {escape(printable(failure.message))}",
+                      soft_wrap=True)
+
+
+def _bar(probability: float) -> str:
+    eighths = int(round(probability * BAR_WIDTH * 8))
+    full, part = divmod(eighths, 8)
+    return ("█" * full + (EIGHTHS[part] if part else "")).ljust(BAR_WIDTH)
+
+
+def _top_k_text(prediction):
+    from rich.text import Text
+
+    lines = Text()
+    for rank, (digit, probability) in enumerate(prediction.top_k):
+        style = "green" if rank == 0 and prediction.digit is not None else "dim"
+        lines.append(f"{digit} ", style="bold" if rank == 0 else "")
+        lines.append(_bar(probability), style=style)
+        lines.append(f" {probability * 100:5.1f}%" + ("\n" if rank < len(prediction.top_k) - 1 else ""))
+    return lines
+
+
+def _title(result) -> str:
+    from digitkit.render.console import escape
+
+    run = f", run {escape(result.run_id)}" if result.run_id else ""
+    return f"{escape(result.model_name)} ({result.backend}{run})"
+
+
+def _print_table(result, show: bool) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    from digitkit.render.console import out, printable
+
+    console = out()
+    if show:
+        return _print_shown(result, console)
+    table = Table(title=_title(result), title_justify="left")
+    table.add_column("input", overflow="fold")
+    table.add_column("digit", justify="center", style="bold")
+    table.add_column("top-k", no_wrap=True)
+    for prediction in result.predictions:
+        answer = "?" if prediction.digit is None else str(prediction.digit)
+        table.add_row(Text(printable(prediction.input)), answer, _top_k_text(prediction))
+    console.print(table)
+
+
+def _print_shown(result, console) -> None:
+    """Each digit as the model received it, under its name and above its answer."""
+    from rich.text import Text
+
+    from digitkit.render.console import printable
+    from digitkit.render.digits import choose_mode, render_digit
+
+    mode = choose_mode(console)
+    console.print(_title(result))
+    for prediction in result.predictions:
+        answer = "?" if prediction.digit is None else str(prediction.digit)
+        header = Text(printable(prediction.input))
+        header.append(f"  → {answer}", style="bold")
+        console.print(header)
+        console.print(render_digit(prediction.image, mode))
+        console.print(_top_k_text(prediction))
+        console.print()

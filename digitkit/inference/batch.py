@@ -1,0 +1,400 @@
+"""Predicting the digit in image files: streamed, in chunks, decoding on every core.
+
+:func:`stream` expands the inputs (files, folders recursively, globs, ``-`` for stdin, raw
+bytes), loads the model once (:func:`digitkit.inference.load`), then pushes the inputs
+through decode → preprocess → model in chunks and yields one answer per input, in input
+order, as soon as its chunk is done. Memory stays flat however many files there are: only
+a few chunks are in flight. With more than :data:`POOL_MIN_INPUTS` inputs, decoding and
+preprocessing run in a process pool (one worker per core) while the model runs here.
+
+A file that cannot be read becomes a :class:`Failure` in its place; the others are still
+predicted. :func:`predict` collects a stream into a :class:`PredictResult`.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import sys
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence, Union
+
+import numpy as np
+
+from digitkit.errors import InputError, PartialFailure, UsageError
+from digitkit.images import display_name, load_digit
+
+STDIN = "-"
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+DEFAULT_MODEL = "cnn"
+GLOB_CHARS = set("*?[")
+CHUNK = 128  # files per chunk: amortises a model call and a process hop, keeps memory small
+POOL_MIN_INPUTS = 256  # below this, starting worker processes costs more than it saves
+IN_FLIGHT_PER_WORKER = 3
+
+Input = Union[str, os.PathLike, bytes]
+
+
+@dataclass
+class Prediction:
+    """The answer for one input.
+
+    Attributes:
+        input: the input's printable name.
+        digit: the predicted digit, or ``None`` when below ``min_confidence``.
+        best: the most probable digit (even when not confident enough).
+        confidence: its probability.
+        top_k: ``(digit, probability)`` pairs, most probable first.
+        probabilities: all class probabilities (sum to 1).
+        image: the digit as the model received it (side x side, [0, 1]); kept only when asked.
+    """
+
+    input: str
+    digit: int | None
+    best: int
+    confidence: float
+    top_k: list[tuple[int, float]]
+    probabilities: np.ndarray
+    image: np.ndarray | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "input": self.input,
+            "digit": self.digit,
+            "best": self.best,
+            "confidence": round(self.confidence, 6),
+            "top_k": [{"digit": d, "probability": round(p, 6)} for d, p in self.top_k],
+            "probabilities": [round(float(p), 6) for p in self.probabilities],
+        }
+
+
+@dataclass
+class Failure:
+    """An input that could not be predicted, and why (one line)."""
+
+    input: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"input": self.input, "error": self.message}
+
+
+@dataclass
+class PredictResult:
+    """Predictions in input order, failures, and which model and backend answered."""
+
+    predictions: list[Prediction]
+    failures: list[Failure]
+    model_name: str
+    model_path: Path
+    run_id: str | None
+    backend: str
+    min_confidence: float | None
+    seconds: float
+    notes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": {"name": self.model_name, "run": self.run_id, "path": str(self.model_path),
+                      "backend": self.backend},
+            "min_confidence": self.min_confidence,
+            "predictions": [p.to_dict() for p in self.predictions],
+            "failures": [f.to_dict() for f in self.failures],
+        }
+
+    def check(self) -> None:
+        """Raise :class:`PartialFailure` (exit 7) when some inputs failed."""
+        check_failures(len(self.predictions), len(self.failures))
+
+
+def check_failures(predicted: int, failed: int) -> None:
+    """Raise :class:`PartialFailure` (exit 7) when some inputs failed."""
+    if failed:
+        raise PartialFailure(f"{failed} of {predicted + failed} inputs could not be predicted",
+                             hint="see the lines above")
+
+
+class NothingPredicted(InputError):
+    """No input could be read; ``failures`` says why for each."""
+
+    def __init__(self, failures: list[Failure]) -> None:
+        if len(failures) == 1:
+            message = f"{failures[0].input}: {failures[0].message}"
+        else:
+            message = f"none of the {len(failures)} inputs could be read (first: {failures[0].input}: " \
+                      f"{failures[0].message})"
+        super().__init__(message)
+        self.failures = failures
+
+
+# --- inputs -----------------------------------------------------------------------------
+
+def expand_inputs(inputs: Sequence[Input]) -> list[tuple[str, Input | Failure]]:
+    """Files as given, folders recursively (image suffixes only, sorted), globs sorted.
+
+    Returns:
+        ``(name, source)`` pairs in a stable order; an input matching nothing gives a
+        :class:`Failure` as its source, in its place.
+    """
+    found: list[tuple[str, Input | Failure]] = []
+    for item in inputs:
+        if isinstance(item, (bytes, bytearray)):
+            found.append((f"<bytes #{len(found) + 1}>", bytes(item)))
+            continue
+        text = os.fspath(item)
+        name = display_name(text)
+        if text == STDIN:
+            found.append(("<stdin>", STDIN))
+            continue
+        path = Path(text)
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+            found.extend((display_name(p), p) for p in files)
+            if not files:
+                found.append((name, Failure(name, "folder holds no image files")))
+        elif path.exists() or path.is_symlink():
+            found.append((name, path))
+        else:
+            files = [Path(m) for m in sorted(glob.glob(text, recursive=True))] if GLOB_CHARS & set(text) else []
+            files = [p for p in files if p.is_file()]
+            found.extend((display_name(p), p) for p in files)
+            if not files:
+                found.append((name, Failure(name, "no such file" + (" (and no file matches it as a pattern)"
+                                                                   if GLOB_CHARS & set(text) else ""))))
+    return found
+
+
+def _read_stdin() -> bytes:
+    from digitkit.intake import read_bytes
+
+    return read_bytes(STDIN)  # capped like any file: `predict - < /dev/zero` cannot fill memory
+
+
+def _short_message(name: str, exc: InputError) -> str:
+    message = exc.message
+    if message.startswith(name + ": ") or message.startswith(name + " "):
+        return message[len(name):].lstrip(": ").strip()
+    if message.startswith("<bytes>"):
+        return message[len("<bytes>"):].lstrip(": ").strip()
+    return message
+
+
+def load_chunk(items: list[tuple[str, Any]], preprocess: bool) -> tuple[np.ndarray, list[int], list[Failure | None]]:
+    """Decode and preprocess a chunk of inputs (runs in a worker process).
+
+    Returns:
+        The digits that loaded (K, 28, 28) float32, their positions in the chunk, and one
+        entry per input: ``None`` when it loaded, else its :class:`Failure`.
+    """
+    digits, positions, outcome = [], [], []
+    for position, (name, source) in enumerate(items):
+        if isinstance(source, Failure):
+            outcome.append(source)
+            continue
+        try:
+            digits.append(load_digit(source, preprocess=preprocess))
+        except InputError as exc:
+            outcome.append(Failure(name, _short_message(name, exc)))
+            continue
+        positions.append(position)
+        outcome.append(None)
+    stacked = np.stack(digits).astype(np.float32, copy=False) if digits else np.zeros((0, 28, 28), np.float32)
+    return stacked, positions, outcome
+
+
+def load_inputs(items: list[tuple[str, Input | Failure]], preprocess: bool = True,
+                ) -> tuple[list[tuple[str, np.ndarray]], list[Failure]]:
+    """Load every input as a 28x28 digit; digits and failures each keep the input order."""
+    items = [(n, _read_stdin() if s == STDIN else s) for n, s in items]
+    digits, positions, outcome = load_chunk(items, preprocess)
+    return ([(items[p][0], digits[i]) for i, p in enumerate(positions)],
+            [f for f in outcome if f is not None])
+
+
+# --- the stream ---------------------------------------------------------------------------
+
+class _Inline:
+    """Runs chunks in this process, lazily, with the same interface as a pool."""
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return _Deferred(fn, args)
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        pass
+
+
+class _Deferred:
+    def __init__(self, fn: Callable[..., Any], args: tuple) -> None:
+        self.fn, self.args = fn, args
+
+    def result(self) -> Any:
+        return self.fn(*self.args)
+
+
+def _pool(workers: int) -> Any:
+    import multiprocessing  # here, not at the top: the one-image path never needs a pool
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork starts a worker in milliseconds; the pool is made before the model is loaded, so
+    # no runtime threads are forked. Elsewhere (macOS, Windows) spawn is the safe default.
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() and sys.platform == "linux" else "spawn"
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
+                               initializer=_worker_init)
+
+
+def _worker_init() -> None:
+    """Ctrl-C is the main process's to handle (it stops the pool); a worker must not print a traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's "raise KeyboardInterrupt" handler
+
+
+def default_workers(count: int) -> int:
+    """Worker processes for ``count`` inputs: one per core, none for small batches."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return 0 if count < POOL_MIN_INPUTS or cores < 2 else cores
+
+
+class PredictionStream:
+    """Answers for many inputs, in input order, as they are ready.
+
+    Iterate it to get one :class:`Prediction` or :class:`Failure` per input. ``total`` is the
+    number of inputs; ``predictor`` the loaded model; ``predicted`` / ``failed`` count so far.
+    """
+
+    def __init__(self, items: list[tuple[str, Input | Failure]], predictor: Any, executor: Any, *,
+                 top_k: int, min_confidence: float | None, preprocess: bool, keep_images: bool,
+                 chunk: int, in_flight: int) -> None:
+        self.items, self.predictor, self._executor = items, predictor, executor
+        self.top_k, self.min_confidence, self.preprocess = top_k, min_confidence, preprocess
+        self.keep_images, self.chunk, self.in_flight = keep_images, chunk, max(1, in_flight)
+        self.total = len(items)
+        self.predicted = self.failed = 0
+        self.started = time.perf_counter()
+
+    def __iter__(self) -> Iterator[Prediction | Failure]:
+        pending: deque[tuple[list[tuple[str, Any]], Any]] = deque()
+        chunks = (self.items[i:i + self.chunk] for i in range(0, len(self.items), self.chunk))
+        try:
+            for part in chunks:
+                pending.append((part, self._executor.submit(load_chunk, part, self.preprocess)))
+                if len(pending) >= self.in_flight:
+                    yield from self._answer(*pending.popleft())
+            while pending:
+                yield from self._answer(*pending.popleft())
+        finally:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _answer(self, part: list[tuple[str, Any]], future: Any) -> Iterator[Prediction | Failure]:
+        digits, positions, outcome = future.result()
+        probabilities = self.predictor.predict_proba(digits) if len(digits) else np.zeros((0, 10), np.float32)
+        seen = None
+        if self.keep_images and len(digits):
+            side = self.predictor.input_spec.image_size
+            seen = self.predictor.shape(digits).reshape(len(digits), side, side)
+        row = dict(zip(positions, range(len(positions))))
+        for position, failure in enumerate(outcome):
+            if failure is not None:
+                self.failed += 1
+                yield failure
+                continue
+            i = row[position]
+            self.predicted += 1
+            yield answer(part[position][0], probabilities[i], None if seen is None else seen[i], self.top_k,
+                         self.min_confidence)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def answer(name: str, probabilities: np.ndarray, image: np.ndarray | None, top_k: int,
+           min_confidence: float | None) -> Prediction:
+    """One input's :class:`Prediction` from its checked probabilities."""
+    order = np.argsort(-probabilities, kind="stable")[:top_k]
+    best = int(order[0])
+    confidence = float(probabilities[best])
+    digit = None if min_confidence is not None and confidence < min_confidence else best
+    return Prediction(name, digit, best, confidence, [(int(d), float(probabilities[d])) for d in order],
+                      probabilities, image)
+
+
+def _check_options(top_k: int, min_confidence: float | None) -> None:
+    if not 1 <= top_k <= 10:
+        raise UsageError(f"expected 1 <= top_k <= 10. Received: top_k={top_k}")
+    if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+        raise UsageError(f"expected 0 <= min_confidence <= 1. Received: min_confidence={min_confidence}")
+
+
+def stream(paths: Input | Iterable[Input], model: str = DEFAULT_MODEL, top_k: int = 3, *,
+           min_confidence: float | None = None, preprocess: bool = True, backend: str = "auto",
+           keep_images: bool = False, workers: int | None = None, chunk: int = CHUNK) -> PredictionStream:
+    """Start predicting many inputs; iterate the result for answers in input order.
+
+    The model is loaded (and refused, if it must be) before anything is yielded. Arguments
+    as for :func:`predict`, plus:
+
+    Args:
+        keep_images: keep each digit as the model received it (``Prediction.image``).
+        workers: decoding processes (default: one per core for large batches, 0 = here).
+        chunk: inputs per chunk.
+    """
+    from digitkit.inference import load
+
+    _check_options(top_k, min_confidence)
+    if isinstance(paths, (str, bytes, bytearray, os.PathLike)):
+        paths = [paths]
+    paths = list(paths)
+    if not paths:
+        raise UsageError("expected at least one image, folder or pattern. Received: paths=[]")
+    items = [(name, _read_stdin() if source == STDIN else source) for name, source in expand_inputs(paths)]
+    workers = default_workers(len(items)) if workers is None else workers
+    executor = _pool(workers) if workers > 0 else _Inline()
+    try:
+        predictor = load(model, backend)
+    except BaseException:
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    return PredictionStream(items, predictor, executor, top_k=top_k, min_confidence=min_confidence,
+                            preprocess=preprocess, keep_images=keep_images, chunk=max(1, chunk),
+                            in_flight=IN_FLIGHT_PER_WORKER * max(workers, 1))
+
+
+def predict(paths: Input | Iterable[Input], model: str = DEFAULT_MODEL, top_k: int = 3, *,
+            min_confidence: float | None = None, preprocess: bool = True, backend: str = "auto",
+            keep_images: bool = True, workers: int | None = None) -> PredictResult:
+    """Predict the digit in each image.
+
+    Args:
+        paths: image files, folders (searched recursively), glob patterns, ``"-"`` for an
+            image on stdin, or raw image bytes; one or many.
+        model: a run id, a ``.keras``/``.tflite`` path, a run folder, ``<model>@pretrained``,
+            or a model name (its latest completed run). Defaults to the latest ``cnn`` run.
+        top_k: how many digits to rank per image (1..10).
+        min_confidence: below this probability the answer is ``None`` (shown as "?").
+        preprocess: ``False`` skips MNIST-style preprocessing (inputs already 28x28 MNIST-like).
+        backend: ``"auto"``, ``"litert"`` or ``"keras"``.
+        keep_images: keep each digit as the model received it (``Prediction.image``).
+        workers: decoding processes (default: one per core for large batches).
+
+    Returns:
+        A :class:`PredictResult`; ``result.failures`` lists inputs that were skipped and
+        ``result.check()`` raises :class:`PartialFailure` when there are any.
+
+    Raises:
+        NothingPredicted: no input could be read (an ``InputError``, exit code 3).
+        ModelRefusedError: the model is missing, broken, or outputs NaN.
+    """
+    answers = stream(paths, model, top_k, min_confidence=min_confidence, preprocess=preprocess, backend=backend,
+                     keep_images=keep_images, workers=workers)
+    predictions, failures = [], []
+    for item in answers:
+        (failures if isinstance(item, Failure) else predictions).append(item)
+    if not predictions:
+        raise NothingPredicted(failures or [Failure("input", "nothing to predict")])
+    engine = answers.predictor
+    return PredictResult(predictions, failures, engine.name, engine.path, engine.run_id, engine.backend,
+                         min_confidence, time.perf_counter() - answers.started, engine.notes)

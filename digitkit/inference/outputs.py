@@ -1,0 +1,80 @@
+"""Model outputs to class probabilities: the one place that checks them.
+
+Every path that runs a model (predict, evaluate, export's parity check, bench, report,
+serve, the conformance kit) turns raw outputs into probabilities here, so a broken model
+is refused the same way everywhere: ``argmax`` of an all-NaN row is 0, and a model with
+1,000 outputs would otherwise "predict 62".
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digitkit.errors import ModelRefusedError
+
+NUM_CLASSES = 10
+OUTPUT_KINDS = ("logits", "probabilities", "auto")
+
+
+def check_outputs(outputs: object, rows: int, *, where: str = "the model") -> np.ndarray:
+    """Refuse outputs that are not ``rows`` finite scores for the 10 digit classes.
+
+    Args:
+        outputs: what the model returned for ``rows`` inputs.
+        rows: how many inputs it was given.
+        where: what produced them, to start the message with.
+
+    Returns:
+        The outputs as a float64 (rows, 10) array.
+
+    Raises:
+        ModelRefusedError: wrong shape, or NaN/infinite scores (naming how many rows).
+    """
+    array = np.asarray(outputs, dtype=np.float64)
+    if array.ndim != 2 or array.shape[1] != NUM_CLASSES or array.shape[0] != rows:
+        shape = "(" + ", ".join(str(d) for d in array.shape) + ")"
+        raise ModelRefusedError(
+            f"{where} returned outputs of shape {shape} for {rows} digits; a digit model returns "
+            f"({rows}, {NUM_CLASSES}), one score per digit class", hint="it was made for another task")
+    bad = ~np.isfinite(array).all(axis=1)
+    if bad.any():
+        raise ModelRefusedError(
+            f"{where} produced NaN or infinite outputs for {int(bad.sum()):,} of {rows:,} digits; it is broken, "
+            "so no digit is predicted", hint="did training diverge? retrain it, e.g. with a lower --learning-rate")
+    return array
+
+
+def _looks_like_probabilities(array: np.ndarray) -> bool:
+    return bool((array >= 0).all() and np.allclose(array.sum(axis=1), 1.0, atol=1e-3))
+
+
+def to_probabilities(outputs: object, kind: str, rows: int | None = None, *, where: str = "the model") -> np.ndarray:
+    """Checked class probabilities (float32, rows sum to 1) from raw model outputs.
+
+    Args:
+        outputs: raw outputs, (N, 10).
+        kind: ``"logits"`` (softmax applied), ``"probabilities"`` (renormalised: a float32
+            softmax may be off by 1e-7) or ``"auto"`` (probabilities when every row is
+            non-negative and sums to 1, else logits).
+        rows: the number of inputs; defaults to the number of output rows.
+        where: what produced them, for messages.
+
+    Raises:
+        ModelRefusedError: see :func:`check_outputs`.
+    """
+    if kind not in OUTPUT_KINDS:
+        raise ValueError(f"expected kind in {OUTPUT_KINDS}. Received: kind={kind!r}")
+    array = np.asarray(outputs)
+    array = check_outputs(array, len(array) if rows is None else rows, where=where)
+    if kind == "auto":
+        kind = "probabilities" if _looks_like_probabilities(array) else "logits"
+    if kind == "logits":
+        exp = np.exp(array - array.max(axis=1, keepdims=True))
+        probabilities = exp / exp.sum(axis=1, keepdims=True)
+    else:
+        probabilities = np.clip(array, 0.0, None)
+        total = probabilities.sum(axis=1, keepdims=True)
+        if (total <= 0).any():
+            raise ModelRefusedError(f"{where} returned an all-zero probability row; it is broken")
+        probabilities = probabilities / total
+    return probabilities.astype(np.float32)

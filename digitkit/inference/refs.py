@@ -1,0 +1,199 @@
+"""What a user's MODEL argument means: the one resolver of model references.
+
+In the order tried:
+
+- a path: a run folder, or a ``.keras`` / ``.tflite`` file (inside a run folder or loose);
+- ``<model>@pretrained``: the weights shipped for that model (:mod:`digitkit.pretrained`);
+- a run id, or what names one (label, hash suffix, unique id prefix; :func:`digitkit.runs.find_run`);
+- ``<model>``: the user's latest completed run of that model, else its shipped weights
+  (with a one-line note saying so).
+
+A run whose manifest cannot be read is skipped when looking for "the latest run of X": one
+damaged run never breaks commands about other runs. :func:`read_manifest` is the one place
+inference reads a run's manifest; :func:`run_input` the one place it reads the input spec.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from digitkit import runs
+from digitkit.errors import ModelRefusedError, UnavailableError, UnknownModelError
+from digitkit.spec import InputSpec
+
+PRETRAINED_SUFFIX = "@pretrained"
+# Suffixes that make an argument a file path even when the file does not exist, so the
+# user hears "missing file" rather than "unknown model".
+MODEL_FILE_SUFFIXES = {".keras", ".h5", ".hdf5", ".tflite", ".pb", ".onnx", ".pt", ".pth", ".zip"}
+RUN_ID_PATTERN = re.compile(r"^\d{8}-\d{6}-[a-z0-9._-]+-[0-9a-f]{4}$")
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """What a MODEL argument resolved to.
+
+    Attributes:
+        name: the model's name (a zoo name when known, else the file's stem).
+        run: the run folder, when the model comes from one.
+        keras_path: the ``.keras`` file, when there is one.
+        tflite_path: the ``.tflite`` file, when there is one (not yet checked for staleness).
+        pretrained: the weights shipped with digitkit.
+        notes: lines for the user (e.g. "no run of cnn yet: using its pretrained weights").
+    """
+
+    name: str
+    run: runs.Run | None = None
+    keras_path: Path | None = None
+    tflite_path: Path | None = None
+    pretrained: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def model_path(self) -> Path:
+        """The file a user would name: the ``.keras`` file, else the ``.tflite`` one."""
+        path = self.keras_path or self.tflite_path
+        assert path is not None
+        return path
+
+    @property
+    def model_name(self) -> str:  # the name digitkit.runs.ModelRef used
+        return self.name
+
+    @property
+    def label(self) -> str:
+        """How messages name it: the run id, ``<name>@pretrained`` or the file name."""
+        if self.run is not None:
+            return self.run.id
+        return f"{self.name}{PRETRAINED_SUFFIX}" if self.pretrained else self.model_path.name
+
+
+def read_manifest(run: runs.Run) -> dict[str, Any]:
+    """A run's validated manifest (:class:`digitkit.runs.Manifest`) as a mapping; the one place
+    inference reads it.
+
+    Raises:
+        RunUnreadable: the manifest is missing, damaged or foreign (an ``InputError``, exit 3).
+    """
+    return run.load_manifest().to_dict()
+
+
+def run_input(run: runs.Run) -> tuple[InputSpec | None, str | None]:
+    """The input spec and output kind a run's manifest declares (``None`` when it says nothing).
+
+    Raises:
+        ModelRefusedError: the manifest describes its input in a way that cannot be used.
+    """
+    meta = read_manifest(run).get("spec")
+    if not meta:
+        return None, None
+    try:
+        raw = meta["input"]
+        spec = InputSpec(image_size=int(raw["image_size"]), shape=tuple(int(d) for d in raw["shape"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelRefusedError(f"run {run.id}: its manifest has no usable input description ({exc!r})") from None
+    output = meta.get("output")
+    return spec, output if output in ("logits", "probabilities") else None
+
+
+def latest_run_of(model_name: str, root: Path | None = None) -> runs.Run | None:
+    """The newest completed run of a model with a model file; unreadable runs are skipped."""
+    return runs.latest_run_of(model_name, root)
+
+
+def _of_run(run: runs.Run, name: str | None = None) -> ModelRef:
+    manifest = read_manifest(run)
+    tflite = run.file(runs.TFLITE)
+    keras_path = run.model_path
+    return ModelRef(name or str(manifest.get("model") or run.id), run,
+                    keras_path if keras_path.exists() or not tflite.exists() else None,
+                    tflite if tflite.exists() else None)
+
+
+def _of_file(path: Path) -> ModelRef:
+    run = runs.Run(path.parent.resolve()) if (path.parent / runs.MANIFEST).is_file() else None
+    name = str(read_manifest(run).get("model") or path.stem) if run else path.stem
+    if path.suffix.lower() == ".tflite":
+        return ModelRef(name, run, None, path)
+    return ModelRef(name, run, path, None)
+
+
+def _pretrained(name: str, *, note: str | None = None) -> ModelRef | None:
+    """The shipped weights of ``name``, or ``None`` when it has none."""
+    try:
+        from digitkit import pretrained
+    except ImportError:
+        return None
+    keras_path, tflite_path = pretrained.path(name, "keras"), pretrained.path(name, "tflite")
+    if keras_path is None and tflite_path is None:
+        return None
+    return ModelRef(name, None, keras_path, tflite_path, pretrained=True, notes=(note,) if note else ())
+
+
+def _pretrained_names() -> list[str]:
+    try:
+        from digitkit import pretrained
+    except ImportError:
+        return []
+    return list(pretrained.names())
+
+
+def resolve(ref: str, root: Path | None = None) -> ModelRef:
+    """Resolve a MODEL argument (see the module docstring for what it may be).
+
+    Raises:
+        UnknownModelError: nothing answers to ``ref`` (with close-name suggestions).
+        UnavailableError: ``<model>@pretrained`` in a digitkit without shipped weights.
+        InputError: the run it names has a damaged manifest.
+    """
+    ref = os.fspath(ref)
+    if not ref:
+        raise UnknownModelError("expected a model: a run id, a model file, or a model name. Received: ''")
+    path = Path(ref).expanduser()
+    if path.is_dir() and (path / runs.MANIFEST).is_file():
+        return _of_run(runs.Run(path.resolve()))
+    if os.sep in ref or path.exists() or path.suffix.lower() in MODEL_FILE_SUFFIXES:
+        if path.is_dir():
+            if (path / "saved_model.pb").exists():
+                from digitkit.modelfile import check_archive
+
+                check_archive(path)  # refuses it with the reason (a SavedModel executes graph code)
+            raise UnknownModelError(f"{ref} is a folder but not a digitkit run (no {runs.MANIFEST})")
+        return _of_file(path)
+    if ref.endswith(PRETRAINED_SUFFIX):
+        return _resolve_pretrained(ref[: -len(PRETRAINED_SUFFIX)])
+    run = runs.find_run(ref, root, by_model=False)
+    if run is not None:
+        return _of_run(run)
+    run = latest_run_of(ref, root)
+    if run is not None:
+        return _of_run(run)
+    shipped = _pretrained(ref, note=f"no completed run of {ref} yet: using its pretrained weights")
+    if shipped is not None:
+        return shipped
+    from digitkit import registry
+
+    if registry.is_model(ref):
+        name = registry.canonical_name(ref)
+        raise UnknownModelError(f"model {name!r} has no completed run yet", hint=f"train one with `digitkit fit {name}`")
+    if RUN_ID_PATTERN.match(ref):
+        raise UnknownModelError(f"no run {ref!r}", hint="see `digitkit runs`")
+    registry.get_model(ref)  # raises with close-name suggestions
+    raise UnknownModelError(f"unknown model {ref!r}")  # pragma: no cover
+
+
+def _resolve_pretrained(name: str) -> ModelRef:
+    try:
+        import digitkit.pretrained  # noqa: F401
+    except ImportError:
+        raise UnavailableError(f"{name}{PRETRAINED_SUFFIX}: this digitkit ships no pretrained weights",
+                               hint=f"train one with `digitkit fit {name}`") from None
+    shipped = _pretrained(name)
+    if shipped is None:
+        names = ", ".join(_pretrained_names()) or "none"
+        raise UnknownModelError(f"no pretrained weights for {name!r} (shipped: {names})",
+                                hint=f"train one with `digitkit fit {name}`")
+    return shipped

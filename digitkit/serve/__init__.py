@@ -1,0 +1,38 @@
+"""`digitkit serve`: a page to draw or drop digits, and a JSON API, on Starlette and uvicorn.
+
+Needs the ``serve`` extra (``pip install 'digitkit[serve]'``). :func:`create_app` builds the
+ASGI app for any ASGI server; :func:`serve` runs it with uvicorn. Importing this package
+imports neither Starlette nor TensorFlow.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+from digitkit.errors import UnavailableError
+
+REQUIRED = ("starlette", "uvicorn", "python_multipart")
+
+
+def check_installed() -> None:
+    """Raise :class:`UnavailableError` (exit 6) when the ``serve`` extra is missing."""
+    missing = [name for name in REQUIRED if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UnavailableError(f"digitkit serve needs {', '.join(missing)}, which is not installed",
+                               hint="pip install 'digitkit[serve]'")
+
+
+def create_app(model: str = "cnn", limits=None):
+    """The ASGI app with ``model`` loaded (see :func:`digitkit.serve.app.create_app`)."""
+    check_installed()
+    from digitkit.serve.app import create_app as create
+
+    return create(model, limits)
+
+
+def serve(model: str = "cnn", host: str = "127.0.0.1", port: int = 8000, limits=None, on_ready=None) -> None:
+    """Serve ``model`` until SIGTERM or Ctrl-C (see :func:`digitkit.serve.server.run`)."""
+    check_installed()
+    from digitkit.serve.server import run
+
+    run(model, host, port, limits, on_ready)
