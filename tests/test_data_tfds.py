@@ -85,7 +85,8 @@ def test_default_dataset_falls_back_to_sample_quickly_when_offline(offline, home
     assert len(digits) == 6_000 and digits.dataset == "mnist" and "sample" in digits.source
     (note,) = digits.notes
     assert "full MNIST is not available" in note and "simulated" in note
-    assert "--dataset PATH" in note and str(home / "data") in note
+    # One line, once: how to get the full set, without paths that would wrap it (docs/data.md has more).
+    assert "digitkit datasets --prepare mnist" in note and "\n" not in note and len(note) < 200
 
 
 def test_explicitly_named_dataset_fails_clearly_when_offline(offline, cli):

@@ -25,7 +25,8 @@ def test_runs_lists_id_model_dataset_epochs_accuracy_time_status(cli, make_run):
     accuracy = done.load_manifest().test_metrics["accuracy"]
     result = cli("runs")
     assert result.exit_code == 0, result.output
-    assert done.id in result.stdout and stopped.id in result.stdout
+    # The listing shows the id's short hash (what users type); --json has the full ids.
+    assert done.id.rsplit("-", 1)[1] in result.stdout and stopped.id.rsplit("-", 1)[1] in result.stdout
     for text in ("25-15-10", "sample", "1/1", f"{accuracy:.4f}", "completed", "0/1", "interrupted"):
         assert text in result.stdout, text
     rows = json.loads(cli("runs", "--json").stdout)

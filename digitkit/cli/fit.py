@@ -6,15 +6,15 @@ from typing import Annotated, Optional
 
 import typer
 
-from digitkit.cli.options import JsonFlag, QuietFlag, complete_model_name
+from digitkit.cli.options import JsonFlag, QuietFlag, complete_dataset, complete_model_name
 
 
 def command(
     model: Annotated[Optional[str], typer.Argument(help="Model name, as `digitkit list-models` shows it.",
                                                    autocompletion=complete_model_name, show_default=False,
                                                    metavar="MODEL")] = None,
-    dataset: Annotated[Optional[str], typer.Option(help="Dataset name or folder of MNIST IDX files.")] = None,
-    epochs: Annotated[Optional[int], typer.Option(help="Epochs (default: the model's recipe).")] = None,
+    dataset: Annotated[Optional[str], typer.Option("--dataset", "-d", autocompletion=complete_dataset, help="Dataset name or folder of MNIST IDX files.")] = None,
+    epochs: Annotated[Optional[int], typer.Option("--epochs", "-e", help="Epochs (default: the model's recipe).")] = None,
     batch_size: Annotated[Optional[int], typer.Option(help="Samples per step (default: recipe).")] = None,
     learning_rate: Annotated[Optional[float], typer.Option(help="Optimizer learning rate (default: recipe).")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Seed for weights, data order, dropout (default: random, "
@@ -34,7 +34,7 @@ def command(
                                                                         "repeats a run bit for bit (slower).")] = False,
     name: Annotated[Optional[str], typer.Option("--name", help="A label for the run, usable wherever a run id is.",
                                                 metavar="LABEL", show_default=False)] = None,
-    out: Annotated[Optional[str], typer.Option(help="Folder for the run directory (default: the home's runs/).")] = None,
+    out: Annotated[Optional[str], typer.Option("--out", "-o", help="Folder for the run directory (default: the home's runs/).")] = None,
     resume: Annotated[Optional[str], typer.Option(help="Continue an interrupted run (id or folder).",
                                                   metavar="RUN")] = None,
     train_size: Annotated[Optional[int], typer.Option(help="Use only the first N training digits.")] = None,

@@ -65,11 +65,9 @@ def _load_sample(split: str, dataset: str, notes: tuple[str, ...] = ()) -> Digit
 
 def _fallback_note(split: str, reason: str, data_dir: Path) -> str:
     count = 6_000 if split == "train" else 1_000
-    return (
-        f"full MNIST is not available ({reason}); using the bundled sample of {count:,} {split} digits. "
-        f"For the full set, run `digitkit datasets --prepare mnist` when online (kept in {data_dir}), "
-        "or use --dataset PATH with a folder of MNIST IDX files"
-    )
+    # One line, shown once per command: where to get the full set is in docs/data.md.
+    return (f"full MNIST is not available ({reason}); using the bundled sample of {count:,} {split} digits "
+            "(`digitkit datasets --prepare mnist` when online)")
 
 
 def _load_tfds(name: str, split: str, data_dir: Path, status: Status | None = None) -> Digits:

@@ -20,7 +20,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from digitkit.render.console import err
+from digitkit.render.console import err, out
+from digitkit.render.paths import fold_path
 from digitkit.training.progress import BatchUpdate, FitPlan, FitProgress
 
 
@@ -30,18 +31,43 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
+def _metric_groups(logs: dict[str, float]) -> list[str]:
+    return [f"{label} {logs[key]:.4f}" for key, label in
+            (("loss", "loss"), ("accuracy", "acc"), ("val_loss", "val loss"), ("val_accuracy", "val acc"))
+            if key in logs]
+
+
 def _metrics(logs: dict[str, float]) -> str:
-    parts = []
-    for key, label in (("loss", "loss"), ("accuracy", "acc"), ("val_loss", "val loss"), ("val_accuracy", "val acc")):
-        if key in logs:
-            parts.append(f"{label} {logs[key]:.4f}")
-    return "  ".join(parts)
+    return "  ".join(_metric_groups(logs))
+
+
+def epoch_groups(epoch: int, epochs: int, logs: dict[str, float], seconds: float, samples: int) -> list[str]:
+    """The pieces of an epoch line; a line break may fall between pieces, never inside one."""
+    rate = samples / seconds if seconds > 0 else 0.0
+    return [f"epoch {epoch}/{epochs}", *_metric_groups(logs), f"{seconds:.2f} s", f"{rate:,.0f} samples/s"]
 
 
 def epoch_line(epoch: int, epochs: int, logs: dict[str, float], seconds: float, samples: int) -> str:
     """'epoch 3/10  loss 0.2100  acc 0.9400  val loss ...  1.2 s  18,000 samples/s' (no markup)."""
-    rate = samples / seconds if seconds > 0 else 0.0
-    return f"epoch {epoch}/{epochs}  {_metrics(logs)}  {seconds:.2f} s  {rate:,.0f} samples/s"
+    return "  ".join(epoch_groups(epoch, epochs, logs, seconds, samples))
+
+
+def fold_groups(groups: list[str], width: int, indent: str = "  ") -> str:
+    """Join ``groups`` with two spaces, breaking lines between groups to stay within ``width``.
+
+    A terminal that wraps a long line itself cuts wherever the edge falls, e.g. inside
+    ``1,111 samples/s``; folding here keeps every number whole.
+    """
+    lines: list[str] = []
+    line = ""
+    for group in groups:
+        candidate = f"{line}  {group}" if line else group
+        if line and len(candidate) > width:
+            lines.append(line)
+            candidate = indent + group
+        line = candidate
+    lines.append(line)
+    return "\n".join(lines)
 
 
 def plan_line(plan: FitPlan) -> str:
@@ -70,8 +96,8 @@ class LineProgress(FitProgress):
             self.console.print(f"note: {escape(note)}", highlight=False)
 
     def epoch_end(self, epoch: int, logs: dict[str, float], seconds: float) -> None:
-        self.console.print(escape(epoch_line(epoch, self.plan.epochs, logs, seconds, self.plan.train_size)),
-                           highlight=False, soft_wrap=True)
+        groups = epoch_groups(epoch, self.plan.epochs, logs, seconds, self.plan.train_size)
+        self.console.print(escape(fold_groups(groups, self.console.width)), highlight=False, soft_wrap=True)
 
     def evaluating(self) -> None:
         self.console.print(f"evaluating on {self.plan.test_size:,} test digits", highlight=False)
@@ -198,7 +224,7 @@ def make_progress(console: Console | None = None, *, quiet: bool = False, json_l
     return LiveProgress(console) if console.is_interactive else LineProgress(console)
 
 
-def summary_table(result: Any) -> Table:
+def summary_table(result: Any, width: int | None = None) -> Table:
     """The end-of-fit table: what was trained, how it did, where it is."""
     history = result.history
     table = Table(title=f"fit {escape(result.model)}: {result.status}", title_justify="left", show_header=False)
@@ -216,7 +242,7 @@ def summary_table(result: Any) -> Table:
     seconds = history.get("epoch_seconds") or []
     per_epoch = statistics.median(seconds) if seconds else 0.0
     table.add_row("time", f"{result.duration_s:.1f} s ({per_epoch:.2f} s per epoch, median)")
-    table.add_row("files", escape(str(result.run_path)))
-    for note in result.notes:
-        table.add_row("note", escape(note))
+    # The value column is what is left of the terminal after the labels and borders.
+    table.add_row("files", escape(fold_path(str(result.run_path), (width or out().width) - 17)))
+    # Notes (e.g. the offline fallback) were shown when training started: once per command.
     return table
