@@ -42,7 +42,7 @@ def test_list_models_is_one_line_per_model(cli):
     assert result.exit_code == 0, result.output
     assert_fits(result.stdout, "list-models")
     lines = result.stdout.strip().splitlines()
-    assert len(lines) == 2 + 5  # title, header, one line per built-in model
+    assert len(lines) == 2 + 6  # title, header, one line per built-in model
     assert any("probabilities" in line for line in lines)  # whole, not `probabil…`
 
 
