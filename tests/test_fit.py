@@ -14,6 +14,7 @@ from digitkit import runs
 from digitkit.atomic import TEMP_PREFIX
 from digitkit.data import load_digits
 from digitkit.errors import EXIT_UNAVAILABLE, EXIT_USAGE, DigitkitError, UsageError
+from digitkit.inference import resolve
 from digitkit.train import fit
 
 TINY = {"train_size": 300, "test_size": 100}
@@ -60,7 +61,7 @@ def test_fit_writes_a_complete_run_directory(home):
 
     model = load_model(run.model_path)
     assert model.predict(np.zeros((1, 784), "float32"), verbose=0).shape == (1, 10)
-    assert runs.resolve_model("dense-sigmoid").run.id == result.run_id
+    assert resolve("dense-sigmoid").run.id == result.run_id
 
 
 def test_cli_fit_without_terminal_prints_one_line_per_epoch(cli, tmp_path):

@@ -141,18 +141,12 @@ def list_models() -> list[dict[str, Any]]:
         found.append({"id": run.id, "model": manifest.get("model"), "kind": "run",
                       "label": manifest.get("name"), "created": manifest.get("started"),
                       "accuracy": round(float(accuracy), 4) if isinstance(accuracy, (int, float)) else None})
-    for name in _pretrained_names():
+    from digitkit import pretrained
+
+    for name in pretrained.names():
         found.append({"id": f"{name}@pretrained", "model": name, "kind": "pretrained", "label": None,
                       "created": None, "accuracy": None})
     return found
-
-
-def _pretrained_names() -> list[str]:
-    try:
-        from digitkit import pretrained
-    except ImportError:
-        return []
-    return list(pretrained.names())
 
 
 def is_listed_reference(model: str) -> bool:

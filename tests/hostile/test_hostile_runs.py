@@ -15,6 +15,7 @@ import pytest
 from hostile_helpers import assert_one_error_line, tree
 from digitkit import runs
 from digitkit.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from digitkit.inference import resolve
 
 
 # -- removal --------------------------------------------------------------------------------------
@@ -112,7 +113,7 @@ def test_a_damaged_manifest_makes_only_that_run_unreadable(cli, make_run, conten
     assert rows[bad.id]["status"] == "unreadable" and reason in rows[bad.id]["problem"]
     assert rows[good.id]["status"] == "completed"
     # the model lookup of the whole home still works, and picks the good run
-    assert runs.resolve_model("25-15-10").run.id == good.id
+    assert resolve("25-15-10").run.id == good.id
     assert_one_error_line(cli("runs", "show", bad.id), EXIT_BAD_INPUT, bad.id, "unreadable", "runs rm")
     assert cli("runs", "show", good.id).exit_code == EXIT_OK
     assert cli("runs", "rm", bad.id, "-y").exit_code == EXIT_OK and not bad.path.exists()
