@@ -17,15 +17,22 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+def fit_pipeline(digits, spec):
+    """The pipeline ``digitkit fit`` trains from (seeded order, in-memory gather)."""
+    from digitkit.training.data import EpochData
+
+    recipe = spec.recipe
+    return EpochData(digits, spec.input, batch_size=recipe.batch_size, label_encoding=recipe.label_encoding,
+                     seed=0, num_classes=spec.num_classes)
+
+
 def measure_pipeline(digits, spec, repeats: int = 3) -> float:
     """Best images/s over ``repeats`` passes of adapt + tf.data iteration."""
-    from digitkit.data.pipeline import dataset_for
-
     best = 0.0
-    for _ in range(repeats):
+    for epoch in range(repeats):
         start = time.perf_counter()
         seen = 0
-        for x, _y in dataset_for(digits, spec, training=True, seed=0):
+        for x, _y in fit_pipeline(digits, spec).dataset(epoch):
             seen += int(x.shape[0])
         best = max(best, seen / (time.perf_counter() - start))
     return best
@@ -33,15 +40,10 @@ def measure_pipeline(digits, spec, repeats: int = 3) -> float:
 
 def measure_training_step(digits, spec, batches: int) -> tuple[float, int]:
     """Images/s of ``train_on_batch`` on the first ``batches`` batches of the same pipeline."""
-    import keras
+    from digitkit.training.compile import compile_for
 
-    from digitkit.data.pipeline import dataset_for
-
-    recipe = spec.recipe
-    model = spec.build()
-    optimizer = keras.optimizers.get({"class_name": recipe.optimizer, "config": {"learning_rate": recipe.learning_rate}})
-    model.compile(optimizer=optimizer, loss=recipe.loss, metrics=["accuracy"])
-    data = [(x.numpy(), y.numpy()) for x, y in dataset_for(digits, spec, training=True, seed=0).take(batches + 1)]
+    model = compile_for(spec)
+    data = [(x.numpy(), y.numpy()) for x, y in fit_pipeline(digits, spec).dataset(0).take(batches + 1)]
     model.train_on_batch(*data[0])  # compile the step outside the timing
     start = time.perf_counter()
     seen = 0

@@ -1,15 +1,18 @@
-"""Per-epoch training time: digitkit fit against a plain Keras script, model by model.
+"""Per-epoch training time: digitkit fit against the notebook's plain Keras script, model by model.
 
-Each model is trained twice, each time in a fresh process (TensorFlow's thread settings
-are per process): once by a plain script (``model.fit`` on NumPy arrays with the recipe's
-batch size and validation split, as the reference notebooks do) and once by
-``digitkit.fit``. Both see the same digits and the same number of epochs.
+Each model is trained by a plain script (``model.fit`` on NumPy arrays with the recipe's
+batch size and validation split, as the classic notebooks do) and by ``digitkit.fit``, each
+in a fresh process (TensorFlow's thread settings are per process), interleaved and repeated
+so that a busy machine hurts both alike. Both see the same digits and epochs.
 
-    python benchmarks/train_speed.py --data /path/to/mnist-idx --epochs 3
-    python benchmarks/train_speed.py --models dense-sigmoid cnn --epochs 2
+    python benchmarks/train_speed.py --data /path/to/mnist-idx --epochs 4 --repeats 2
+    python benchmarks/train_speed.py --models cnn --epochs 3 --progress-cost
 
-Prints per-epoch medians (the first epoch included; it holds the tracing), the speed-up
-and both test accuracies. Without ``--data`` it uses the bundled sample (6,000 digits).
+Per run, the seconds per epoch are the median of epochs 2..N (epoch 1 holds the tracing);
+the table shows the median over repeats, the speed-up and both test accuracies (mean over
+repeats). ``--progress-cost`` adds a digitkit run whose ``steps_per_execution`` is not
+capped for progress (a single update per epoch): the cost of >= 10 updates per epoch.
+Without ``--data`` it uses the bundled sample (6,000 digits).
 """
 
 from __future__ import annotations
@@ -66,7 +69,25 @@ def digitkit_fit(model_name: str, data: str | None, epochs: int) -> dict:
 
     with tempfile.TemporaryDirectory() as out:
         result = digitkit.fit(model_name, dataset=data, epochs=epochs, seed=0, out=out)
-    return {"epoch_seconds": result.history["epoch_seconds"], "accuracy": result.test_metrics["accuracy"]}
+        speed = result.run.manifest["speed"]
+    return {"epoch_seconds": result.history["epoch_seconds"], "accuracy": result.test_metrics["accuracy"],
+            "steps_per_execution": speed["steps_per_execution"]}
+
+
+def digitkit_uncapped(model_name: str, data: str | None, epochs: int) -> dict:
+    """digitkit without the progress cap on steps_per_execution (one update per epoch)."""
+    from digitkit.training import speed
+
+    speed.UPDATES_PER_EPOCH = 1
+    return digitkit_fit(model_name, data, epochs)
+
+
+WORKERS = {"plain": plain, "digitkit": digitkit_fit, "uncapped": digitkit_uncapped}
+
+
+def steady(seconds: list[float]) -> float:
+    """Median seconds per epoch, leaving out the first (tracing) when there are others."""
+    return statistics.median(seconds[1:] or seconds)
 
 
 def run_worker(kind: str, model_name: str, data: str | None, epochs: int) -> dict:
@@ -83,23 +104,39 @@ def run_worker(kind: str, model_name: str, data: str | None, epochs: int) -> dic
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="folder of MNIST IDX files (default: the bundled sample)")
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--models", nargs="+", default=MODELS)
-    parser.add_argument("--worker", choices=["plain", "digitkit"], help=argparse.SUPPRESS)
+    parser.add_argument("--progress-cost", action="store_true", help="also time digitkit without the progress cap")
+    parser.add_argument("--worker", choices=list(WORKERS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        work = plain if args.worker == "plain" else digitkit_fit
-        print(json.dumps(work(args.models[0], args.data, args.epochs)))
+        print(json.dumps(WORKERS[args.worker](args.models[0], args.data, args.epochs)))
         return
+    kinds = ["plain", "digitkit"] + (["uncapped"] if args.progress_cost else [])
+    print(f"data: {args.data or 'bundled sample'}, epochs: {args.epochs}, repeats: {args.repeats} (interleaved); "
+          f"s/epoch = median of epochs 2..{args.epochs}, then median over repeats", flush=True)
+    results: dict[tuple[str, str], list[dict]] = {}
+    for repeat in range(args.repeats):
+        for name in args.models:
+            for kind in (kinds if repeat % 2 == 0 else kinds[::-1]):  # alternate who goes first
+                result = run_worker(kind, name, args.data, args.epochs)
+                results.setdefault((name, kind), []).append(result)
+                print(f"  repeat {repeat + 1} {name} {kind}: {steady(result['epoch_seconds']):.3f} s/epoch, "
+                      f"accuracy {result['accuracy']:.4f}", file=sys.stderr, flush=True)
     header = f"{'model':<20}{'plain s/epoch':>14}{'digitkit s/epoch':>18}{'speed-up':>10}{'plain acc':>11}{'digitkit acc':>14}"
-    print(f"data: {args.data or 'bundled sample'}, epochs: {args.epochs}, per-epoch medians")
+    if args.progress_cost:
+        header += f"{'uncapped s/epoch':>18}{'progress cost':>15}"
     print(header)
     for name in args.models:
-        base = run_worker("plain", name, args.data, args.epochs)
-        ours = run_worker("digitkit", name, args.data, args.epochs)
-        base_s, ours_s = statistics.median(base["epoch_seconds"]), statistics.median(ours["epoch_seconds"])
-        print(f"{name:<20}{base_s:>14.3f}{ours_s:>18.3f}{base_s / ours_s:>9.2f}x"
-              f"{base['accuracy']:>11.4f}{ours['accuracy']:>14.4f}", flush=True)
+        row = {kind: results[(name, kind)] for kind in kinds}
+        seconds = {kind: statistics.median(steady(r["epoch_seconds"]) for r in rows) for kind, rows in row.items()}
+        accuracy = {kind: statistics.mean(r["accuracy"] for r in rows) for kind, rows in row.items()}
+        line = (f"{name:<20}{seconds['plain']:>14.3f}{seconds['digitkit']:>18.3f}"
+                f"{seconds['plain'] / seconds['digitkit']:>9.2f}x{accuracy['plain']:>11.4f}{accuracy['digitkit']:>14.4f}")
+        if args.progress_cost:
+            line += f"{seconds['uncapped']:>18.3f}{seconds['digitkit'] / seconds['uncapped'] - 1:>14.1%}"
+        print(line, flush=True)
 
 
 if __name__ == "__main__":

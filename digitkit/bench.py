@@ -115,8 +115,10 @@ def bench(models: Sequence[str] | None = None, *, epochs: int | None = None, qui
     if epochs is not None and epochs < 1:
         raise UsageError(f"expected epochs >= 1. Received: epochs={epochs}")
     names = list(dict.fromkeys(models)) if models else [m.spec.name for m in registry.list_models()]
-    for name in names:
-        registry.get_model(name)  # unknown names fail before any training starts
+    from digitkit.training.options import FitOptions
+
+    for name in names:  # unknown names, bad seeds or datasets fail before TensorFlow loads
+        FitOptions(model=name, epochs=epochs, dataset=dataset, seed=seed).check()
     out_dir = Path(out).expanduser() if out else home.home_dir() / "bench" / f"{datetime.now():%Y%m%d-%H%M%S}"
     entries = []
     for position, name in enumerate(names, 1):

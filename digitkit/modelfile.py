@@ -322,6 +322,8 @@ def load_model(path: str | Path, *, compile: bool = False) -> Any:
     path = check_archive(path)
     import keras
 
+    import digitkit.zoo.digit_augment  # noqa: F401  registers cnn-best's training-only layer for its runs' files
+
     try:
         return keras.saving.load_model(path, compile=compile, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a bad file; the user needs one line

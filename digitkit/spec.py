@@ -18,6 +18,9 @@ LabelEncoding = Literal["integer", "one-hot"]
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 LOSSES = {"categorical_crossentropy": "one-hot", "sparse_categorical_crossentropy": "integer"}
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw", "nadam", "adagrad")
+# "constant": the learning rate as given; "cosine": decays from it to ~0 over all the planned
+# steps (Loshchilov & Hutter 2016, without restarts).
+SCHEDULES = ("constant", "cosine")
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,7 @@ class Recipe:
         batch_size: samples per step.
         epochs: passes over the training data.
         validation_split: share of the training data held out for validation, 0 for none.
+        schedule: learning-rate schedule over the planned steps, one of ``SCHEDULES``.
     """
 
     optimizer: str = "adam"
@@ -78,8 +82,11 @@ class Recipe:
     batch_size: int = 32
     epochs: int = 10
     validation_split: float = 0.1
+    schedule: str = "constant"
 
     def __post_init__(self) -> None:
+        if self.schedule not in SCHEDULES:
+            raise ValueError(f"expected schedule in {SCHEDULES}. Received: schedule={self.schedule!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"expected optimizer in {OPTIMIZERS}. Received: optimizer={self.optimizer!r}")
         if self.loss not in LOSSES:
@@ -107,7 +114,8 @@ class Recipe:
     def describe(self) -> str:
         """Recipe in short: 'adam 1e-3, bs 128, 10 ep, val 0.1'."""
         val = f", val {self.validation_split:g}" if self.validation_split else ""
-        return f"{self.optimizer} {self.learning_rate:g}, bs {self.batch_size}, {self.epochs} ep{val}"
+        schedule = f" {self.schedule}" if self.schedule != "constant" else ""
+        return f"{self.optimizer} {self.learning_rate:g}{schedule}, bs {self.batch_size}, {self.epochs} ep{val}"
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

@@ -35,11 +35,9 @@ def train_tiny_run(model_name: str = "dense-sigmoid", root: Path | None = None, 
     x = adapt_images(train.images[:train_size], spec.input)
     y = encode_labels(train.labels[:train_size], recipe.label_encoding)
     keras.utils.set_random_seed(seed)
-    model = spec.build()
-    loss_class = (keras.losses.CategoricalCrossentropy if recipe.loss == "categorical_crossentropy"
-                  else keras.losses.SparseCategoricalCrossentropy)
-    loss = loss_class(from_logits=spec.output == "logits")
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss=loss, metrics=["accuracy"])
+    from digitkit.training.compile import compile_for
+
+    model = compile_for(spec, recipe.replace(optimizer="adam", learning_rate=0.01, from_logits=spec.output == "logits"))
     run = runs.create_run(model_name, {
         "plugin": {"distribution": "digitkit", "version": "0.1.0"},
         "spec": spec.metadata(), "recipe": recipe.to_dict(), "overrides": {"epochs": epochs}, "seed": seed,

@@ -23,6 +23,7 @@ def train_run(spec_name: str, root: Path, epochs: int = 1, tflite: bool = True):
     from digitkit.data import load_digits
     from digitkit.data.adapt import adapt_images, encode_labels
     from digitkit.exporting import export_litert
+    from digitkit.training.compile import compile_for
     from digitkit.modelfile import save_model
 
     spec = registry.get_spec(spec_name)
@@ -30,11 +31,7 @@ def train_run(spec_name: str, root: Path, epochs: int = 1, tflite: bool = True):
     x = adapt_images(digits.images[:TRAIN_COUNT], spec.input)
     y = encode_labels(digits.labels[:TRAIN_COUNT], spec.recipe.label_encoding)
     keras.utils.set_random_seed(0)
-    model = spec.build()
-    loss_class = (keras.losses.SparseCategoricalCrossentropy if spec.recipe.label_encoding == "integer"
-                  else keras.losses.CategoricalCrossentropy)
-    loss = loss_class(from_logits=spec.recipe.from_logits)
-    model.compile(optimizer=keras.optimizers.Adam(0.003), loss=loss, metrics=["accuracy"])
+    model = compile_for(spec, spec.recipe.replace(optimizer="adam", learning_rate=0.003))
     model.fit(x, y, batch_size=32, epochs=epochs, verbose=0)
     run = runs.create_run(spec.name, {"spec": spec.metadata(), "recipe": spec.recipe.to_dict(), "seed": 0},
                           root=root)

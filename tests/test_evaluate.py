@@ -159,3 +159,22 @@ def test_a_run_that_fell_back_to_the_sample_is_evaluated_on_the_sample(home):
     named = runs.create_run("cnn", {"dataset": {"name": "mnist", "requested": "mnist", "source": "tfds mnist"}})
     assert _default_dataset(fell_back) == "sample"
     assert _default_dataset(named) == "mnist"
+
+
+def test_evaluate_fits_one_screen_summary_first(cli, tiny_run, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("LINES", "30")
+    result = cli("evaluate", tiny_run.id)
+
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.rstrip("\n").splitlines()
+    assert len(lines) + result.stderr.count("\n") <= 30 - 1  # and a line for the next prompt
+    assert lines[0].startswith("evaluation") and any(line.startswith("accuracy") for line in lines[:8])
+    assert all(len(line) <= 80 for line in lines)
+    assert "recall" in result.stdout and "`--gallery N` draws" in result.stdout
+
+    tall = cli("evaluate", tiny_run.id, env={"LINES": "80", "COLUMNS": "80"})
+    assert "misclassified digits (true→predicted" in tall.stdout  # room for a gallery row
+
+    quiet = cli("evaluate", tiny_run.id, "-q")
+    assert quiet.exit_code == 0 and quiet.stdout.count("\n") == 1 and "accuracy" in quiet.stdout

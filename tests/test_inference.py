@@ -133,12 +133,11 @@ def test_damaged_manifest_in_one_run_does_not_break_another(cli, run_home, home)
     assert len(lines) == 1 and lines[0].startswith(f"error: run {broken.name} is unreadable"), lines
 
 
-def test_pretrained_reference_without_shipped_weights(cli, home, monkeypatch):
-    monkeypatch.setitem(sys.modules, "digitkit.pretrained", None)  # as if the module were not there
-    result = cli("predict", ZOO / "grey8.png", "--model", "cnn@pretrained")
-    assert result.exit_code == 6
-    assert result.stderr.strip().splitlines() == [
-        "error: cnn@pretrained: this digitkit ships no pretrained weights (train one with `digitkit fit cnn`)"]
+def test_pretrained_reference_without_shipped_weights(cli, home):
+    result = cli("predict", ZOO / "grey8.png", "--model", "nope@pretrained")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: no pretrained weights for 'nope' (shipped: 25-15-10, "), lines
 
 
 def _oversized_keras(path: Path) -> Path:

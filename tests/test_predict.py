@@ -160,7 +160,10 @@ def test_stale_tflite_falls_back_to_keras(home, tmp_path_factory):
     assert load("dense-sigmoid").backend == "keras"
 
 
-def test_no_trained_model_says_how_to_get_one(cli, home):
+def test_no_trained_model_says_how_to_get_one(cli, home, monkeypatch):
+    from digitkit import pretrained
+
+    monkeypatch.setattr(pretrained, "names", lambda: [])  # a digitkit without shipped weights
     result = cli("predict", ZOO / "grey8.png")
     assert result.exit_code == 2
     assert "digitkit fit cnn" in result.stderr

@@ -92,8 +92,8 @@ def test_label_and_index_select_digits(cli):
     (["--count", "0"], "count"),
     (["--index", "6000"], "index < 6000"),
     (["--label", "12"], "label from 0 to 9"),
-    (["--mode", "fancy"], "--mode ramp, blocks or auto"),
-    (["--split", "dev"], "unknown split"),
+    (["--mode", "fancy"], "'fancy' is not one of 'auto', 'ramp', 'blocks'"),
+    (["--split", "dev"], "'dev' is not one of 'train', 'test'"),
 ])
 def test_bad_options_are_one_line_usage_errors(cli, args, message):
     result = cli("preview", "-d", "sample", *args)

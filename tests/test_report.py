@@ -134,7 +134,7 @@ def test_report_cli_errors_are_one_line(cli, tiny_run, tmp_path):
     assert unknown.exit_code == 2 and "no run" in unknown.stderr
 
     bad_format = cli("report", tiny_run.id, "--format", "pdf")
-    assert bad_format.exit_code == 2 and "expected format in" in bad_format.stderr
+    assert bad_format.exit_code == 2 and "'pdf' is not one of 'html', 'md', 'both'" in bad_format.stderr
 
     model_file = cli("report", str(tmp_path / "loose.keras"))
     assert model_file.exit_code == 2 and "is a model file, not a run" in model_file.stderr
@@ -154,3 +154,20 @@ def test_a_damaged_saved_evaluation_is_redone(tiny_run):
 
     assert result.evaluated == [tiny_run.id]
     assert json.loads(tiny_run.file("evaluation.json").read_text())["schema"] == "digitkit.evaluation/1"
+
+
+def test_summary_card_comes_first_times_carry_their_zone_and_markdown_is_clean(tiny_run):
+    result = build_report(tiny_run.id, fmt="both")
+    html = result.paths[0].read_text(encoding="utf-8")
+    markdown = result.paths[1].read_text(encoding="utf-8")
+
+    saved = json.loads(tiny_run.file("evaluation.json").read_text())
+    accuracy = f"{saved['metrics']['accuracy']:.2%}"
+    card = html.index('class="card"')
+    assert card < html.index(accuracy) < html.index("Test metrics") < html.index("Manifest")
+    for label in ("test accuracy", "top-3 accuracy", "macro F1", "errors", "training time", "trained on"):
+        assert label in html[card:html.index("Test metrics")], label
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", html)  # manifest times, converted
+    assert f"- test accuracy: **{accuracy}**" in markdown
+    # Only Markdown syntax is escaped: times, parentheses and plus signs read as written.
+    assert "\\+" not in markdown and "\\(" not in markdown and "\\:" not in markdown and "\\-" not in markdown

@@ -33,7 +33,14 @@ window.addEventListener("load", () => {
   const images = Array.from(document.images).map(img => ({complete: img.complete, width: img.naturalWidth}));
   const marker = document.createElement("pre");
   marker.id = "dk-probe";
-  marker.textContent = JSON.stringify({images, title: document.title, h2: document.querySelectorAll("h2").length});
+  const card = document.querySelector(".card");
+  const box = card ? card.getBoundingClientRect() : null;
+  const headline = card ? card.querySelector("dd.headline") : null;
+  marker.textContent = JSON.stringify({
+    images, title: document.title, h2: document.querySelectorAll("h2").length,
+    viewport: [window.innerWidth, window.innerHeight], bodyWidth: document.body.getBoundingClientRect().width,
+    card: box && {top: box.top, bottom: box.bottom, width: box.width, text: card.innerText,
+                  headline: headline && headline.textContent}});
   document.body.appendChild(marker);
 });
 </script>"""
@@ -55,12 +62,12 @@ def console_messages(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if ":CONSOLE" in line or "Refused to" in line]
 
 
-def probe(html_path: Path, tmp_path: Path) -> dict:
+def probe(html_path: Path, tmp_path: Path, *window: str) -> dict:
     html = html_path.read_text(encoding="utf-8")
     html = html.replace("default-src 'none';", "default-src 'none'; script-src 'unsafe-inline';")
     copy = tmp_path / "probe.html"
     copy.write_text(html.replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    result = chromium(tmp_path, "--virtual-time-budget=10000", "--dump-dom", copy.as_uri())
+    result = chromium(tmp_path, *window, "--virtual-time-budget=10000", "--dump-dom", copy.as_uri())
     found = re.search(r'<pre id="dk-probe">(.*?)</pre>', result.stdout, re.S)
     assert found, f"the page did not finish loading:\n{result.stderr[-2000:]}"
     return json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
@@ -88,6 +95,24 @@ def test_html_report_loads_in_chromium_with_all_images(tiny_run, no_validation_r
     assert console_messages(loaded.stderr) == []
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     print(f"report screenshot: {shot}")
+
+
+def test_summary_card_is_in_the_first_screenful(tiny_run, tmp_path):
+    """At 1280x800 the reader sees the test accuracy without scrolling, on a full-width page."""
+    report = build_report(tiny_run.id, out=tmp_path / "report.html").paths[0]
+
+    page = probe(report, tmp_path, "--window-size=1280,800", "--hide-scrollbars")
+    width, height = page["viewport"]
+    card = page["card"]
+    assert card is not None, "the report has no summary card"
+    assert 0 <= card["top"] and card["bottom"] <= height, (card, page["viewport"])
+    saved = json.loads(tiny_run.file("evaluation.json").read_text())
+    assert card["headline"] == f"{saved['metrics']['accuracy']:.2%}"
+    for label in ("TEST ACCURACY", "TOP-3 ACCURACY", "MACRO F1", "ERRORS", "TRAINING TIME", "MODEL", "TRAINED ON"):
+        assert label in card["text"].upper(), label
+    assert "dense-sigmoid" in card["text"]
+    # Full width: the content uses most of the window instead of a narrow column.
+    assert page["bodyWidth"] >= 0.9 * width and card["width"] >= 0.8 * width, page
 
 
 def test_the_console_check_notices_errors(tmp_path):

@@ -11,6 +11,7 @@ import pytest
 
 from digitkit import runs
 from digitkit.errors import EXIT_USAGE, UnknownModelError
+from digitkit.inference import resolve
 
 
 def test_runs_lists_nothing_yet(cli):
@@ -25,7 +26,8 @@ def test_runs_lists_id_model_dataset_epochs_accuracy_time_status(cli, make_run):
     accuracy = done.load_manifest().test_metrics["accuracy"]
     result = cli("runs")
     assert result.exit_code == 0, result.output
-    assert done.id in result.stdout and stopped.id in result.stdout
+    # The listing shows the id's short hash (what users type); --json has the full ids.
+    assert done.id.rsplit("-", 1)[1] in result.stdout and stopped.id.rsplit("-", 1)[1] in result.stdout
     for text in ("25-15-10", "sample", "1/1", f"{accuracy:.4f}", "completed", "0/1", "interrupted"):
         assert text in result.stdout, text
     rows = json.loads(cli("runs", "--json").stdout)
@@ -68,18 +70,18 @@ def test_resolve_model_by_run_id_path_folder_and_name(home, tmp_path, make_run):
     older = make_run(stamp="20200101-000000", model="dense-sigmoid")
     newer = make_run(stamp="20200101-000001", model="dense-sigmoid")
     make_run(model="dense-sigmoid", status="interrupted")  # never chosen by name
-    by_id = runs.resolve_model(older.id)
-    assert by_id.run == older and by_id.model_path == older.model_path and by_id.model_name == "dense-sigmoid"
-    by_path = runs.resolve_model(str(older.model_path))
-    assert by_path.model_path == older.model_path and by_path.run.id == older.id
-    by_folder = runs.resolve_model(str(newer.path))
+    by_id = resolve(older.id)
+    assert by_id.run.id == older.id and by_id.keras_path == older.model_path and by_id.name == "dense-sigmoid"
+    by_path = resolve(str(older.model_path))
+    assert by_path.keras_path == older.model_path and by_path.run.id == older.id
+    by_folder = resolve(str(newer.path))
     assert by_folder.run.id == newer.id
-    by_name = runs.resolve_model("dense-sigmoid")
+    by_name = resolve("dense-sigmoid")
     assert by_name.run.id == newer.id  # the latest completed run
     loose = tmp_path / "mine.keras"
     loose.write_bytes(b"x")
-    assert runs.resolve_model(str(loose)).run is None
-    with pytest.raises(UnknownModelError, match="no completed run"):
-        runs.resolve_model("cnn")
+    assert resolve(str(loose)).run is None
+    shipped = resolve("cnn")  # no run of the user's: the weights that ship with digitkit
+    assert shipped.run is None and shipped.pretrained and shipped.notes
     with pytest.raises(UnknownModelError, match="unknown model"):
-        runs.resolve_model("cnnn")
+        resolve("cnnn")

@@ -150,7 +150,10 @@ def test_unsupported_type_is_415(client):
 def test_unknown_model_is_404_and_paths_are_refused(client, seven, tmp_path, run_folder):
     headers = {"content-type": "image/png"}
     assert_error(client.post("/api/predict?model=nope", content=seven, headers=headers), 404, "unknown model 'nope'")
-    assert_error(client.post("/api/predict?model=25-15-10", content=seven, headers=headers), 404, "no completed run")
+    # a model with no run of the user's answers with its shipped weights, and says which
+    response = client.post("/api/predict?model=25-15-10", content=seven, headers=headers)
+    assert response.status_code == 200 and response.json()["model"]["run"] is None
+    assert response.json()["model"]["path"].endswith("25-15-10.tflite")
     # a client may not make the server open files, even a real model file
     for ref in (str(run_folder), str(run_folder / "model.keras"), "../runs", "x.tflite"):
         response = client.post("/api/predict", content=seven, headers=headers, params={"model": ref})
@@ -239,8 +242,8 @@ def test_page_has_no_inline_code_and_no_outside_resources():
 def test_unknown_default_model_fails_at_startup(home):
     from digitkit.errors import UnknownModelError
 
-    with pytest.raises(UnknownModelError, match="no completed run"):
-        create_app("cnn")
+    with pytest.raises(UnknownModelError, match="unknown model 'nope'"):
+        create_app("nope")
 
 
 def test_serve_without_the_extra_says_how_to_install(cli, monkeypatch):

@@ -2,25 +2,58 @@
 
 Every command module holds one command (or one sub-app) and imports nothing heavy at
 module level, so ``--help``, ``list-models`` and completion never load TensorFlow.
+
+Help is plain click help (``rich_markup_mode=None``): flags read as flags, paragraphs are
+re-wrapped to the terminal, and every error is one line on stderr, whether it comes from
+digitkit (:class:`DigitkitError`) or from parsing the command line (click's usage errors).
 """
 
 from __future__ import annotations
 
+import errno
 import importlib
 import os
+import sys
 from typing import Annotated, Any, Optional
 
 import typer
 from typer.core import TyperGroup
 
 from digitkit import __version__
-from digitkit.errors import EXIT_INTERRUPTED, DigitkitError
+from digitkit.cli.usage import hoist_global_options, tidy_params
+from digitkit.errors import EXIT_FAILURE, EXIT_INTERRUPTED, DigitkitError
 
 DEBUG_ENV = "DIGITKIT_DEBUG"
 
 
 class DigitkitGroup(TyperGroup):
-    """Turns :class:`DigitkitError` and Ctrl-C into one line and an exit code."""
+    """The root group: one error style, global options anywhere, tidy usage lines."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        tidy_params(self)
+
+    def main(self, args: Any = None, prog_name: Optional[str] = None, complete_var: Optional[str] = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        args = hoist_global_options(list(sys.argv[1:] if args is None else args))
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _click_exception() as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # `digitkit` alone: the help, not an error
+                exc.show()
+            else:
+                _report_usage(exc)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            _report_line("aborted")
+            sys.exit(EXIT_FAILURE)
+        except OSError as exc:
+            if exc.errno != errno.EPIPE:
+                raise
+            sys.exit(EXIT_FAILURE)  # `digitkit runs | head`: the reader left; nothing to say
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -29,36 +62,56 @@ class DigitkitGroup(TyperGroup):
             _report(exc)
             raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            from digitkit.render.console import err
-
-            err().print("[yellow]interrupted[/]")
+            _report_line("[yellow]interrupted[/]")
             raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def _click_exception() -> type:
+    # Typer 0.2x vendors click as typer._click; older releases use click itself.
+    try:
+        from typer._click.exceptions import ClickException
+    except ImportError:  # pragma: no cover - depends on the installed typer
+        from click.exceptions import ClickException
+    return ClickException
+
+
+def _report_line(markup: str) -> None:
+    from digitkit.render.console import err
+
+    err().print(markup, soft_wrap=True)
 
 
 def _report(exc: DigitkitError) -> None:
     from rich.markup import escape
 
-    from digitkit.render.console import err
-
-    console = err()
     if os.environ.get(DEBUG_ENV):
         import traceback
 
-        console.print(escape("".join(traceback.format_exception(exc))), end="", soft_wrap=True)
+        _report_line(escape("".join(traceback.format_exception(exc))).rstrip("\n"))
     line = f"[bold red]error:[/] {escape(exc.message)}"
     if exc.hint:
         line += f" [dim]({escape(exc.hint)})[/]"
-    console.print(line, soft_wrap=True)
+    _report_line(line)
+
+
+def _report_usage(exc: Any) -> None:
+    """A command-line mistake, in the same one-line style as every other error."""
+    from rich.markup import escape
+
+    message = exc.format_message().replace("Value error, ", "").rstrip(".")
+    message = message[:1].lower() + message[1:]
+    ctx = getattr(exc, "ctx", None)
+    hint = f" [dim](see `{escape(ctx.command_path)} --help`)[/]" if ctx is not None else ""
+    _report_line(f"[bold red]error:[/] {escape(message)}{hint}")
 
 
 app = typer.Typer(
     cls=DigitkitGroup,
     name="digitkit",
-    help="Train, compare, inspect and use handwritten-digit models from the terminal.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
-    rich_markup_mode="rich",
+    rich_markup_mode=None,
 )
 
 
@@ -77,11 +130,14 @@ def root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
     home: Annotated[
         Optional[str],
-        typer.Option("--home", help="digitkit home for runs and data (default ~/.digitkit, or $DIGITKIT_HOME).",
-                     show_default=False),
+        typer.Option("--home", metavar="DIR", show_default=False,
+                     help="digitkit home for runs and data (default ~/.digitkit, or $DIGITKIT_HOME)."),
     ] = None,
 ) -> None:
-    """Train, compare, inspect and use handwritten-digit models from the terminal."""
+    """Train, compare, inspect and use handwritten-digit models from the terminal.
+
+    --home and --debug may also come after the command.
+    """
     from digitkit.home import set_home
     from digitkit.quiet import silence_tensorflow_startup
 
@@ -101,16 +157,29 @@ def _register() -> None:
         preview, report, runs, show_model,
     )
 
-    for name, module in [
-        ("list-models", list_models), ("show-model", show_model), ("datasets", datasets),
-        ("preview", preview), ("fit", fit), ("evaluate", evaluate), ("predict", predict),
-        ("export", export), ("report", report), ("bench", bench), ("info", info),
+    # Short help for `digitkit --help`: each fits one 80-column line uncut (the full first line
+    # of every docstring is the command's own --help).
+    for name, module, short in [
+        ("list-models", list_models, "List the installed models, one line each."),
+        ("show-model", show_model, "Show a model's metadata, recipe and layers."),
+        ("datasets", datasets, "List the datasets digitkit can read; prepare one."),
+        ("preview", preview, "Show dataset digits or image files in the terminal."),
+        ("fit", fit, "Train a model with its recipe and save the run."),
+        ("evaluate", evaluate, "Score a trained model: metrics, confusions, mistakes."),
+        ("predict", predict, "Predict the digit in images of handwritten digits."),
+        ("export", export, "Export a trained model (litert by default), checked."),
+        ("report", report, "Write an HTML or Markdown report of runs."),
+        ("bench", bench, "Train and compare several models on the same data."),
+        ("info", info, "Show versions, devices and where files live."),
     ]:
-        app.command(name)(module.command)
-    app.command("serve")(importlib.import_module("digitkit.cli.serve").command)
-    app.add_typer(runs.app, name="runs")
-    app.add_typer(plugins.app, name="plugins")
-    app.add_typer(plugin_new.app, name="plugin")
+        app.command(name, short_help=short)(module.command)
+    app.command("serve", short_help="Serve predictions: a web page and a JSON API.")(
+        importlib.import_module("digitkit.cli.serve").command)
+    app.add_typer(runs.app, name="runs", short_help="List, show and remove training runs.")
+    # One group for plugins: `plugins new` scaffolds one; `plugin new` still works, unlisted.
+    plugins.app.command("new")(plugin_new.new)
+    app.add_typer(plugins.app, name="plugins", short_help="Installed model plugins; check them, start a new one.")
+    app.add_typer(plugin_new.app, name="plugin", hidden=True)
 
 
 _register()

@@ -6,7 +6,7 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from digitkit.cli.options import JsonFlag, complete_model_name
+from digitkit.cli.options import JsonFlag, complete_dataset, complete_model_name
 
 
 def command(
@@ -15,15 +15,15 @@ def command(
                                             autocompletion=complete_model_name, show_default=False),
     ] = None,
     epochs: Annotated[
-        Optional[int], typer.Option("--epochs", min=1, help="Epochs for every model (default: each recipe's).",
+        Optional[int], typer.Option("--epochs", "-e", min=1, help="Epochs for every model (default: each recipe's).",
                                     show_default=False),
     ] = None,
     quick: Annotated[bool, typer.Option("--quick", help="One epoch on a subset: a fast, rough comparison.")] = False,
     dataset: Annotated[
-        Optional[str], typer.Option("--dataset", help="Dataset name or IDX folder.", show_default=False),
+        Optional[str], typer.Option("--dataset", "-d", autocompletion=complete_dataset, help="Dataset name or IDX folder.", show_default=False),
     ] = None,
     out: Annotated[
-        Optional[str], typer.Option("--out", help="Folder for report.html and bench.json "
+        Optional[str], typer.Option("--out", "-o", metavar="DIR", help="Folder for report.html and bench.json "
                                                   "(default: <home>/bench/<time>).", show_default=False),
     ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed every model trains with.")] = 0,
@@ -31,7 +31,7 @@ def command(
 ) -> None:
     """Train each model, evaluate it on the same test split, time it, and print a leaderboard.
 
-    Also writes a multi-run HTML report and bench.json into the output folder.
+    It also writes a multi-run HTML report and bench.json into the output folder.
     """
     from dataclasses import asdict
 

@@ -25,6 +25,7 @@ def command(
     Names go to `--dataset` of fit, evaluate and preview; so does a folder of MNIST IDX files or of digit images (`<folder>/<digit>/<images>`).
     """
     from digitkit.render.console import err, escape, out, print_json
+    from digitkit.render.datasets import datasets_table, sizes
 
     if prepare and rebuild:
         from digitkit.errors import UsageError
@@ -37,7 +38,7 @@ def command(
         if json_output:
             print_json(entry.to_dict())
         else:
-            err().print(f"[green]{escape(entry.name)}[/] is {escape(entry.status)}: {escape(_sizes(entry.splits))} "
+            err().print(f"[green]{escape(entry.name)}[/] is {escape(entry.status)}: {escape(sizes(entry.splits))} "
                         f"in {escape(entry.location)}", soft_wrap=True)
         return
     from digitkit.data.catalog import list_datasets
@@ -46,26 +47,8 @@ def command(
     if json_output:
         print_json([e.to_dict() for e in entries])
         return
-    out().print(_table(entries))
+    console = out()
+    console.print(datasets_table(entries, console.width))
     for entry in entries:
         if entry.problem:
             err().print(f"[yellow]{escape(entry.name)}: {escape(entry.problem)}[/]", soft_wrap=True)
-
-
-def _sizes(splits: dict[str, int]) -> str:
-    return ", ".join(f"{name} {count:,}" for name, count in splits.items()) or "-"
-
-
-def _table(entries):
-    from rich.table import Table
-    from rich.text import Text
-
-    styles = {"ready": "green", "not prepared": "yellow", "damaged": "red"}
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    for column in ("dataset", "kind", "status", "splits", "location"):
-        table.add_column(column, overflow="fold")
-    for entry in entries:
-        name = Text(entry.name + (" (default)" if entry.default else ""))
-        table.add_row(name, entry.kind, Text(entry.status, style=styles.get(entry.status, "")),
-                      _sizes(entry.splits), Text(entry.location, style="dim"))
-    return table

@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
-from digitkit.cli.options import JsonFlag, ModelRef
+from digitkit.cli.options import JsonFlag, ModelRef, QuietFlag, dataset_option
 
 
 def command(
     model: ModelRef,
-    dataset: Annotated[
-        Optional[str], typer.Option("--dataset", help="Dataset name or IDX folder (default: the run's dataset).",
-                                    show_default=False),
-    ] = None,
-    split: Annotated[str, typer.Option("--split", help="Split to score: test or train.")] = "test",
-    top_k: Annotated[int, typer.Option("--top-k", min=1, max=10, help="k of the top-k accuracy.")] = 3,
-    gallery: Annotated[int, typer.Option("--gallery", min=0, help="Misclassified digits to draw (0: none).")] = 12,
+    dataset: Annotated[Optional[str], dataset_option("the data the run trained on")] = None,
+    split: Annotated[Literal["test", "train"], typer.Option("--split", help="Split to score.")] = "test",
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=10, metavar="K",
+                                       help="k of the top-k accuracy.")] = 3,
+    gallery: Annotated[Optional[int], typer.Option(
+        "--gallery", "-g", min=0, metavar="N", show_default=False,
+        help="Misclassified digits to draw, most confident first (0: none). Default: as many as fit on the "
+             "screen below the metrics.")] = None,
+    quiet: QuietFlag = False,
     json_output: JsonFlag = False,
 ) -> None:
     """Evaluate a trained model: accuracy, per-class scores, confusions and its worst mistakes.
 
-    Results are saved as evaluation.json and predictions.npz in the model's run folder,
-    where `digitkit report` reuses them.
+    The default output fits one screen: the summary first, then the confusion matrix with each digit's recall, precision and F1, the most confused pairs, and as many misclassified digits as there is room for.
+
+    Results are saved as evaluation.json and predictions.npz in the model's run folder, where `digitkit report` reuses them. The dataset defaults to the one the run trained on.
     """
     from digitkit.evaluation import evaluate
     from digitkit.render.console import err, escape, out, print_json
@@ -37,9 +40,16 @@ def command(
         status.print(f"[yellow]note:[/] {escape(note)}")
     if json_output:
         print_json(result.data)
+    elif quiet:
+        m = result.data["metrics"]
+        out().print(f"{result.data.get('run') or result.data.get('model') or model}  accuracy {m['accuracy']:.4f}  "
+                    f"top-{result.data['top_k']} {m['top_k_accuracy']:.4f}  macro F1 {m['macro_f1']:.4f}",
+                    markup=False, soft_wrap=True)
     else:
         console = out()
-        console.print(evaluation_view(result, width=console.width, mode=choose_mode(console), gallery_size=gallery))
+        console.print(evaluation_view(result, width=console.width, mode=choose_mode(console), gallery_size=gallery,
+                                      height=console.height, console=console))
     if result.saved_to is not None:
-        saved = escape(str(result.saved_to))
-        status.print(f"[dim]saved evaluation.json and predictions.npz in {saved}[/]", soft_wrap=True)
+        # One short line: the run is named in the summary above, and a long path would wrap.
+        where = "the run folder" if result.data.get("run") else str(result.saved_to)
+        status.print(f"[dim]saved evaluation.json and predictions.npz in {escape(where)}[/]")

@@ -2,37 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
 from digitkit.cli.options import JsonFlag, ModelRef
 
-FORMAT_HELP = ("keras (verified copy), saved-model (TensorFlow SavedModel folder), litert (.tflite for LiteRT "
-               "and fast `predict`), onnx (needs tf2onnx + onnxruntime).")
+# `tflite` is what most people call LiteRT's format (and its file extension).
+ALIASES = {"tflite": "litert"}
+Format = Literal["litert", "tflite", "keras", "saved-model", "onnx"]
+FORMAT_HELP = ("litert (.tflite, for LiteRT and fast `predict`; tflite is another name for it), keras (verified "
+               "copy), saved-model (TensorFlow SavedModel folder), onnx (needs the onnx extra: tf2onnx and "
+               "onnxruntime).")
 
 
 def command(
     run: ModelRef,
-    format: Annotated[str, typer.Option("--format", "-f", help=FORMAT_HELP, show_default=False)],
+    format: Annotated[Format, typer.Option("--format", "-f", case_sensitive=False, help=FORMAT_HELP)] = "litert",
     out: Annotated[Optional[str], typer.Option(
-        "--out", "-o", help="Target path (a folder for saved-model). Default: litert -> the run's model.tflite, "
-        "others -> <run>/exports/<model>.<ext>.", show_default=False)] = None,
-    samples: Annotated[int, typer.Option("--samples", min=1, max=1000,
+        "--out", "-o", metavar="PATH", help="Target path (a folder for saved-model). Default: litert -> the run's "
+        "model.tflite, others -> <run>/exports/<model>.<ext>.", show_default=False)] = None,
+    samples: Annotated[int, typer.Option("--samples", min=1, max=1000, metavar="N",
                                          help="Test digits used for the parity check.")] = 200,
     json_output: JsonFlag = False,
 ) -> None:
-    """Export a trained model to keras, saved-model, litert or onnx.
+    """Export a trained model to litert (the default), keras, saved-model or onnx.
 
-    The export is written beside its target, compared with the Keras model on test digits
-    (same top-1 digit, probabilities within 1e-4), and only then moved into place.
+    The export is written beside its target, compared with the Keras model on test digits (same top-1 digit, probabilities within 1e-4), and only then moved into place.
     """
-    from digitkit.exporting import FORMATS, export
-    from digitkit.errors import UsageError
+    from digitkit.exporting import export
     from digitkit.render.console import err, escape, out as stdout, print_json
 
-    if format not in FORMATS:
-        raise UsageError(f"unknown format {format!r}", hint=f"use one of {', '.join(FORMATS)}")
+    format = ALIASES.get(format.lower(), format.lower())
     err().print(f"exporting {escape(run)} as {format}…")
     result = export(run, format, out, samples=samples)
     if json_output:
@@ -41,5 +42,5 @@ def command(
     console = stdout()
     console.print(f"[green]wrote[/] {escape(str(result.path))} ({result.size_bytes / 1024:,.0f} KiB, "
                   f"{result.format}, {escape(result.model_name)}"
-                  f"{', run ' + escape(result.run_id) if result.run_id else ''})", soft_wrap=True)
-    console.print(f"[green]parity passed[/]: {result.parity.describe()}", soft_wrap=True)
+                  f"{', run ' + escape(result.run_id) if result.run_id else ''})")
+    console.print(f"[green]parity passed[/]: {result.parity.describe()}")

@@ -7,7 +7,7 @@ one-image path does not import Typer).
 
 from __future__ import annotations
 
-from typing import Annotated, List, Optional
+from typing import Annotated, List, Literal, Optional
 
 import typer
 
@@ -18,11 +18,11 @@ from digitkit.cli.options import JsonFlag, complete_model_ref
 def command(
     paths: Annotated[List[str], typer.Argument(
         help="Image files, folders (searched recursively), glob patterns, or - for an image on stdin.",
-        show_default=False)],
+        show_default=False, metavar="PATH")],
     model: Annotated[str, typer.Option(
         "--model", "-m", help="Run id, .keras/.tflite path, run folder, model name (its latest run), or "
         "NAME@pretrained.", autocompletion=complete_model_ref)] = "cnn",
-    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=10, help="Digits to rank per image.")] = 3,
+    top_k: Annotated[int, typer.Option("--top-k", "-k", min=1, max=10, metavar="K", help="Digits to rank per image.")] = 3,
     json_output: JsonFlag = False,
     jsonl_output: Annotated[bool, typer.Option(
         "--jsonl", help="Print one JSON object per image on stdout, as each is done.")] = False,
@@ -30,12 +30,12 @@ def command(
         "--csv", help="Print CSV on stdout (one row per image, as each is done).")] = False,
     show: Annotated[bool, typer.Option("--show", help="Draw each digit as the model received it.")] = False,
     min_confidence: Annotated[Optional[float], typer.Option(
-        "--min-confidence", min=0.0, max=1.0, help="Answer '?' when the top probability is below this.",
+        "--min-confidence", min=0.0, max=1.0, metavar="P", help="Answer '?' when the top probability is below this.",
         show_default=False)] = None,
     no_preprocess: Annotated[bool, typer.Option(
         "--no-preprocess", help="Only resize to 28x28 (for images already in MNIST form: white on black, "
         "centred).")] = False,
-    backend: Annotated[str, typer.Option(
+    backend: Annotated[Literal["auto", "litert", "keras"], typer.Option(
         "--backend", help="auto (LiteRT when the run has model.tflite, else Keras), litert or keras.")] = "auto",
 ) -> None:
     """Predict the digit in images of handwritten digits.

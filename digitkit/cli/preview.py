@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, List, Optional
+from typing import Annotated, List, Literal, Optional
 
 import typer
+
+from digitkit.cli.options import complete_dataset
 
 
 def command(
@@ -16,14 +18,15 @@ def command(
     ] = None,
     dataset: Annotated[
         Optional[str],
-        typer.Option("--dataset", "-d", help="Dataset name or folder (see `digitkit datasets`); default mnist."),
+        typer.Option("--dataset", "-d", autocompletion=complete_dataset, help="Dataset name or folder (see `digitkit datasets`); default mnist."),
     ] = None,
-    split: Annotated[str, typer.Option("--split", help="Split to show: train or test.")] = "train",
-    count: Annotated[int, typer.Option("--count", "-n", help="How many digits to show.")] = 16,
-    label: Annotated[Optional[int], typer.Option("--label", help="Only digits with this label (0-9).")] = None,
-    index: Annotated[Optional[int], typer.Option("--index", help="Start at this position in the split.")] = None,
+    split: Annotated[Literal["train", "test"], typer.Option("--split", help="Split to show.")] = "train",
+    count: Annotated[int, typer.Option("--count", "-n", metavar="N", help="How many digits to show.")] = 16,
+    label: Annotated[Optional[int], typer.Option("--label", metavar="DIGIT", help="Only digits with this label (0-9).")] = None,
+    index: Annotated[Optional[int], typer.Option("--index", metavar="N", help="Start at this position in the split.")] = None,
     mode: Annotated[
-        str, typer.Option("--mode", help="ramp (characters), blocks (Unicode half blocks) or auto.")
+        Literal["auto", "ramp", "blocks"],
+        typer.Option("--mode", help="ramp (characters), blocks (Unicode half blocks) or auto.")
     ] = "auto",
     stats: Annotated[bool, typer.Option("--stats", help="Show per-class counts as a bar chart instead.")] = False,
 ) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, List, Optional
+from typing import Annotated, List, Literal, Optional
 
 import typer
 
@@ -12,11 +12,12 @@ from digitkit.cli.options import complete_model_ref
 def command(
     runs: Annotated[
         List[str], typer.Argument(help="Run ids, run folders or model names (their latest run).",
-                                  autocompletion=complete_model_ref, show_default=False),
+                                  autocompletion=complete_model_ref, show_default=False, metavar="MODEL"),
     ],
-    fmt: Annotated[str, typer.Option("--format", help="html (one self-contained file), md, or both.")] = "html",
+    fmt: Annotated[Literal["html", "md", "both"], typer.Option(
+        "--format", "-f", case_sensitive=False, help="html (one self-contained file), md (Markdown beside a folder of PNG figures), or both.")] = "html",
     out: Annotated[
-        Optional[str], typer.Option("--out", help="Report file or folder (default: report.html in the run, "
+        Optional[str], typer.Option("--out", "-o", metavar="PATH", help="Report file or folder (default: report.html in the run, "
                                                   "or <home>/reports/ for several runs).", show_default=False),
     ] = None,
     open_report: Annotated[bool, typer.Option("--open", help="Open the report in the web browser.")] = False,

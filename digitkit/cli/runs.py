@@ -6,13 +6,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from digitkit.cli.options import JsonFlag
+from digitkit.cli.options import JsonFlag, complete_run_id
 
 app = typer.Typer(help="List, show and remove training runs.", no_args_is_help=False, invoke_without_command=True)
 
 RUN_HELP = ("A run: its id, a unique id prefix, the short hash ending the id, its label (fit --name), "
             "or a model name (that model's latest run).")
-RunRef = Annotated[str, typer.Argument(help=RUN_HELP, show_default=False)]
+RunRef = Annotated[str, typer.Argument(help=RUN_HELP, show_default=False, metavar="RUN",
+                                       autocompletion=complete_run_id)]
 
 
 @app.callback(invoke_without_command=True)
@@ -92,7 +93,8 @@ def show(run_ref: RunRef, json_output: JsonFlag = False) -> None:
 
 @app.command("rm")
 def remove(
-    run_ref: Annotated[Optional[str], typer.Argument(help=RUN_HELP, show_default=False)] = None,
+    run_ref: Annotated[Optional[str], typer.Argument(help=RUN_HELP, show_default=False, metavar="RUN",
+                                                     autocompletion=complete_run_id)] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     purge: Annotated[bool, typer.Option("--purge", help="Also delete what earlier failed removals left in the "
                                                          "trash.")] = False,

@@ -1,8 +1,8 @@
 """The data layer: every command that needs digits gets them here.
 
 ``load_digits`` returns a split as uint8 arrays (N x 28 x 28, MNIST-style: white ink on
-black); :mod:`digitkit.data.adapt` shapes them for a model's declared input, and
-:mod:`digitkit.data.pipeline` turns them into ``tf.data`` pipelines.
+black); :mod:`digitkit.data.adapt` shapes them for a model's declared input. What a ``--dataset``
+string means is decided by :func:`digitkit.data.resolve.resolve_dataset` alone.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -17,8 +18,9 @@ from digitkit import home
 from digitkit.errors import InputError, UnavailableError, UsageError
 
 SAMPLE_DIR = Path(__file__).parent / "sample"
-SAMPLE_NAME = "sample"
-DEFAULT_DATASET = "mnist"
+from digitkit.data.resolve import DEFAULT_DATASET, SAMPLE_NAME, resolve_dataset
+
+Status = Callable[[str], None]
 SPLITS = ("train", "test")
 
 
@@ -63,28 +65,26 @@ def _load_sample(split: str, dataset: str, notes: tuple[str, ...] = ()) -> Digit
 
 def _fallback_note(split: str, reason: str, data_dir: Path) -> str:
     count = 6_000 if split == "train" else 1_000
-    return (
-        f"full MNIST is not available ({reason}); using the bundled sample of {count:,} {split} digits. "
-        f"For the full set, run `digitkit datasets --prepare mnist` when online (kept in {data_dir}), "
-        "or use --dataset PATH with a folder of MNIST IDX files"
-    )
+    # One line, shown once per command: where to get the full set is in docs/data.md.
+    return (f"full MNIST is not available ({reason}); using the bundled sample of {count:,} {split} digits "
+            "(`digitkit datasets --prepare mnist` when online)")
 
 
-def _load_tfds(name: str, split: str, data_dir: Path) -> Digits:
+def _load_tfds(name: str, split: str, data_dir: Path, status: Status | None = None) -> Digits:
     try:
         from digitkit.data import tfds_source
     except ImportError as exc:  # pragma: no cover - tensorflow-datasets is a dependency
         raise UnavailableError(f"tensorflow-datasets is not installed ({exc})",
                                hint="pip install tensorflow-datasets") from exc
-    builder = tfds_source.prepare(name, data_dir)
+    builder = tfds_source.prepare(name, data_dir, status=status)
     images, labels = tfds_source.read_split(builder, name, split)
     return Digits(images, labels, name, split, f"tensorflow-datasets {builder.info.full_name} in {data_dir}")
 
 
-def _load_default(split: str, data_dir: Path) -> Digits:
+def _load_default(split: str, data_dir: Path, status: Status | None = None) -> Digits:
     """Full MNIST through tfds; the bundled sample, with a note saying so, when it cannot be had."""
     try:
-        return _load_tfds(DEFAULT_DATASET, split, data_dir)
+        return _load_tfds(DEFAULT_DATASET, split, data_dir, status)
     except (UnavailableError, InputError) as exc:
         note = _fallback_note(split, getattr(exc, "reason", exc.message), data_dir)
         if exc.hint and "rebuild" in exc.hint:
@@ -92,7 +92,7 @@ def _load_default(split: str, data_dir: Path) -> Digits:
         return _load_sample(split, DEFAULT_DATASET, (note,))
 
 
-def _load_path(folder: Path, name: str, split: str, data_dir: Path) -> Digits:
+def _load_path(folder: Path, name: str, split: str, data_dir: Path, status: Status | None = None) -> Digits:
     from digitkit.data.folder import is_image_folder, load_split
     from digitkit.data.idx import has_idx_files
 
@@ -103,7 +103,7 @@ def _load_path(folder: Path, name: str, split: str, data_dir: Path) -> Digits:
     if has_idx_files(folder):
         from digitkit.data import local_idx, tfds_source
 
-        builder = local_idx.prepare(folder, data_dir)
+        builder = local_idx.prepare(folder, data_dir, status=status)
         images, labels = tfds_source.read_split(builder, name, split)
         return Digits(images, labels, name, split, f"IDX files in {folder} (prepared in {builder.data_dir})")
     if is_image_folder(folder):
@@ -114,11 +114,8 @@ def _load_path(folder: Path, name: str, split: str, data_dir: Path) -> Digits:
                      hint="use train-images-idx3-ubyte.gz & co., or <folder>/<digit>/<image files>")
 
 
-def _looks_like_path(name: str) -> bool:
-    return name.startswith((".", "~", "/")) or "\\" in name or Path(name).expanduser().exists()
-
-
-def load_digits(dataset: str | None = None, split: str = "train", *, data_dir: str | Path | None = None) -> Digits:
+def load_digits(dataset: str | None = None, split: str = "train", *, data_dir: str | Path | None = None,
+                status: Status | None = None) -> Digits:
     """Load one split of a dataset, MNIST-style (uint8 N x 28 x 28, white ink on black).
 
     Args:
@@ -130,6 +127,8 @@ def load_digits(dataset: str | None = None, split: str = "train", *, data_dir: s
         split: ``"train"`` or ``"test"``.
         data_dir: where tensorflow-datasets keeps prepared datasets (default: the ``data``
             folder of the digitkit home).
+        status: called with a one-line message before slow work (a download, preparing
+            IDX files once); the library itself never prints.
 
     Raises:
         UsageError: unknown split or dataset name.
@@ -139,17 +138,12 @@ def load_digits(dataset: str | None = None, split: str = "train", *, data_dir: s
     """
     if split not in SPLITS:
         raise UsageError(f"unknown split {split!r}", hint="use 'train' or 'test'")
+    ref = resolve_dataset(dataset)
     data_dir = Path(data_dir).expanduser() if data_dir is not None else home.data_dir()
-    if dataset == SAMPLE_NAME:
+    if ref.kind == "sample":
         return _load_sample(split, SAMPLE_NAME)
-    if dataset is None:
-        return _load_default(split, data_dir)
-    from digitkit.data.tfds_source import is_tfds_name
-
-    # A known tfds name wins over a folder of the same name in the working directory;
-    # write ./mnist to mean the folder.
-    if is_tfds_name(dataset) and not dataset.startswith((".", "~", "/")):
-        return _load_tfds(dataset, split, data_dir)
-    if _looks_like_path(dataset) or "/" in dataset:
-        return _load_path(Path(dataset).expanduser(), dataset, split, data_dir)
-    raise UsageError(f"unknown dataset {dataset!r}", hint="see `digitkit datasets` for the names and folders digitkit reads")
+    if ref.kind == "default":
+        return _load_default(split, data_dir, status)
+    if ref.kind == "tfds":
+        return _load_tfds(ref.name, split, data_dir, status)
+    return _load_path(ref.path, ref.name, split, data_dir, status)

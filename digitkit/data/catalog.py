@@ -129,24 +129,26 @@ def prepare_dataset(name: str, data_dir: str | Path | None = None, *, rebuild: b
         UsageError: a name that cannot be prepared (the bundled sample, an unknown name).
         UnavailableError: the download host cannot be reached; nothing was deleted.
     """
-    from digitkit.data import SAMPLE_NAME, tfds_source
+    from digitkit.data import tfds_source
     from digitkit.data.network import download_host, unreachable_reason
+    from digitkit.data.resolve import resolve_dataset
 
     data_dir = Path(data_dir) if data_dir is not None else home.data_dir()
-    if name == SAMPLE_NAME:
+    ref = resolve_dataset(name)
+    if ref.kind == "sample":
         raise UsageError("the bundled sample needs no preparing", hint="it ships with digitkit")
-    folder = Path(name).expanduser()
-    if folder.is_dir():
+    if ref.kind == "folder":
         from digitkit.data import local_idx
         from digitkit.data.idx import has_idx_files
 
+        folder = ref.path
+        if not folder.is_dir():
+            raise InputError(f"dataset folder {folder} does not exist", hint="see `digitkit datasets`")
         if not has_idx_files(folder):
             raise InputError(f"{folder} holds no MNIST IDX files",
                              hint="image folders are read directly and need no preparing")
         local_idx.prepare(folder, data_dir, force=rebuild)
         return next(e for e in _idx_entries(data_dir) if Path(e.name) == folder.resolve())
-    if not tfds_source.is_tfds_name(name):
-        raise UsageError(f"unknown dataset {name!r}", hint="see `digitkit datasets`")
     if rebuild:  # check first, so an offline rebuild does not delete a usable copy
         reason = unreachable_reason(*download_host(name))
         if reason:

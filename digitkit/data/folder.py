@@ -39,6 +39,12 @@ def is_image_folder(root: Path) -> bool:
     return (root / "train").is_dir() and bool(_label_dirs(root / "train"))
 
 
+def ignored_folders(folder: Path) -> list[str]:
+    """Sub-folders that are not a digit label (``seven``, ``10``, ``-1``...), in name order."""
+    skip = {*LABELS, "train", "test"}
+    return sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name not in skip and not p.name.startswith("."))
+
+
 def _files(label_dir: Path) -> list[Path]:
     return sorted(p for p in label_dir.iterdir() if p.is_file() and not p.name.startswith("."))
 
@@ -83,6 +89,15 @@ def load_split(root: Path, split: str) -> FolderSplit:
     if not images:
         raise InputError(f"none of the {len(pairs)} {split} images in {root} could be read ({failures[0]})")
     notes = [how] if how else []
+    folder = root / split if (root / "train").is_dir() else root
+    ignored = ignored_folders(folder)
+    if ignored:
+        shown = ", ".join(ignored[:8]) + (f" and {len(ignored) - 8} more" if len(ignored) > 8 else "")
+        notes.append(f"ignored sub-folders of {folder} not named 0-9: {shown}")
+    classes = sorted(set(labels))
+    if len(classes) == 1:
+        notes.append(f"warning: the {split} images of {root} are all one digit ({classes[0]}); "
+                     "a model trained on one class only ever predicts it")
     if failures:
         notes.append(f"skipped {len(failures)} unreadable image(s) in {root}, first: {failures[0]}")
     return FolderSplit(np.stack(images), np.asarray(labels, dtype=np.int64), tuple(notes))

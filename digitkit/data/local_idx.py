@@ -76,9 +76,14 @@ def config_for(folder: Path) -> IdxConfig:
     return IdxConfig(name=f"{slug}_{digest.hexdigest()[:10]}", description=str(folder), folder=str(folder))
 
 
-def prepare(folder: Path, data_dir: Path, *, force: bool = False) -> DigitkitIdx:
-    """Prepare the IDX folder into ``data_dir`` unless it already is; returns the builder."""
-    from digitkit.data.tfds_source import DamagedDatasetError, is_prepared, quiet_absl, rebuild_hint, remove_prepared, status_to_stderr
+def prepare(folder: Path, data_dir: Path, *, force: bool = False, status=None) -> DigitkitIdx:
+    """Prepare the IDX folder into ``data_dir`` unless it already is; returns the builder.
+
+    ``status`` (a callable taking one line) hears about the one-time preparation; tfds'
+    "Downloading and preparing dataset Unknown size" and its bars never reach the user.
+    """
+    from digitkit.data.tfds_source import (DamagedDatasetError, is_prepared, quiet_absl, rebuild_hint,
+                                           remove_prepared, tfds_silenced)
 
     config = config_for(folder)
     if force:
@@ -95,8 +100,9 @@ def prepare(folder: Path, data_dir: Path, *, force: bool = False) -> DigitkitIdx
             files = find_idx_files(folder, split)
             if files:
                 read_idx_pair(*files)
-        tfds.disable_progress_bar()  # local files prepare in seconds; the bars only add noise
-        with status_to_stderr(), quiet_absl():
+        if status is not None:
+            status(f"preparing the IDX files of {folder} (once; later runs read the prepared copy)")
+        with tfds_silenced():
             builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
                 try_download_gcs=False, compute_stats=tfds.download.ComputeStatsMode.SKIP))
     return builder

@@ -94,8 +94,11 @@ def _first_line(exc: BaseException) -> str:
     return text[0][:200] if text else exc.__class__.__name__
 
 
-def prepare(name: str, data_dir: Path, *, force: bool = False):
+def prepare(name: str, data_dir: Path, *, force: bool = False, status=None):
     """Download and prepare ``name`` unless it already is; returns its builder.
+
+    ``status`` (a callable taking one line) hears about the download before it starts;
+    tfds' own lines and progress bars are kept off the terminal.
 
     Raises:
         UnavailableError: the download host cannot be reached, or the download failed.
@@ -113,8 +116,10 @@ def prepare(name: str, data_dir: Path, *, force: bool = False):
         )
     import tensorflow_datasets as tfds
 
+    if status is not None:
+        status(f"downloading {name} into {data_dir} (once; later runs read it from there)")
     try:
-        with status_to_stderr():
+        with tfds_silenced():
             builder.download_and_prepare(download_config=tfds.download.DownloadConfig(try_download_gcs=False))
     except KeyboardInterrupt:
         raise
@@ -126,12 +131,18 @@ def prepare(name: str, data_dir: Path, *, force: bool = False):
     return builder
 
 
-def status_to_stderr():
-    """tfds prints its "Downloading and preparing" lines on stdout; they are status, not data."""
-    import contextlib
-    import sys
+@contextlib.contextmanager
+def tfds_silenced():
+    """Keep tfds' "Downloading and preparing dataset ..." lines (printed on stdout), its
+    progress bars and its absl messages away from the user: digitkit says what happens in
+    its own words (see ``status`` in :func:`prepare`)."""
+    import io
 
-    return contextlib.redirect_stdout(sys.stderr)
+    import tensorflow_datasets as tfds
+
+    tfds.disable_progress_bar()
+    with contextlib.redirect_stdout(io.StringIO()), quiet_absl():
+        yield
 
 
 def remove_prepared(data_dir: Path, name: str) -> list[Path]:

@@ -162,10 +162,10 @@ def _usable_tflite(ref: refs.ModelRef) -> tuple[Path | None, str]:
     return ref.tflite_path, ""
 
 
-def _litert(ref: refs.ModelRef, tflite: Path) -> Predictor:
+def _litert(ref: refs.ModelRef, tflite: Path, threads: int | None = None) -> Predictor:
     from digitkit.inference.litert_backend import LiteRTModel
 
-    model = LiteRTModel(tflite)
+    model = LiteRTModel(tflite, num_threads=threads)
     declared, output = _declared(ref)
     spec = check_declared(declared, model.input_spec, where=printable(ref.label), file=printable(tflite.name))
     return Predictor(ref, "litert", tflite, spec, output or "auto", model.predict)
@@ -181,7 +181,7 @@ def _keras(ref: refs.ModelRef) -> Predictor:
                      model.predict, keras_model=model.model)
 
 
-def load(model: str = "cnn", backend: str = "auto") -> Predictor:
+def load(model: str = "cnn", backend: str = "auto", *, threads: int | None = None) -> Predictor:
     """Load a trained model for prediction.
 
     Args:
@@ -189,6 +189,9 @@ def load(model: str = "cnn", backend: str = "auto") -> Predictor:
             or a model name (its latest completed run, else its shipped weights).
         backend: ``"auto"`` (LiteRT when there is an up-to-date ``.tflite`` and the runtime
             is installed, else Keras), ``"litert"`` or ``"keras"``.
+        threads: LiteRT interpreter threads (default: up to 4). A server that already runs
+            requests side by side wants 1: a multi-threaded interpreter then waits for a free
+            core at every call.
 
     Raises:
         UsageError: unknown backend, or nothing answers to ``model``.
@@ -207,7 +210,7 @@ def load(model: str = "cnn", backend: str = "auto") -> Predictor:
         raise ModelRefusedError(f"{why_not}, so the litert backend cannot be used",
                                 hint=f"make one with `digitkit export {ref.label} --format litert`")
     if tflite is not None and (backend == "litert" or litert_backend.available()):
-        return _litert(ref, tflite)
+        return _litert(ref, tflite, threads)
     if ref.keras_path is None:
         raise UnavailableError(f"{printable(ref.label)} is a .tflite model and the LiteRT runtime is not installed",
                                hint=litert_backend.INSTALL_HINT)

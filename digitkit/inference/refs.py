@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from digitkit import runs
-from digitkit.errors import ModelRefusedError, UnavailableError, UnknownModelError
+from digitkit.errors import ModelRefusedError, UnknownModelError
 from digitkit.spec import InputSpec
 
 PRETRAINED_SUFFIX = "@pretrained"
@@ -58,10 +58,6 @@ class ModelRef:
         path = self.keras_path or self.tflite_path
         assert path is not None
         return path
-
-    @property
-    def model_name(self) -> str:  # the name digitkit.runs.ModelRef used
-        return self.name
 
     @property
     def label(self) -> str:
@@ -123,22 +119,12 @@ def _of_file(path: Path) -> ModelRef:
 
 def _pretrained(name: str, *, note: str | None = None) -> ModelRef | None:
     """The shipped weights of ``name``, or ``None`` when it has none."""
-    try:
-        from digitkit import pretrained
-    except ImportError:
-        return None
+    from digitkit import pretrained
+
     keras_path, tflite_path = pretrained.path(name, "keras"), pretrained.path(name, "tflite")
     if keras_path is None and tflite_path is None:
         return None
     return ModelRef(name, None, keras_path, tflite_path, pretrained=True, notes=(note,) if note else ())
-
-
-def _pretrained_names() -> list[str]:
-    try:
-        from digitkit import pretrained
-    except ImportError:
-        return []
-    return list(pretrained.names())
 
 
 def resolve(ref: str, root: Path | None = None) -> ModelRef:
@@ -146,7 +132,6 @@ def resolve(ref: str, root: Path | None = None) -> ModelRef:
 
     Raises:
         UnknownModelError: nothing answers to ``ref`` (with close-name suggestions).
-        UnavailableError: ``<model>@pretrained`` in a digitkit without shipped weights.
         InputError: the run it names has a damaged manifest.
     """
     ref = os.fspath(ref)
@@ -186,14 +171,11 @@ def resolve(ref: str, root: Path | None = None) -> ModelRef:
 
 
 def _resolve_pretrained(name: str) -> ModelRef:
-    try:
-        import digitkit.pretrained  # noqa: F401
-    except ImportError:
-        raise UnavailableError(f"{name}{PRETRAINED_SUFFIX}: this digitkit ships no pretrained weights",
-                               hint=f"train one with `digitkit fit {name}`") from None
+    from digitkit import pretrained
+
     shipped = _pretrained(name)
     if shipped is None:
-        names = ", ".join(_pretrained_names()) or "none"
+        names = ", ".join(pretrained.names()) or "none"
         raise UnknownModelError(f"no pretrained weights for {name!r} (shipped: {names})",
                                 hint=f"train one with `digitkit fit {name}`")
     return shipped

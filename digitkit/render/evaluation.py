@@ -60,18 +60,29 @@ def _shade(rgb: tuple[int, int, int], strength: float) -> str:
     return f"rgb({level[0]},{level[1]},{level[2]})"
 
 
-def confusion_heatmap(confusion: Sequence[Sequence[int]]) -> Table:
-    """Rows are true digits, columns predictions; background strength grows with the count."""
+def confusion_heatmap(confusion: Sequence[Sequence[int]],
+                      per_class: Sequence[dict[str, Any]] | None = None) -> RenderableType:
+    """Rows are true digits, columns predictions; background strength grows with the count.
+
+    Correct counts (the diagonal) and errors have separate colour scales, so a handful of
+    errors stands out beside thousands of correct digits; zeros are a dim dot. With
+    ``per_class``, each row ends with the digit's recall, precision and F1: one compact
+    table instead of two.
+    """
     matrix = np.asarray(confusion, dtype=np.int64)
     off = matrix.copy()
     np.fill_diagonal(off, 0)
     diag_max = max(int(np.diag(matrix).max(initial=0)), 1)
     off_max = max(int(off.max(initial=0)), 1)
-    table = Table(title="confusion matrix (rows: true digit, columns: predicted)", title_justify="left",
-                  padding=(0, 1))
-    table.add_column("true", justify="right", style="bold")
+    table = Table(box=None, pad_edge=False, padding=(0, 0, 0, 1), header_style="bold")
+    table.add_column("true", justify="right", style="bold", no_wrap=True)
+    cell = len(str(int(matrix.max(initial=0))))  # every count column as wide as the widest count
     for c in range(matrix.shape[1]):
-        table.add_column(str(c), justify="right")
+        table.add_column(str(c), justify="right", no_wrap=True, min_width=cell)
+    if per_class:
+        for name in ("recall", "prec.", "F1"):
+            table.add_column(name, justify="right", no_wrap=True)
+    scores = {row["label"]: row for row in per_class or []}
     for t in range(matrix.shape[0]):
         cells = []
         for p in range(matrix.shape[1]):
@@ -80,12 +91,16 @@ def confusion_heatmap(confusion: Sequence[Sequence[int]]) -> Table:
                 style = f"bold white on {_shade(CORRECT_RGB, 0.35 + 0.65 * count / diag_max)}"
                 cells.append(Text(f"{count}", style=style))
             elif count:
-                style = f"white on {_shade(ERROR_RGB, 0.3 + 0.7 * count / off_max)}"
+                style = f"bold white on {_shade(ERROR_RGB, 0.45 + 0.55 * count / off_max)}"
                 cells.append(Text(f"{count}", style=style))
             else:
                 cells.append(Text("·", style="dim"))
+        row = scores.get(t)
+        if per_class:
+            cells += [f" {row['recall']:.3f}", f"{row['precision']:.3f}", f"{row['f1']:.3f}"] if row else ["", "", ""]
         table.add_row(str(t), *cells)
-    return table
+    # The title above the table, not as its caption: a caption would wrap to the table's width.
+    return Group(Text("confusion matrix (rows: true digit, columns: predicted)", style="bold"), table)
 
 
 def most_confused_text(pairs: Sequence[dict[str, Any]]) -> Text:
@@ -111,39 +126,69 @@ def gallery(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray, i
     return Group(heading, digit_grid([images[i] for i in indices], captions, width, mode))
 
 
-def evaluation_view(evaluation: Any, *, width: int, mode: Mode, gallery_size: int) -> RenderableType:
-    """Everything ``digitkit evaluate`` shows, top to bottom."""
+GALLERY_ROW_LINES = 15  # a 28-pixel digit is 14 lines of half blocks, plus its caption
+RESERVED_LINES = 3  # the "saved ..." line after the view, and the shell prompt
+
+
+def evaluation_view(evaluation: Any, *, width: int, mode: Mode, gallery_size: int | None = None,
+                    height: int | None = None, console: Any = None) -> RenderableType:
+    """Everything ``digitkit evaluate`` shows, summary first.
+
+    Args:
+        evaluation: the :class:`digitkit.evaluate.Evaluation` to draw.
+        width: columns available.
+        mode: how digits are drawn.
+        gallery_size: misclassified digits to draw; ``None`` draws as many as fit in
+            ``height`` lines below the metrics (possibly none), so the summary stays on screen.
+        height: terminal lines, used when ``gallery_size`` is ``None``.
+        console: the console that will print the view, to measure the metrics' height.
+    """
     data = evaluation.data
     parts: list[RenderableType] = [
-        summary_table(data), Text(""), per_class_table(data["per_class"]), Text(""),
-        confusion_heatmap(data["confusion"]), Text(""), most_confused_text(data["most_confused"]),
+        summary_table(data), Text(""), confusion_heatmap(data["confusion"], data["per_class"]), Text(""),
+        most_confused_text(data["most_confused"][:3] if gallery_size is None else data["most_confused"]),
     ]
-    if gallery_size > 0 and evaluation.images is not None:
-        indices = evaluation.misclassified(gallery_size)
-        if len(indices):
-            parts += [Text(""), gallery(evaluation.images, evaluation.labels, evaluation.probabilities, indices,
-                                        width, mode)]
+    if evaluation.images is None or gallery_size == 0:
+        return Group(*parts)
+    wrong = len(evaluation.misclassified())
+    if gallery_size is None:
+        per_row = max(1, (width + 1) // (28 + 1))
+        used = len(console.render_lines(Group(*parts), console.options.update(width=width), pad=False)) \
+            if console is not None else 40
+        rows = max(0, ((height or 25) - used - RESERVED_LINES - 2) // GALLERY_ROW_LINES)
+        gallery_size = rows * per_row
+        if gallery_size < wrong:
+            parts += [Text(f"{wrong:,} misclassified digits; `--gallery N` draws the N most confident "
+                                     "mistakes" + (f" (here: {gallery_size})" if gallery_size else ""), style="dim")]
+    indices = evaluation.misclassified(gallery_size)
+    if len(indices):
+        parts += [Text(""), gallery(evaluation.images, evaluation.labels, evaluation.probabilities, indices,
+                                    width, mode)]
     return Group(*parts)
 
 
-def bench_table(entries: Sequence[Any]) -> Table:
-    """The bench leaderboard: best accuracy first, failed models last with their error."""
-    table = Table(title="leaderboard (same test split, best accuracy first)", title_justify="left")
-    table.add_column("#", justify="right")
-    table.add_column("model", style="bold cyan", no_wrap=True)
-    table.add_column("accuracy", justify="right")
-    table.add_column("loss", justify="right")
-    table.add_column("params", justify="right")
-    table.add_column("training", justify="right")
-    table.add_column("ms/digit", justify="right")
-    table.add_column("run", style="dim")
+def bench_table(entries: Sequence[Any]) -> RenderableType:
+    """The bench leaderboard, best accuracy first, then each run's full id on its own line.
+
+    Ids are what users copy into evaluate, report and runs show, so they are never cut; a
+    table column wide enough for them would not fit 80 columns, hence the list below it.
+    """
+    table = Table(title="leaderboard (same test split, best accuracy first)", title_justify="left", box=None,
+                  pad_edge=False, padding=(0, 2, 0, 0), header_style="bold underline")
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("model", style="bold cyan", overflow="fold")
+    for name in ("accuracy", "loss", "params", "training", "ms/digit"):
+        table.add_column(name, justify="right", no_wrap=True)
+    below = Text()
     for i, e in enumerate(entries, 1):
         if e.error:
-            table.add_row(str(i), escape(e.model), Text("failed", style="red"), "", "", "", "",
-                          escape(e.error))
+            table.add_row(str(i), escape(e.model), Text("failed", style="red"), "", "", "", "")
+            below.append(f"{i:>2}  ").append(f"{e.model} failed: {e.error}\n", style="red")
             continue
         table.add_row(str(i), escape(e.model), f"{e.accuracy:.2%}", f"{e.loss:.4f}",
                       f"{e.params:,}" if isinstance(e.params, int) else "-",
                       f"{e.train_seconds:.1f} s" if isinstance(e.train_seconds, (int, float)) else "-",
-                      f"{e.latency_ms:.2f}", escape(e.run or "-"))
-    return table
+                      f"{e.latency_ms:.2f}")
+        below.append(f"{i:>2}  ").append(f"{e.run or '-'}\n", style="cyan")
+    below.rstrip()
+    return Group(table, Text(""), Text("runs", style="bold underline"), below)

@@ -10,21 +10,36 @@ from rich.table import Table
 from digitkit.registry import RegisteredModel, Registry
 
 
-def models_table(models: list[RegisteredModel]) -> Table:
-    table = Table(title="digitkit models", title_justify="left")
+def models_table(models: list[RegisteredModel], *, wide: bool = False,
+                 pretrained: frozenset[str] | set[str] = frozenset()) -> Table:
+    """One line per model at 80 columns; ``wide`` trades input and output for the recipe.
+
+    ``pretrained`` names the models that ship weights (marked ✓ in a narrow column).
+
+    Cells never end in "…": a column too narrow for its text folds it onto a second line.
+    """
+    table = Table(title="digitkit models", title_justify="left", box=None, pad_edge=False, padding=(0, 2, 0, 0),
+                  header_style="bold underline")
     table.add_column("name", style="bold cyan", no_wrap=True)
-    table.add_column("input")
-    table.add_column("output")
-    table.add_column("params", justify="right")
-    table.add_column("recipe")
-    table.add_column("provided by", style="dim")
+    if not wide:
+        table.add_column("input", no_wrap=True)
+        table.add_column("output", no_wrap=True)
+    table.add_column("params", justify="right", no_wrap=True)
+    if wide:
+        table.add_column("recipe", no_wrap=True)
+    table.add_column("pre", justify="center", no_wrap=True)
+    table.add_column("provided by", style="dim", overflow="fold")
+    def mark(name: str) -> str:
+        return "✓" if name in pretrained else ""
+
     for model in models:
         spec = model.spec
-        table.add_row(
-            escape(spec.name), escape(spec.input.describe()), spec.output, f"{spec.params:,}",
-            escape(spec.recipe.describe()),
-            escape(f"{model.provider.distribution} {model.provider.version}"),
-        )
+        if wide:
+            table.add_row(escape(spec.name), f"{spec.params:,}", escape(spec.recipe.describe()), mark(spec.name),
+                          escape(f"{model.provider.distribution} {model.provider.version}"))
+        else:
+            table.add_row(escape(spec.name), escape(spec.input.describe()), spec.output, f"{spec.params:,}",
+                          mark(spec.name), escape(model.provider.distribution))
     return table
 
 

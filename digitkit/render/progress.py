@@ -1,37 +1,73 @@
 """What a user sees while ``digitkit fit`` runs, and the summary after it.
 
-On a terminal: a live display on stderr (overall bar with ETA, the current epoch's batch
-bar with running loss/accuracy and samples/s) and one line per finished epoch above it.
-Elsewhere (CI logs, pipes): one plain line per epoch, nothing that redraws.
+On a terminal: a spinner from the first second ("loading TensorFlow ..."), then a live
+display on stderr (the whole run's bar with its ETA, the current epoch's batch bar with
+running loss/accuracy, samples/s and the epoch's ETA) and one line per finished epoch above
+it. Elsewhere (CI logs, pipes): one plain line per epoch, nothing that redraws. With
+``--json``: one JSON object per line on stderr for every update and epoch.
 """
 
 from __future__ import annotations
 
+import json
 import statistics
+import sys
 import time
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from digitkit.render.console import err
-from digitkit.training.progress import FitPlan, FitProgress
+from digitkit.render.console import err, out
+from digitkit.render.paths import fold_path
+from digitkit.training.progress import BatchUpdate, FitPlan, FitProgress
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(int(round(seconds)), 0)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def _metric_groups(logs: dict[str, float]) -> list[str]:
+    return [f"{label} {logs[key]:.4f}" for key, label in
+            (("loss", "loss"), ("accuracy", "acc"), ("val_loss", "val loss"), ("val_accuracy", "val acc"))
+            if key in logs]
 
 
 def _metrics(logs: dict[str, float]) -> str:
-    parts = []
-    for key, label in (("loss", "loss"), ("accuracy", "acc"), ("val_loss", "val loss"), ("val_accuracy", "val acc")):
-        if key in logs:
-            parts.append(f"{label} {logs[key]:.4f}")
-    return "  ".join(parts)
+    return "  ".join(_metric_groups(logs))
+
+
+def epoch_groups(epoch: int, epochs: int, logs: dict[str, float], seconds: float, samples: int) -> list[str]:
+    """The pieces of an epoch line; a line break may fall between pieces, never inside one."""
+    rate = samples / seconds if seconds > 0 else 0.0
+    return [f"epoch {epoch}/{epochs}", *_metric_groups(logs), f"{seconds:.2f} s", f"{rate:,.0f} samples/s"]
 
 
 def epoch_line(epoch: int, epochs: int, logs: dict[str, float], seconds: float, samples: int) -> str:
     """'epoch 3/10  loss 0.2100  acc 0.9400  val loss ...  1.2 s  18,000 samples/s' (no markup)."""
-    rate = samples / seconds if seconds > 0 else 0.0
-    return f"epoch {epoch}/{epochs}  {_metrics(logs)}  {seconds:.2f} s  {rate:,.0f} samples/s"
+    return "  ".join(epoch_groups(epoch, epochs, logs, seconds, samples))
+
+
+def fold_groups(groups: list[str], width: int, indent: str = "  ") -> str:
+    """Join ``groups`` with two spaces, breaking lines between groups to stay within ``width``.
+
+    A terminal that wraps a long line itself cuts wherever the edge falls, e.g. inside
+    ``1,111 samples/s``; folding here keeps every number whole.
+    """
+    lines: list[str] = []
+    line = ""
+    for group in groups:
+        candidate = f"{line}  {group}" if line else group
+        if line and len(candidate) > width:
+            lines.append(line)
+            candidate = indent + group
+        line = candidate
+    lines.append(line)
+    return "\n".join(lines)
 
 
 def plan_line(plan: FitPlan) -> str:
@@ -50,6 +86,9 @@ class LineProgress(FitProgress):
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or err()
 
+    def note(self, text: str) -> None:
+        self.console.print(f"note: {escape(text)}", highlight=False, soft_wrap=True)
+
     def start(self, plan: FitPlan) -> None:
         self.plan = plan
         self.console.print(plan_line(plan), highlight=False)
@@ -57,25 +96,35 @@ class LineProgress(FitProgress):
             self.console.print(f"note: {escape(note)}", highlight=False)
 
     def epoch_end(self, epoch: int, logs: dict[str, float], seconds: float) -> None:
-        self.console.print(escape(epoch_line(epoch, self.plan.epochs, logs, seconds, self.plan.train_size)),
-                           highlight=False, soft_wrap=True)
+        groups = epoch_groups(epoch, self.plan.epochs, logs, seconds, self.plan.train_size)
+        self.console.print(escape(fold_groups(groups, self.console.width)), highlight=False, soft_wrap=True)
 
     def evaluating(self) -> None:
         self.console.print(f"evaluating on {self.plan.test_size:,} test digits", highlight=False)
 
 
 class LiveProgress(LineProgress):
-    """Live bars on a terminal; finished epochs scroll above them."""
+    """A spinner until training starts, then live bars; finished epochs scroll above them."""
+
+    def __init__(self, console: Console | None = None) -> None:
+        super().__init__(console)
+        self.spinner = self.console.status("loading TensorFlow ...", spinner="dots")
+        self.spinner.start()  # from the first second: the TensorFlow import takes 5-20 s
+        self.bars: Progress | None = None
+
+    def phase(self, text: str) -> None:
+        self.spinner.update(f"{escape(text)} ...")
 
     def start(self, plan: FitPlan) -> None:
+        self.spinner.stop()
         super().start(plan)
         self.bars = Progress(
-            TextColumn("{task.description}"), BarColumn(bar_width=24), MofNCompleteColumn(),
+            TextColumn("{task.description}"), BarColumn(bar_width=20), MofNCompleteColumn(),
             TextColumn("{task.fields[metrics]}"), TextColumn("[dim]{task.fields[speed]}"),
-            TextColumn("ETA"), TimeRemainingColumn(), console=self.console, transient=True,
+            TextColumn("ETA {task.fields[eta]}"), console=self.console, transient=True,
         )
         remaining = (plan.epochs - plan.initial_epoch) * plan.steps_per_epoch
-        self.total = self.bars.add_task("all epochs", total=max(remaining, 1), metrics="", speed="")
+        self.total = self.bars.add_task("all epochs", total=max(remaining, 1), metrics="", speed="", eta="-:--")
         self.epoch_task: Any = None
         self.done_before = 0
         self._drawn = 0.0
@@ -85,16 +134,16 @@ class LiveProgress(LineProgress):
         if self.epoch_task is not None:
             self.bars.remove_task(self.epoch_task)
         self.epoch_task = self.bars.add_task(f"epoch {epoch}/{self.plan.epochs}", total=self.plan.steps_per_epoch,
-                                             metrics="", speed="")
+                                             metrics="", speed="", eta="-:--")
 
-    def batch(self, epoch: int, done: int, steps: int, logs: dict[str, float], samples_per_s: float) -> None:
-        self.bars.update(self.epoch_task, completed=done, metrics=escape(_metrics(logs)),
-                         speed=f"{samples_per_s:,.0f} samples/s")
-        self.bars.update(self.total, completed=self.done_before + done)
-        # Batches come in chunks (steps_per_execution); draw each chunk even when epochs are
-        # shorter than the auto-refresh period, but not more than 20 times a second.
+    def update(self, update: BatchUpdate) -> None:
+        self.bars.update(self.epoch_task, completed=update.batch, metrics=escape(_metrics(update.logs)),
+                         speed=f"{update.samples_per_s:,.0f} samples/s", eta=_clock(update.eta_epoch_s))
+        self.bars.update(self.total, completed=self.done_before + update.batch, eta=_clock(update.eta_run_s))
+        # Draw each chunk even when epochs are shorter than the auto-refresh period, but
+        # not more than 20 times a second.
         now = time.monotonic()
-        if now - self._drawn > 0.05 or done == steps:
+        if now - self._drawn > 0.05 or update.batch == update.batches:
             self.bars.refresh()
             self._drawn = now
 
@@ -108,11 +157,66 @@ class LiveProgress(LineProgress):
         super().evaluating()
 
     def end(self, result: Any) -> None:
-        self.bars.stop()
+        self.close()
+
+    def close(self) -> None:
+        """Stop the spinner and the bars (idempotent)."""
+        self.spinner.stop()
+        if self.bars is not None:
+            self.bars.stop()
 
 
-def make_progress(console: Console | None = None, *, quiet: bool = False) -> FitProgress:
-    """Live bars on a terminal, plain lines elsewhere, nothing when quiet."""
+class JsonLinesProgress(FitProgress):
+    """One JSON object per line for every event, so other tools can follow a run.
+
+    Events: ``phase``, ``note``, ``start`` (the plan), ``batch`` (at least 10 per epoch:
+    epoch, batch, batches, samples_per_s, eta_epoch_s, eta_run_s, loss, accuracy),
+    ``epoch`` (its logs, seconds, eta_run_s), ``evaluating`` and ``end``.
+    """
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream
+        self.plan: FitPlan | None = None
+        self.epoch_seconds: list[float] = []
+
+    def _emit(self, event: str, **fields: Any) -> None:
+        stream = self.stream or sys.stderr
+        stream.write(json.dumps({"event": event, "time": round(time.time(), 3), **fields}, default=str) + "\n")
+        stream.flush()
+
+    def phase(self, text: str) -> None:
+        self._emit("phase", text=text)
+
+    def note(self, text: str) -> None:
+        self._emit("note", text=text)
+
+    def start(self, plan: FitPlan) -> None:
+        self.plan = plan
+        self._emit("start", **plan.to_dict())
+
+    def update(self, update: BatchUpdate) -> None:
+        self._emit("batch", **{k: (round(v, 4) if isinstance(v, float) else v) for k, v in update.to_dict().items()})
+
+    def epoch_end(self, epoch: int, logs: dict[str, float], seconds: float) -> None:
+        self.epoch_seconds.append(seconds)
+        later = (self.plan.epochs - epoch) if self.plan else 0
+        typical = statistics.median(self.epoch_seconds[1:] or self.epoch_seconds)
+        self._emit("epoch", epoch=epoch, epochs=self.plan.epochs if self.plan else None, seconds=round(seconds, 4),
+                   eta_run_s=round(later * typical, 3), **logs)
+
+    def evaluating(self) -> None:
+        self._emit("evaluating", test_size=self.plan.test_size if self.plan else None)
+
+    def end(self, result: Any) -> None:
+        self._emit("end", status=result.status if result is not None else "stopped",
+                   run_id=self.plan.run_id if self.plan else None)
+
+
+def make_progress(console: Console | None = None, *, quiet: bool = False, json_lines: bool = False) -> FitProgress:
+    """JSON Lines events with ``json_lines``; else live bars on a terminal, plain lines
+    elsewhere, nothing when quiet."""
+    if json_lines:
+        return JsonLinesProgress()
     if quiet:
         return FitProgress()
     console = console or err()
@@ -120,7 +224,7 @@ def make_progress(console: Console | None = None, *, quiet: bool = False) -> Fit
     return LiveProgress(console) if console.is_interactive else LineProgress(console)
 
 
-def summary_table(result: Any) -> Table:
+def summary_table(result: Any, width: int | None = None) -> Table:
     """The end-of-fit table: what was trained, how it did, where it is."""
     history = result.history
     table = Table(title=f"fit {escape(result.model)}: {result.status}", title_justify="left", show_header=False)
@@ -138,7 +242,7 @@ def summary_table(result: Any) -> Table:
     seconds = history.get("epoch_seconds") or []
     per_epoch = statistics.median(seconds) if seconds else 0.0
     table.add_row("time", f"{result.duration_s:.1f} s ({per_epoch:.2f} s per epoch, median)")
-    table.add_row("files", escape(str(result.run_path)))
-    for note in result.notes:
-        table.add_row("note", escape(note))
+    # The value column is what is left of the terminal after the labels and borders.
+    table.add_row("files", escape(fold_path(str(result.run_path), (width or out().width) - 17)))
+    # Notes (e.g. the offline fallback) were shown when training started: once per command.
     return table

@@ -7,6 +7,8 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
+from digitkit.render.times import fmt_time
+
 STATUS_STYLE = {"completed": "green", "running": "cyan", "interrupted": "yellow", "failed": "red"}
 
 
@@ -31,25 +33,54 @@ def _duration(seconds: float | None) -> str:
     return f"{minutes}m{secs:02d}s" if minutes else f"{seconds:.1f}s"
 
 
+def short_ids(ids: list[str]) -> dict[str, str]:
+    """The part of each run id a user types: its random suffix, or the whole id if that clashes.
+
+    ``20261128-091820-dense-sigmoid-31d5`` -> ``31d5``; the other commands accept it.
+    """
+    suffixes = {run_id: run_id.rsplit("-", 1)[-1] for run_id in ids}
+    counts: dict[str, int] = {}
+    for suffix in suffixes.values():
+        counts[suffix] = counts.get(suffix, 0) + 1
+    return {run_id: suffix if counts[suffix] == 1 and suffix != run_id else run_id
+            for run_id, suffix in suffixes.items()}
+
+
+def _started(value: Any) -> str:
+    # "2026-11-28T09:18:20+00:00" -> "11-28 09:18" in UTC (the column says so): the year and
+    # seconds rarely matter in a listing.
+    from datetime import datetime, timezone
+
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value or "-")
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc)
+    return f"{moment:%m-%d %H:%M}"
+
+
 def runs_table(rows: list[dict[str, Any]]) -> Table:
-    table = Table(title="training runs", title_justify="left", box=None, pad_edge=False, padding=(0, 1),
-                  header_style="bold underline")
-    # The id is what users copy into other commands: it never gets cut.
-    widest_id = max((len(str(r["id"])) for r in rows), default=2)
-    table.add_column("id", style="cyan", no_wrap=True, min_width=widest_id)
-    table.add_column("model", style="bold", no_wrap=True)
-    table.add_column("dataset", no_wrap=True, max_width=16)
+    """80 columns first: short ids, never-cut numbers and status; long names fold, never "…"."""
+    table = Table(title="training runs (RUN: the id's last part, for `digitkit runs show RUN`)",
+                  title_justify="left", box=None, pad_edge=False, padding=(0, 1), header_style="bold underline")
+    short = short_ids([str(r["id"]) for r in rows])
+    table.add_column("run", style="cyan", no_wrap=True)
+    table.add_column("model", style="bold", overflow="fold")
+    table.add_column("data", overflow="fold")
     table.add_column("epochs", justify="right", no_wrap=True)
     table.add_column("test acc", justify="right", no_wrap=True)
     table.add_column("time", justify="right", no_wrap=True)
+    table.add_column("started UTC", no_wrap=True)
     table.add_column("status", no_wrap=True)
     for row in rows:
         accuracy = f"{row['test_accuracy']:.4f}" if row["test_accuracy"] is not None else "-"
         status = row["status"] or "?"
         style = STATUS_STYLE.get(status, "white")
-        table.add_row(escape(str(row["id"])), escape(str(row["model"])), escape(str(row["dataset"] or "-")),
+        model = str(row["model"]) + (f" ({row['name']})" if row.get("name") else "")  # fit --name label
+        table.add_row(escape(short[str(row["id"])]), escape(model), escape(str(row["dataset"] or "-")),
                       f"{row['epochs_completed']}/{row['epochs'] or '?'}", accuracy, _duration(row["duration_s"]),
-                      f"[{style}]{escape(status)}[/]")
+                      escape(_started(row.get("started"))), f"[{style}]{escape(status)}[/]")
     return table
 
 
@@ -64,7 +95,7 @@ def run_detail(manifest: dict[str, Any], history: dict[str, Any] | None, files: 
     versions = manifest.get("versions") or {}
     lines = [
         ("id", row["id"]), ("model", row["model"]), ("status", row["status"]),
-        ("started", manifest.get("started")), ("duration", _duration(row["duration_s"])),
+        ("started", fmt_time(manifest.get("started"))), ("duration", _duration(row["duration_s"])),
         ("epochs", f"{row['epochs_completed']} of {row['epochs']}"),
         ("recipe", ", ".join(f"{k} {v}" for k, v in recipe.items())),
         ("overrides", ", ".join(f"{k} {v}" for k, v in (manifest.get("overrides") or {}).items()) or "none"),

@@ -88,7 +88,7 @@ def build_report(refs: str | Sequence[str], fmt: str = "html", out: str | Path |
             seen.add(run.path)
             unique.append(str(run.path))
     runs_data = [gather(ref) for ref in unique]
-    stamp = datetime.now()
+    stamp = datetime.now().astimezone()  # local time, with its zone
     if len(runs_data) == 1:
         default = runs_data[0].run.path / "report"
     else:

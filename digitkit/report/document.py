@@ -11,6 +11,7 @@ from typing import Any, Sequence, Union
 
 import numpy as np
 
+from digitkit.render.times import fmt_time
 from digitkit.report import figures
 from digitkit.report.collect import RunData
 
@@ -45,7 +46,23 @@ class Figure:
     caption: str = ""
 
 
-Block = Union[Heading, Paragraph, Table, Figure]
+@dataclass
+class Card:
+    """The headline numbers of one run, shown first: the answer to "how good is it?"."""
+
+    title: str
+    items: list[tuple[str, str]]  # (label, value); the first is the headline (test accuracy)
+    subtitle: str = ""
+
+
+@dataclass
+class Columns:
+    """Blocks shown side by side where the page is wide enough, one after another otherwise."""
+
+    blocks: list["Block"]
+
+
+Block = Union[Heading, Paragraph, Table, Figure, Card, Columns]
 
 
 @dataclass
@@ -79,10 +96,10 @@ def _manifest_table(data: RunData) -> Table:
         ("data", f"{dataset.get('name', '-')} ({dataset.get('source', '-')}); {sizes}; "
                  f"fingerprint {dataset.get('fingerprint', '-')}"),
         ("library versions", ", ".join(f"{k} {v}" for k, v in versions.items() if v) or "-"),
-        ("started", m.get("started", "-")), ("ended", m.get("ended", "-")),
+        ("started", fmt_time(m.get("started"))), ("ended", fmt_time(m.get("ended"))),
         ("duration", _fmt_seconds(m.get("duration_s"))), ("epochs completed", str(m.get("epochs_completed", "-"))),
     ]
-    return Table(["field", "value"], [[k, str(v)] for k, v in rows], caption="Manifest")
+    return Table(["field", "value"], [[k, str(v)] for k, v in rows])
 
 
 def _layers_table(layers: list[dict[str, Any]]) -> Table:
@@ -101,9 +118,9 @@ def _metrics_table(ev: Any) -> Table:
         ("misclassified", f"{m['errors']:,}"),
         ("prediction time", f"{timing.get('ms_per_digit', float('nan')):.3f} ms per digit "
                             f"(batches of {timing.get('batch_size', '-')})"),
-        ("evaluated", ev.data.get("created", "-")),
+        ("evaluated", fmt_time(ev.data.get("created"))),
     ]
-    return Table(["metric", "value"], [[k, v] for k, v in rows])
+    return Table(["metric", "value"], [[k, v] for k, v in rows], caption="Metrics")
 
 
 def _per_class_table(ev: Any) -> Table:
@@ -153,20 +170,50 @@ def _pictures(data: RunData, prefix: str) -> list[Block]:
     return blocks
 
 
-def run_blocks(data: RunData, prefix: str = "") -> list[Block]:
-    """Everything about one run."""
+def _trained_on(data: RunData) -> str:
+    dataset = data.manifest.get("dataset") or {}
+    # The run's own rule: a run that fell back to the bundled sample trained on `sample`.
+    name = data.run.trained_dataset() or dataset.get("name") or "-"
+    size = dataset.get("train_size")
+    return f"{name}, {size:,} training digits" if isinstance(size, int) else name
+
+
+def summary_card(data: RunData, title: str = "Summary") -> Card:
+    """Model, data, test accuracy, top-k, macro F1, errors and training time of one run."""
     ev = data.evaluation
-    blocks: list[Block] = [Heading(f"Run {data.run.id}"), _manifest_table(data)]
+    m, ds = ev.data["metrics"], ev.data["dataset"]
+    items = [
+        ("test accuracy", f"{m['accuracy']:.2%}"),
+        (f"top-{ev.data['top_k']} accuracy", f"{m['top_k_accuracy']:.2%}"),
+        ("macro F1", f"{m['macro_f1']:.4f}"),
+        ("errors", f"{m['errors']:,} of {ds['size']:,}"),
+        ("training time", _fmt_seconds(data.manifest.get("duration_s"))),
+        ("model", str(data.manifest.get("model", "-"))),
+        ("trained on", _trained_on(data)),
+        ("tested on", f"{ds['name']} {ds['split']} split ({ds['source']})"),
+    ]
+    return Card(title, items, subtitle=f"run {data.run.id}")
+
+
+def run_blocks(data: RunData, prefix: str = "", *, card: bool = True) -> list[Block]:
+    """Everything about one run: its summary card first, then the details."""
+    ev = data.evaluation
+    blocks: list[Block] = [Heading(f"Run {data.run.id}")]
+    if card:
+        blocks.append(summary_card(data))
     blocks += [Paragraph(note, note=True) for note in data.notes]
+    blocks += [Heading("Test metrics", 3), Columns([_metrics_table(ev), _per_class_table(ev)])]
+    blocks += [Heading("Confusions", 3),
+               Columns([Figure(f"{prefix}confusion", figures.confusion_heatmap(ev.data["confusion"]),
+                               "Confusion matrix heatmap: rows true digit, columns predicted digit",
+                               "Correct digits (the diagonal) in blue, errors in vermillion on their own "
+                               "scale; empty cells are zero."),
+                        _confused_table(ev)])]
+    blocks += [Heading("Learning curves", 3), *_curves(data, prefix)]
+    blocks += [Heading("Digits", 3), *_pictures(data, prefix)]
+    blocks += [Heading("Manifest", 3), _manifest_table(data)]
     if data.layers:
         blocks += [Heading("Layers", 3), _layers_table(data.layers)]
-    blocks += [Heading("Learning curves", 3), *_curves(data, prefix)]
-    blocks += [Heading("Test metrics", 3), _metrics_table(ev), _per_class_table(ev)]
-    blocks += [Heading("Confusions", 3),
-               Figure(f"{prefix}confusion", figures.confusion_heatmap(ev.data["confusion"]),
-                      "Confusion matrix heatmap: rows true digit, columns predicted digit"),
-               _confused_table(ev)]
-    blocks += [Heading("Digits", 3), *_pictures(data, prefix)]
     return blocks
 
 
@@ -202,12 +249,15 @@ def _leaderboard(runs_data: Sequence[RunData]) -> list[Block]:
 
 
 def build_document(runs_data: Sequence[RunData], generated: str) -> Document:
-    blocks: list[Block] = []
-    if len(runs_data) > 1:
+    """The report: summary cards first, then the leaderboard (several runs), then each run."""
+    several = len(runs_data) > 1
+    blocks: list[Block] = [Columns([summary_card(d, str(d.manifest.get("model", "run"))) for d in runs_data])
+                           ] if several else []
+    if several:
         blocks += _leaderboard(runs_data)
     for i, data in enumerate(runs_data, 1):
-        blocks += run_blocks(data, prefix=f"run{i}-" if len(runs_data) > 1 else "")
+        blocks += run_blocks(data, prefix=f"run{i}-" if several else "", card=not several)
     names = ", ".join(d.run.id for d in runs_data)
-    title = f"digitkit report: {runs_data[0].manifest.get('model', 'run')}" if len(runs_data) == 1 else \
+    title = f"digitkit report: {runs_data[0].manifest.get('model', 'run')}" if not several else \
         f"digitkit report: {len(runs_data)} runs"
-    return Document(title, f"{names} · generated {generated}", blocks)
+    return Document(title, f"{names} · generated {fmt_time(generated)}", blocks)

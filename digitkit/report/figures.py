@@ -1,6 +1,6 @@
 """The report's plots, each returned as PNG bytes (matplotlib Agg, imported on demand).
 
-Colours: Okabe-Ito for lines and bars, cividis for the heatmap, both readable by
+Colours: Okabe-Ito for lines and bars (blue and vermillion also for the confusion matrix), both readable by
 colour-blind readers and in greyscale print; lines also differ by dash style and marker.
 """
 
@@ -65,17 +65,43 @@ def learning_curves(histories: Sequence[tuple[str, dict[str, list[float]]]]) -> 
 
 
 def confusion_heatmap(confusion: Sequence[Sequence[int]]) -> bytes:
-    """Seaborn heatmap with counts in every cell (rows true, columns predicted)."""
-    import seaborn as sns
+    """Counts in every non-empty cell; correct (diagonal) and errors on separate colour scales.
+
+    On one scale a few errors beside a thousand correct digits all look alike; here the
+    diagonal is shaded blue by its own maximum and errors vermillion by theirs, and zeros
+    stay blank, so where the model goes wrong is what stands out.
+    """
+    from matplotlib.colors import LinearSegmentedColormap
 
     plt = _pyplot()
-    matrix = np.asarray(confusion)
-    fig, ax = plt.subplots(figsize=(6.4, 5.2))
-    sns.heatmap(matrix, annot=True, fmt="d", cmap="cividis", square=True, cbar_kws={"label": "digits"},
-                annot_kws={"size": 8}, ax=ax, linewidths=0.5, linecolor="white")
-    ax.set_title("Confusion matrix")
+    matrix = np.asarray(confusion, dtype=np.int64)
+    size = matrix.shape[0]
+    diagonal = np.eye(size, dtype=bool)
+    errors = np.where(~diagonal & (matrix > 0), matrix, 0)
+    correct_map = LinearSegmentedColormap.from_list("correct", ["#E3F0F9", TRUE_COLOUR])
+    error_map = LinearSegmentedColormap.from_list("errors", ["#FBE3D6", PREDICTED_COLOUR])
+    fig, ax = plt.subplots(figsize=(6.6, 5.6))
+    ax.imshow(np.ma.masked_where(~diagonal, matrix), cmap=correct_map, vmin=0, vmax=max(1, int(matrix.max())))
+    shown = ax.imshow(np.ma.masked_where(errors == 0, errors), cmap=error_map, vmin=0,
+                      vmax=max(1, int(errors.max())))
+    for t in range(size):
+        for p in range(size):
+            count = int(matrix[t, p])
+            if not count:
+                continue
+            strong = (t == p and count > 0.55 * matrix.max()) or (t != p and count > 0.55 * errors.max())
+            ax.text(p, t, f"{count}", ha="center", va="center", fontsize=10,
+                    fontweight="bold" if t != p else "normal", color="white" if strong else "#1a1a1a")
+    ax.set_xticks(range(size), [str(c) for c in range(size)])
+    ax.set_yticks(range(size), [str(c) for c in range(size)])
+    ax.set_xticks(np.arange(-0.5, size), minor=True)
+    ax.set_yticks(np.arange(-0.5, size), minor=True)
+    ax.grid(which="minor", color="#dddddd", linewidth=0.6)
+    ax.tick_params(which="minor", length=0)
+    ax.set_title("Confusion matrix (blue: correct, vermillion: errors)", fontsize=11)
     ax.set_xlabel("predicted digit")
     ax.set_ylabel("true digit")
+    fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04, label="misclassified digits")
     fig.tight_layout()
     return _png(fig)
 
@@ -91,8 +117,8 @@ def misclassified_gallery(images: np.ndarray, labels: np.ndarray, probabilities:
     from matplotlib.patches import Patch
 
     rows = max(1, -(-len(indices) // columns))
-    cell_w, cell_h = 3.2, 1.55
-    fig, ax = plt.subplots(figsize=(3.3 * columns, 1.7 * rows + 0.6))
+    cell_w, cell_h = 3.2, 1.75
+    fig, ax = plt.subplots(figsize=(4.2 * columns, 2.3 * rows + 0.8))
     classes = probabilities.shape[1]
     bar_w = 1.7 / classes
     for n, index in enumerate(indices):
@@ -111,19 +137,20 @@ def misclassified_gallery(images: np.ndarray, labels: np.ndarray, probabilities:
             # The true digit's bar may be too short to see: its label carries the colour too.
             marked = c in (true, predicted)
             ax.text(bars_x[c] + bar_w * 0.42, y0 - 0.04, str(c), ha="center", va="top",
-                    fontsize=6.5 if marked else 5.5, fontweight="bold" if marked else "normal",
+                    fontsize=10 if marked else 8.5, fontweight="bold" if marked else "normal",
                     color=colours[c] if marked else "#333333")
-        ax.text(x0, y0 + 1.05, f"#{index}: true {true}, predicted {predicted} "
-                f"({probabilities[index, predicted]:.0%})", fontsize=7, va="bottom")
+        ax.text(x0, y0 + 1.05, f"true {true} → predicted {predicted} "
+                f"({probabilities[index, predicted]:.0%})", fontsize=10.5, va="bottom")
     ax.set_xlim(-0.1, columns * cell_w)
-    ax.set_ylim(-0.25, rows * cell_h)
+    ax.set_ylim(-0.3, rows * cell_h)
     ax.set_aspect("equal")
     ax.set_axis_off()
-    ax.set_title("Misclassified digits, most confident mistakes first (bars: probability per digit)")
+    ax.set_title("Misclassified digits, most confident mistakes first (bars: probability per digit)",
+                 fontsize=11)
     ax.legend(handles=[Patch(color=TRUE_COLOUR, label="true digit"),
                        Patch(color=PREDICTED_COLOUR, label="predicted digit"),
                        Patch(color=OTHER_COLOUR, label="other digits")],
-              loc="upper center", ncol=3, fontsize="small", bbox_to_anchor=(0.5, 0.0), frameon=False)
+              loc="upper center", ncol=3, fontsize=10, bbox_to_anchor=(0.5, 0.0), frameon=False)
     return _png(fig)
 
 

@@ -7,14 +7,24 @@ from pathlib import Path
 from urllib.parse import quote
 
 from digitkit import atomic
-from digitkit.report.document import Document, Figure, Heading, Paragraph, Table
+from digitkit.report.document import Block, Card, Columns, Document, Figure, Heading, Paragraph, Table
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
+# Only what Markdown would read as syntax: emphasis, code, links, HTML, table pipes. Colons,
+# plus signs, dots and parentheses in times and numbers stay as they are ("07:54:40+00:00").
+_SPECIAL = re.compile(r"([\\`*\[\]<>|])")
+_EDGE_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+_LINE_START = re.compile(r"^(\s*)([#>+-]|\d+\.)(?=\s|$)")
 
 
 def md_escape(text: str) -> str:
-    """Backslash-escape Markdown syntax (and HTML brackets, which Markdown would pass through)."""
-    return _SPECIAL.sub(r"\\\1", text).replace("\n", " ")
+    """Escape what Markdown would otherwise format; nothing else (no over-escaping)."""
+    text = _SPECIAL.sub(r"\\\1", str(text)).replace("\n", " ")
+    text = _EDGE_UNDERSCORE.sub(r"\\_", text)  # snake_case names are safe; _emphasis_ is not
+    if text.count("~") >= 2:
+        text = text.replace("~", "\\~")  # ~strike~ in GitHub Markdown
+    # A leading '#', '>', '-', '+' or '1.' would start a heading, quote or list.
+    return _LINE_START.sub(lambda m: m.group(1) + (m.group(2)[:-1] + "\\." if m.group(2).endswith(".")
+                                                   else "\\" + m.group(2)), text)
 
 
 def _table(table: Table) -> str:
@@ -28,6 +38,35 @@ def _table(table: Table) -> str:
     return "\n".join(lines)
 
 
+def _card(card: Card) -> str:
+    lines = [f"**{md_escape(card.title)}**" + (f" ({md_escape(card.subtitle)})" if card.subtitle else ""), ""]
+    lines += [f"- {md_escape(label)}: **{md_escape(value)}**" if i == 0 else f"- {md_escape(label)}: {md_escape(value)}"
+              for i, (label, value) in enumerate(card.items)]
+    return "\n".join(lines)
+
+
+def _blocks(block: Block, folder: Path, images: list[Path]) -> list[str]:
+    """Markdown for one block; Columns simply follow each other."""
+    if isinstance(block, Columns):
+        return [text for inner in block.blocks for text in _blocks(inner, folder, images)]
+    if isinstance(block, Card):
+        return [_card(block)]
+    if isinstance(block, Heading):
+        return [f"{'#' * block.level} {md_escape(block.text)}"]
+    if isinstance(block, Paragraph):
+        return [f"> **Note:** {md_escape(block.text)}" if block.note else md_escape(block.text)]
+    if isinstance(block, Table):
+        return [_table(block)]
+    if isinstance(block, Figure):
+        path = folder / f"{block.name}.png"
+        atomic.write_bytes(path, block.png)
+        images.append(path)
+        link = quote(f"{folder.name}/{path.name}")
+        caption = f"\n\n_{md_escape(block.caption)}_" if block.caption else ""
+        return [f"![{md_escape(block.alt)}]({link}){caption}"]
+    raise TypeError(f"unknown report block {type(block).__name__}")
+
+
 def write_markdown(document: Document, target: Path) -> list[Path]:
     """Write the images first and the ``.md`` last, so a finished ``.md`` has all its images.
 
@@ -38,18 +77,6 @@ def write_markdown(document: Document, target: Path) -> list[Path]:
     images: list[Path] = []
     parts = [f"# {md_escape(document.title)}", f"_{md_escape(document.subtitle)}_"]
     for block in document.blocks:
-        if isinstance(block, Heading):
-            parts.append(f"{'#' * block.level} {md_escape(block.text)}")
-        elif isinstance(block, Paragraph):
-            parts.append(f"> **Note:** {md_escape(block.text)}" if block.note else md_escape(block.text))
-        elif isinstance(block, Table):
-            parts.append(_table(block))
-        elif isinstance(block, Figure):
-            path = folder / f"{block.name}.png"
-            atomic.write_bytes(path, block.png)
-            images.append(path)
-            link = quote(f"{folder.name}/{path.name}")
-            caption = f"\n\n_{md_escape(block.caption)}_" if block.caption else ""
-            parts.append(f"![{md_escape(block.alt)}]({link}){caption}")
+        parts.extend(_blocks(block, folder, images))
     atomic.write_text(target, "\n\n".join(parts) + "\n")
     return images

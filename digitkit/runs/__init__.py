@@ -23,13 +23,12 @@ from digitkit.runs.files import (
 from digitkit.runs.listing import Listing, latest_run_of, list_all, list_runs, readable_runs, trash_folders
 from digitkit.runs.locking import RunLocked, lock
 from digitkit.runs.manifest import SCHEMA_VERSION, Manifest, ManifestError
-from digitkit.runs.naming import MODEL_FILE_SUFFIXES, ModelRef, find_run, get_run, resolve_model
+from digitkit.runs.naming import find_run, get_run
 from digitkit.runs.removal import PurgeResult, purge_trash, remove_run
 
 __all__ = [
-    "BEST", "EVALUATION", "HISTORY_CSV", "HISTORY_JSON", "LOCK", "MANIFEST", "METRICS", "MODEL", "MODEL_FILE_SUFFIXES",
-    "PREDICTIONS", "RUN_ID_PATTERN", "SCHEMA_VERSION", "STATE", "STATE_JSON", "TFLITE", "Listing", "Manifest",
-    "ManifestError", "ModelRef", "PurgeResult", "Run", "RunFileError", "RunLocked", "RunUnreadable", "create_run",
+    "BEST", "EVALUATION", "HISTORY_CSV", "HISTORY_JSON", "LOCK", "MANIFEST", "METRICS", "MODEL", "PREDICTIONS", "RUN_ID_PATTERN", "SCHEMA_VERSION", "STATE", "STATE_JSON", "TFLITE", "Listing", "Manifest",
+    "ManifestError", "PurgeResult", "Run", "RunFileError", "RunLocked", "RunUnreadable", "create_run",
     "find_run", "get_run", "latest_run_of", "list_all", "list_runs", "lock", "now_iso", "purge_trash",
-    "read_json", "readable_runs", "remove_run", "resolve_model", "trash_folders",
+    "read_json", "readable_runs", "remove_run", "trash_folders",
 ]

@@ -37,11 +37,10 @@ def read_digit(data: bytes, name: str, preprocess: bool = True) -> Digit:
         name: the upload's file name, used in messages.
         preprocess: ``False`` only resizes to 28x28, as ``predict --no-preprocess``.
     """
-    from digitkit.images import load_digit  # at merge: from digitkit.intake import decode, to_digit
+    from digitkit import intake
 
     try:
-        # at merge: to_digit(decode(data, name)), or intake's resize-only path without preprocess
-        return Digit(name, load_digit(bytes(data), preprocess=preprocess))
+        return Digit(name, intake.to_digit(intake.decode(bytes(data), name), preprocess=preprocess))
     except InputError as exc:
         return Digit(name, None, _without_prefix(exc.message, ("<bytes>", name)))
 
@@ -66,10 +65,13 @@ class Engine:
     """
 
     def __init__(self, model: str) -> None:
-        from digitkit.predict import load_backend  # at merge: digitkit.load(model)
+        from digitkit.inference import load
 
         self.reference = model
-        self._backend = _single_threaded(load_backend(model))
+        # One interpreter thread: the server already runs requests side by side, and a
+        # multi-threaded interpreter then waits for a free core at every call (about 5 ms
+        # instead of 0.3 ms per digit on a busy 2-core machine).
+        self._predictor = load(model, threads=1)
         # A LiteRT interpreter (and a Keras model called eagerly) must not run two batches
         # at once; preprocessing, the expensive part, happens outside this lock.
         self._lock = threading.Lock()
@@ -77,8 +79,8 @@ class Engine:
     @property
     def info(self) -> dict[str, Any]:
         """The ``model`` object of ``predict --json``: name, run, path, backend."""
-        b = self._backend  # at merge: Predictor.name / .backend (and its run and path)
-        return {"name": b.model_name, "run": b.run_id, "path": str(b.model_path), "backend": b.name}
+        p = self._predictor
+        return {"name": p.name, "run": p.run_id, "path": str(p.path), "backend": p.backend}
 
     def predict(self, digits: list[Digit], top_k: int = 3, with_images: bool = False) -> dict[str, Any]:
         """Predict every readable digit; the result has the same keys as ``predict --json``.
@@ -88,44 +90,24 @@ class Engine:
             top_k: how many digits to rank per input (1..10, checked by the caller).
             with_images: add ``image``, the model's 28x28 input as a PNG data URL, to each prediction.
         """
-        from digitkit.data.adapt import adapt_images
-        from digitkit.predict import _answer, probabilities_of  # at merge: Predictor.predict_proba
+        from digitkit.inference.batch import answer
 
         readable = [d for d in digits if d.image is not None]
         predictions = []
         if readable:
-            spec = self._backend.input_spec
-            batch = adapt_images(np.stack([d.image for d in readable]), spec)
             with self._lock:
-                outputs = self._backend.run(batch)
-            probabilities = probabilities_of(outputs, self._backend.output)
+                probabilities = self._predictor.predict_proba(np.stack([d.image for d in readable]))
             for digit, row in zip(readable, probabilities):
-                answer = _answer(digit.name, row, digit.image, top_k, None).to_dict()
+                result = answer(digit.name, row, digit.image, top_k, None).to_dict()
                 if with_images:
-                    answer["image"] = png_data_url(digit.image)
-                predictions.append(answer)
+                    result["image"] = png_data_url(digit.image)
+                predictions.append(result)
         return {
             "model": self.info,
             "min_confidence": None,
             "predictions": predictions,
             "failures": [{"input": d.name, "error": d.error} for d in digits if d.image is None],
         }
-
-
-def _single_threaded(backend):
-    """The same LiteRT model with a one-thread interpreter.
-
-    A server already runs several requests at once; a multi-threaded interpreter then waits for
-    a free core at every call (about 5 ms instead of 0.3 ms per digit on a busy 2-core machine).
-    At merge: ask the Predictor for one thread (e.g. ``digitkit.load(model, threads=1)``).
-    """
-    if backend.name != "litert":
-        return backend
-    import dataclasses
-
-    from digitkit.litert import LiteRTModel
-
-    return dataclasses.replace(backend, run=LiteRTModel(backend.model_path, num_threads=1).predict)
 
 
 def png_data_url(image: np.ndarray) -> str:
@@ -144,33 +126,27 @@ def list_models() -> list[dict[str, Any]]:
     Each entry has ``id`` (the reference to pass as ``model``), ``model``, ``kind``
     (``"run"`` or ``"pretrained"``) and, when known, ``accuracy`` and ``created``.
     """
-    from digitkit import runs  # at merge: the runs package's listing (unreadable runs skipped)
+    from digitkit import runs
 
     found = []
-    for run in reversed(runs.list_runs()):
+    for run in reversed(runs.readable_runs()):
         try:
             manifest = run.manifest
             if manifest.get("status") != "completed" or not run.model_path.exists():
                 continue
-            metrics = run.read("metrics.json") or {}
-        except Exception:  # a damaged run is left out of the picker, never fatal to the listing
+            metrics = run.read(runs.METRICS) or {}
+        except runs.RunFileError:  # a damaged metrics file leaves the run out of the picker
             continue
         accuracy = metrics.get("accuracy")
         found.append({"id": run.id, "model": manifest.get("model"), "kind": "run",
                       "label": manifest.get("name"), "created": manifest.get("started"),
                       "accuracy": round(float(accuracy), 4) if isinstance(accuracy, (int, float)) else None})
-    for name in _pretrained_names():
+    from digitkit import pretrained
+
+    for name in pretrained.names():
         found.append({"id": f"{name}@pretrained", "model": name, "kind": "pretrained", "label": None,
                       "created": None, "accuracy": None})
     return found
-
-
-def _pretrained_names() -> list[str]:
-    try:
-        from digitkit import pretrained  # lands with the pretrained-models issue
-    except ImportError:
-        return []
-    return list(pretrained.names())
 
 
 def is_listed_reference(model: str) -> bool:

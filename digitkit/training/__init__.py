@@ -1,8 +1,10 @@
-"""The pieces behind :func:`digitkit.train.fit`.
+"""The pieces behind :func:`digitkit.train.fit`, one job per module.
 
-``data`` builds the resumable, seeded input pipeline; ``speed`` holds the CPU/GPU settings
-that make training faster than a plain ``model.fit``; ``distribute`` picks devices and a
-``tf.distribute`` strategy; ``state`` saves and restores the resumable training state;
-``callbacks`` turns Keras batch events into progress, stop requests and NaN checks;
-``progress`` is the interface a renderer implements.
+``options`` (typed options, checked before TensorFlow loads) -> ``config`` (recipe,
+overrides, seed; what a resume may continue) -> ``data`` (splits and the seeded tf.data
+pipeline) -> ``runtime`` (threads, seeds, devices via ``distribute``, the model compiled by
+``compile``'s ``compile_for`` with ``speed``'s settings) -> ``fit`` (the epoch loop, with
+``callbacks``, ``best``, ``history``, ``state`` and ``lock``) -> ``rundir`` (the files of a
+run) -> ``result``. ``progress`` is the interface a renderer implements; ``fastconv`` holds
+the training-time im2col convolutions.
 """

@@ -9,12 +9,11 @@ from __future__ import annotations
 import math
 import signal
 import threading
-import time
 from typing import Any
 
 import keras
 
-from digitkit.training.progress import FitProgress
+from digitkit.training.progress import EpochClock, FitProgress
 
 
 class StopRequested(Exception):
@@ -68,19 +67,16 @@ class BatchWatch(keras.callbacks.Callback):
     """Reports batch progress, stops at a safe point when asked, refuses NaN losses.
 
     With ``steps_per_execution`` Keras calls back once per execution, so progress moves
-    in chunks of that many batches.
+    in chunks of that many batches (chosen so an epoch has at least 10 updates).
     """
 
-    def __init__(self, *, epoch: int, steps: int, batch_size: int, train_size: int,
-                 progress: FitProgress, stop: StopSignals) -> None:
+    def __init__(self, *, epoch: int, clock: EpochClock, progress: FitProgress, stop: StopSignals) -> None:
         super().__init__()
-        self.epoch, self.steps, self.batch_size, self.train_size = epoch, steps, batch_size, train_size
-        self.progress, self.stop = progress, stop
-        self._start = time.perf_counter()
-        self.train_logs: dict[str, float] = {}
+        self.epoch, self.clock, self.progress, self.stop = epoch, clock, progress, stop
+        self.steps = clock.plan.steps_per_epoch
 
     def on_epoch_begin(self, epoch: int, logs: Any = None) -> None:
-        self._start = time.perf_counter()
+        self.clock.epoch_started()
 
     def on_train_batch_end(self, batch: int, logs: Any = None) -> None:
         logs = {k: float(v) for k, v in (logs or {}).items()}
@@ -88,9 +84,6 @@ class BatchWatch(keras.callbacks.Callback):
         loss = logs.get("loss")
         if loss is not None and not math.isfinite(loss):
             raise NaNLoss(self.epoch, done, loss)
-        self.train_logs = logs
-        elapsed = max(time.perf_counter() - self._start, 1e-9)
-        samples = min(done * self.batch_size, self.train_size)
-        self.progress.batch(self.epoch, done, self.steps, logs, samples / elapsed)
+        self.progress.update(self.clock.update(self.epoch, done, logs))
         if self.stop.requested:
             raise StopRequested(self.stop.requested)

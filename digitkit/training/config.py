@@ -1,7 +1,8 @@
 """What a fit computes, decided before any TensorFlow work: recipe, overrides, seed, options.
 
 A new fit takes the model's recipe and the caller's overrides; a resumed fit takes
-everything from the run's manifest (only the planned epochs may grow).
+everything from the run's manifest (only the planned epochs may grow), after checking
+that the manifest and the saved state can really be resumed.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ from pathlib import Path
 from typing import Any
 
 from digitkit import registry, runs
-from digitkit.errors import UsageError
+from digitkit.errors import DigitkitError, InputError, UsageError
 from digitkit.spec import ModelSpec, Recipe
 from digitkit.training import state as train_state
+from digitkit.training.options import DEFAULT_PATIENCE, FitOptions
 
-DEFAULT_PATIENCE = 3
 
-
-@dataclass
+@dataclass(frozen=True)
 class FitConfig:
-    """Everything that decides what a fit computes (recorded in the manifest)."""
+    """Everything that decides what a fit computes (recorded in the manifest).
+
+    ``options`` is the manifest's ``options`` record: the flags beyond the recipe.
+    """
 
     spec: ModelSpec
     recipe: Recipe
@@ -30,30 +33,34 @@ class FitConfig:
     dataset: str | None
     train_size: int | None
     test_size: int | None
-    options: dict[str, Any]
+    early_stopping: bool
+    patience: int
+    augment: bool
+    gpu: bool
+    devices: int | str | None
+    mixed_precision: bool
+    deterministic: bool
+    name: str | None = None
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return {"early_stopping": self.early_stopping, "patience": self.patience, "augment": self.augment,
+                "gpu": self.gpu, "devices": self.devices, "mixed_precision": self.mixed_precision,
+                "deterministic": self.deterministic}
 
 
-RECIPE_FLAGS = ("epochs", "batch_size", "learning_rate", "validation_split")
-OPTION_FLAGS = ("early_stopping", "patience", "augment", "gpu", "devices", "mixed_precision")
-
-
-def new_config(model_name: str | None, args: dict[str, Any]) -> FitConfig:
-    if not model_name:
-        raise UsageError("expected a model name (see `digitkit list-models`) or --resume RUN")
-    spec = registry.get_spec(model_name)
-    overrides = {k: args[k] for k in RECIPE_FLAGS if args[k] is not None}
+def new_config(options: FitOptions) -> FitConfig:
+    """The config of a new fit (``options`` already checked)."""
+    spec = registry.get_spec(options.model or "")
+    overrides = options.overrides()
     try:
         recipe = spec.recipe.replace(**overrides)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    for name in ("train_size", "test_size", "patience"):
-        if args[name] is not None and args[name] < 1:
-            raise UsageError(f"expected {name} >= 1. Received: {name}={args[name]}")
-    seed = args["seed"] if args["seed"] is not None else secrets.randbelow(2**31)
-    options = {k: args[k] for k in OPTION_FLAGS}
-    options["patience"] = args["patience"] or DEFAULT_PATIENCE
-    return FitConfig(spec, recipe, overrides, int(seed), args["dataset"], args["train_size"], args["test_size"],
-                     options)
+    seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
+    return FitConfig(spec, recipe, overrides, int(seed), options.dataset, options.train_size, options.test_size,
+                     options.early_stopping, options.patience or DEFAULT_PATIENCE, options.augment, options.gpu,
+                     options.devices, options.mixed_precision, options.deterministic, options.name)
 
 
 def find_run(ref: str) -> runs.Run:
@@ -63,33 +70,73 @@ def find_run(ref: str) -> runs.Run:
     return runs.get_run(ref)
 
 
-def resume_config(ref: str, model_name: str | None, args: dict[str, Any]) -> tuple[runs.Run, FitConfig]:
-    changed = [k for k in (*RECIPE_FLAGS[1:], "seed", "dataset", "train_size", "test_size", "patience")
-               if args[k] is not None]
-    changed += [k for k in ("early_stopping", "augment", "mixed_precision") if args[k]]
-    if changed:
-        flags = ", ".join("--" + k.replace("_", "-") for k in changed)
-        raise UsageError(f"--resume continues a run with its own settings; cannot change {flags}",
-                         hint="only --epochs may raise the planned epochs")
-    run = find_run(ref)
-    manifest = run.manifest
+def start_over_hint(run: runs.Run, model: Any) -> str:
+    what = f"digitkit fit {model}" if isinstance(model, str) and model else "digitkit fit MODEL"
+    return f"start over with `{what}`; remove the damaged run with `digitkit runs rm {run.id}`"
+
+
+RECIPE_KEYS = ("optimizer", "learning_rate", "loss", "batch_size", "epochs", "validation_split")
+
+
+def _resumable_manifest(run: runs.Run) -> dict[str, Any]:
+    """The manifest as written (no defaults filled in), refused with one line when a resume
+    could not trust it: a resumed run must continue with exactly the recipe it started with."""
+    try:
+        run.manifest  # the runs package's own validation (types, schema version)
+        manifest = runs.read_json(run.path / runs.MANIFEST)
+    except DigitkitError as exc:
+        raise InputError(f"run {run.id} cannot be resumed: {exc.message}", hint=start_over_hint(run, None)) from exc
+    if not isinstance(manifest, dict):
+        raise InputError(f"run {run.id} cannot be resumed: its manifest.json is not a JSON object",
+                         hint=start_over_hint(run, None))
+    expected = {"model": str, "recipe": dict, "seed": int}
+    for key, kind in expected.items():
+        if not isinstance(manifest.get(key), kind) or isinstance(manifest.get(key), bool):
+            raise InputError(f"run {run.id} cannot be resumed: its manifest.json has no valid {key!r}",
+                             hint=start_over_hint(run, manifest.get("model")))
+    missing = [k for k in RECIPE_KEYS if k not in manifest["recipe"]]
+    try:
+        if missing:
+            raise ValueError(f"missing {', '.join(missing)}")
+        Recipe(**{k: v for k, v in manifest["recipe"].items() if k != "label_encoding"})
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"run {run.id} cannot be resumed: its manifest.json holds a bad recipe ({exc})",
+                         hint=start_over_hint(run, manifest["model"])) from exc
+    return manifest
+
+
+def resume_config(options: FitOptions, run: runs.Run) -> tuple[runs.Run, FitConfig]:
+    """The config to continue ``run`` with, from its manifest (``options`` already checked;
+    the caller holds the run's lock, so the state checked here stays as it is).
+
+    Raises:
+        UsageError: a completed run, another model, fewer epochs than done.
+        InputError: a damaged manifest, state.json or checkpoint.npz (how to start over).
+    """
+    manifest = _resumable_manifest(run)
     if manifest.get("status") == "completed":
         raise UsageError(f"run {run.id} already completed", hint="start a new run with `digitkit fit`")
-    if model_name and model_name != manifest.get("model"):
-        raise UsageError(f"run {run.id} trains {manifest.get('model')!r}, not {model_name!r}")
-    train_state.load_info(run)  # refuses runs without state
+    if options.model and options.model != manifest["model"]:
+        raise UsageError(f"run {run.id} trains {manifest['model']!r}, not {options.model!r}")
+    try:
+        train_state.check(run)
+    except InputError as exc:
+        raise InputError(exc.message, hint=start_over_hint(run, manifest["model"])) from exc
     spec = registry.get_spec(manifest["model"])
-    recipe_fields = {k: v for k, v in manifest["recipe"].items() if k != "label_encoding"}
-    recipe = Recipe(**recipe_fields)
-    overrides = dict(manifest.get("overrides", {}))
-    if args["epochs"] is not None:
-        if args["epochs"] < manifest.get("epochs_completed", 0):
-            raise UsageError(f"run {run.id} already has {manifest.get('epochs_completed')} epochs")
-        recipe = recipe.replace(epochs=args["epochs"])
-        overrides["epochs"] = args["epochs"]
-    options = dict(manifest.get("options", {}))
-    options.update(gpu=args["gpu"] or options.get("gpu", False),
-                   devices=args["devices"] if args["devices"] is not None else options.get("devices"))
-    data = manifest.get("dataset", {})
-    return run, FitConfig(spec, recipe, overrides, int(manifest["seed"]), data.get("requested"),
-                          data.get("train_limit"), data.get("test_limit"), options)
+    recipe = Recipe(**{k: v for k, v in manifest["recipe"].items() if k != "label_encoding"})
+    overrides = dict(manifest.get("overrides") or {})
+    done = int(manifest.get("epochs_completed") or 0)
+    if options.epochs is not None:
+        if options.epochs < done:
+            raise UsageError(f"run {run.id} already has {done} epochs")
+        recipe = recipe.replace(epochs=options.epochs)
+        overrides["epochs"] = options.epochs
+    saved = manifest.get("options") if isinstance(manifest.get("options"), dict) else {}
+    data = manifest.get("dataset") if isinstance(manifest.get("dataset"), dict) else {}
+    return run, FitConfig(
+        spec, recipe, overrides, int(manifest["seed"]), data.get("requested"), data.get("train_limit"),
+        data.get("test_limit"), bool(saved.get("early_stopping")), int(saved.get("patience") or DEFAULT_PATIENCE),
+        bool(saved.get("augment")), options.gpu or bool(saved.get("gpu")),
+        options.devices if options.devices is not None else saved.get("devices"),
+        bool(saved.get("mixed_precision")), options.deterministic or bool(saved.get("deterministic")),
+        manifest.get("name") if isinstance(manifest.get("name"), str) else None)

@@ -8,12 +8,13 @@ iterator has already produced, which a fresh process cannot replay).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 import numpy as np
 
-from digitkit.data import Digits
+from digitkit.data import Digits, load_digits
+from digitkit.errors import UsageError
 from digitkit.data.adapt import adapt_images, encode_labels
 from digitkit.spec import InputSpec
 
@@ -26,6 +27,47 @@ class SplitData:
 
     train: Digits
     validation: Digits | None
+
+
+@dataclass
+class FitData:
+    """The three splits a fit uses, and what the manifest records about them."""
+
+    train: Digits
+    validation: Digits | None
+    test: Digits
+    fingerprint: str
+    notes: list[str] = field(default_factory=list)
+
+    def manifest_fields(self, config: Any) -> dict[str, Any]:
+        from digitkit.data import SAMPLE_NAME
+
+        # A fit that fell back to the bundled sample trained on the sample: say so, not "mnist".
+        fell_back = self.train.source.startswith("bundled")
+        return {"name": SAMPLE_NAME if fell_back else config.dataset or self.train.dataset,
+                "source": self.train.source,
+                "fingerprint": self.fingerprint, "train_size": len(self.train),
+                "validation_size": len(self.validation) if self.validation else 0, "test_size": len(self.test),
+                "requested": config.dataset, "train_limit": config.train_size, "test_limit": config.test_size}
+
+
+def load_split_data(config: Any, status: Callable[[str], None] | None = None) -> FitData:
+    """Load, limit and split the data of a fit; check that its labels fit the model.
+
+    Raises:
+        UsageError: labels the model cannot output (e.g. a plugin declaring 5 classes).
+    """
+    train = limit(load_digits(config.dataset, "train", status=status), config.train_size)
+    test = limit(load_digits(config.dataset, "test", status=status), config.test_size)
+    classes = config.spec.num_classes
+    for digits in (train, test):
+        top = int(digits.labels.max()) if len(digits) else -1
+        if top >= classes:
+            raise UsageError(f"model {config.spec.name!r} declares {classes} classes, but the {digits.split} digits "
+                             f"have labels up to {top}", hint="its spec's num_classes must cover digits 0-9")
+    split = split_validation(train, config.recipe.validation_split, config.seed)
+    notes = list(train.notes)
+    return FitData(split.train, split.validation, test, train.fingerprint(), notes)
 
 
 def limit(digits: Digits, size: int | None) -> Digits:

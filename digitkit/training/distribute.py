@@ -86,6 +86,64 @@ def choose_placement(*, gpu: bool, devices: str | int | None, mixed_precision: b
     return Placement(tf.distribute.MirroredStrategy(chosen), "mirrored", chosen, on_gpu)
 
 
+def prebuild_for_multi_worker(model: Any, batch: Any) -> None:
+    """Build the model's metrics from a local batch, so Keras does not have to.
+
+    Keras 3.15's ``fit`` builds them from the first *distributed* batch through
+    ``strategy.reduce("MEAN", ...)``, which ``MultiWorkerMirroredStrategy`` cannot do with
+    per-replica values ("Attempt to convert a value (PerReplica...) to a Tensor"). Building
+    first, from a plain batch, and skipping that step is the same build without the reduce.
+    """
+    with model.distribute_strategy.scope():
+        model._symbolic_build(data_batch=batch)
+    model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
+    _patch_metric_reduction()
+
+
+def _patch_metric_reduction() -> None:
+    """Keras 3.15 averages per-replica metric values across workers with
+    ``strategy.reduce("MEAN", v, axis=0)``, which fails on the scalar values every metric
+    gives ("Invalid reduction dimension 0 for input with 0 dimensions"). A scalar's mean
+    across replicas is ``axis=None``; everything else goes to Keras unchanged. Applied only
+    in multi-worker processes."""
+    from keras.src.backend.tensorflow import trainer
+
+    original = trainer.reduce_per_replica
+    if getattr(original, "digitkit_patched", False):
+        return
+
+    def reduce_per_replica(values: Any, strategy: Any, reduction: str) -> Any:
+        import tensorflow as tf
+
+        if reduction in ("auto", "mean") and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            def mean(value: Any) -> Any:
+                if isinstance(value, tf.distribute.DistributedValues) or tf.is_tensor(value):
+                    return strategy.reduce("MEAN", value, axis=None)
+                return value
+
+            return tf.nest.map_structure(mean, values)
+        return original(values, strategy, reduction)
+
+    reduce_per_replica.digitkit_patched = True  # type: ignore[attr-defined]
+    trainer.reduce_per_replica = reduce_per_replica
+
+
+def is_chief() -> bool:
+    """Whether this process keeps the run: the ``chief`` task, or worker 0 when the cluster
+    has no chief (TensorFlow's convention); always True without ``TF_CONFIG``."""
+    if not os.environ.get("TF_CONFIG"):
+        return True
+    try:
+        config = json.loads(os.environ["TF_CONFIG"])
+        task, cluster = config["task"], config["cluster"]
+        kind, index = task.get("type"), int(task.get("index", 0))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return True
+    if "chief" in cluster:
+        return kind == "chief"
+    return kind == "worker" and index == 0
+
+
 def _check_tf_config() -> None:
     try:
         config = json.loads(os.environ["TF_CONFIG"])

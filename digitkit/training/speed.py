@@ -3,7 +3,8 @@
 Measured on a 2-core CPU machine (see docs/training.md and benchmarks/train_speed.py):
 
 - ``steps_per_execution`` runs many batches per call into the TensorFlow runtime; the
-  Python overhead per batch dominates small dense models.
+  Python overhead per batch dominates small dense models. It is capped at a tenth of an
+  epoch so that progress moves at least 10 times per epoch.
 - One intra-op thread for dense models: their matrices are too small to split, and
   the thread hand-offs cost more than they save.
 - No XLA on CPU (``jit_compile=False``): XLA made the cnn 5x slower there.
@@ -17,6 +18,7 @@ from typing import Any
 
 DENSE_STEPS_PER_EXECUTION = 256
 CONV_STEPS_PER_EXECUTION = 64
+UPDATES_PER_EPOCH = 10  # progress moves at least this often
 DENSE_LAYER_TYPES = {"InputLayer", "Dense", "Flatten", "Dropout", "Reshape", "Activation", "Rescaling"}
 
 
@@ -28,6 +30,7 @@ class SpeedSettings:
     intra_op_threads: int | None  # None: TensorFlow's default (all cores)
     jit_compile: bool
     kind: str  # "dense" or "conv"
+    matmul_convolutions: bool = False  # im2col for Conv2D while training (see fastconv.py)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -43,19 +46,26 @@ def likely_dense(input_shape: tuple[int, ...]) -> bool:
     return len(input_shape) <= 2
 
 
-def choose_settings(model: Any, *, on_gpu: bool, distributed: bool = False) -> SpeedSettings:
+def steps_per_execution(dense: bool, steps_per_epoch: int) -> int:
+    """Batches per runtime call: the model kind's best, but at most a tenth of an epoch."""
+    best = DENSE_STEPS_PER_EXECUTION if dense else CONV_STEPS_PER_EXECUTION
+    return max(1, min(best, steps_per_epoch // UPDATES_PER_EPOCH))
+
+
+def choose_settings(model: Any, *, on_gpu: bool, steps_per_epoch: int, distributed: bool = False) -> SpeedSettings:
     """Settings for this model on this hardware.
 
     Under a distribution strategy ``steps_per_execution`` stays 1: Keras 3.15's multi-step
     loop fails there ("You must feed a value for placeholder tensor ... while/cond").
     """
     dense = is_dense(model)
-    steps = DENSE_STEPS_PER_EXECUTION if dense else CONV_STEPS_PER_EXECUTION
+    steps = steps_per_execution(dense, steps_per_epoch)
     return SpeedSettings(
         steps_per_execution=1 if distributed else steps,
         intra_op_threads=1 if dense and not on_gpu else None,
         jit_compile=False,  # XLA: 5x slower for the cnn on CPU; GPU gains too small to justify
         kind="dense" if dense else "conv",
+        matmul_convolutions=not dense and not on_gpu,  # CPU conv kernels reach a fraction of matmul's speed
     )
 
 
@@ -76,10 +86,12 @@ def apply_threading(threads: int | None) -> bool:
     return True
 
 
-def make_deterministic(seed: int) -> None:
-    """Seed Python, NumPy and Keras, and ask TensorFlow for deterministic kernels."""
+def seed_everything(seed: int, *, deterministic: bool) -> None:
+    """Seed Python, NumPy and Keras; with ``deterministic``, ask TensorFlow for deterministic
+    kernels too (process-wide once on; it cost ~15 % on the cnn, see docs/training.md)."""
     import keras
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
-    tf.config.experimental.enable_op_determinism()
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()

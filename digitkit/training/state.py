@@ -50,10 +50,64 @@ def save(run: runs.Run, model: Any, info: dict[str, Any], best_weights: list[np.
 
 
 def load_info(run: runs.Run) -> dict[str, Any]:
+    """``state.json``, checked: the epoch reached, the history and the best-epoch record.
+
+    Raises:
+        UsageError: the run has no state (it completed, or never saved one).
+        InputError: ``state.json`` is damaged or does not fit together.
+    """
     if not has_state(run):
         raise UsageError(f"run {run.id} has no resumable state (no {runs.STATE}/ folder)",
                          hint="only interrupted or failed runs can be resumed")
-    return runs.read_json(state_dir(run) / STATE_JSON)
+    path = state_dir(run) / STATE_JSON
+    try:
+        info = runs.read_json(path)
+    except InputError as exc:
+        raise InputError(f"run {run.id} cannot be resumed: {exc.message}") from exc
+    problem = _info_problem(info)
+    if problem:
+        raise InputError(f"run {run.id} cannot be resumed: {path} {problem}")
+    return info
+
+
+def _info_problem(info: Any) -> str | None:
+    if not isinstance(info, dict):
+        return "is not a JSON object"
+    done, history, best = info.get("epochs_completed"), info.get("history"), info.get("best")
+    if not isinstance(done, int) or isinstance(done, bool) or done < 0:
+        return "has no valid 'epochs_completed'"
+    if not isinstance(history, dict) or not isinstance(history.get("epoch"), list):
+        return "has no valid 'history'"
+    for key, values in history.items():
+        if not isinstance(values, list) or len(values) != done or \
+                not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+            return f"has a bad history entry {key!r} (expected {done} numbers)"
+    if not isinstance(best, dict) or not {"value", "epoch", "wait"} <= set(best):
+        return "has no valid 'best' record"
+    return None
+
+
+def check(run: runs.Run) -> dict[str, Any]:
+    """Check ``state.json`` and ``checkpoint.npz`` before any TensorFlow work; returns the info.
+
+    The checkpoint must be a readable NumPy archive holding ``model_*`` and ``optimizer_*``
+    arrays; whether their shapes fit the model is checked again when restoring.
+
+    Raises:
+        UsageError: no state.  InputError: a damaged file (one line naming it).
+    """
+    info = load_info(run)
+    path = state_dir(run) / CHECKPOINT
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            names = list(data.files)
+            for key in names:
+                data[key]  # reads every array: a truncated member fails here, not mid-restore
+    except Exception as exc:  # zipfile.BadZipFile, ValueError, OSError, EOFError...
+        raise InputError(f"run {run.id} cannot be resumed: {path} is damaged ({type(exc).__name__})") from exc
+    if not any(n.startswith("model_") for n in names) or not any(n.startswith("optimizer_") for n in names):
+        raise InputError(f"run {run.id} cannot be resumed: {path} holds no model or optimizer variables")
+    return info
 
 
 def restore(run: runs.Run, model: Any) -> list[np.ndarray] | None:
@@ -64,10 +118,10 @@ def restore(run: runs.Run, model: Any) -> list[np.ndarray] | None:
     """
     path = state_dir(run) / CHECKPOINT
     try:
-        with np.load(path) as data:
+        with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path} is damaged: {exc}") from exc
+    except Exception as exc:  # zipfile.BadZipFile, ValueError, OSError, EOFError...
+        raise InputError(f"{path} is damaged ({type(exc).__name__})") from exc
     if not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)
     _assign(model.variables, arrays, "model", path)

@@ -37,8 +37,9 @@ SPEC = ModelSpec(
         loss="categorical_crossentropy",
         batch_size=128,
         epochs=10,
-        # The notebook validated on the test split; we hold out training data instead.
-        validation_split=0.1,
+        # As in the notebook, every training digit trains (it watched the test split instead of
+        # holding data out); holding out 10 % cost ~0.2 pt: 0.9383 against the notebook's 0.9407.
+        validation_split=0.0,
     ),
     builder=build_dense_sigmoid,
     source="Keras MNIST notebook: 784-64(sigmoid)-10(softmax), one-hot labels",

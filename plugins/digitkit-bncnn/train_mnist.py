@@ -62,16 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     x_test = adapt_images(test_images, SPEC.input)
     y_test = encode_labels(test_labels, recipe.label_encoding)
 
-    model = SPEC.build()
-    loss_class = {"sparse_categorical_crossentropy": keras.losses.SparseCategoricalCrossentropy,
-                  "categorical_crossentropy": keras.losses.CategoricalCrossentropy}[recipe.loss]
-    metric = "sparse_categorical_accuracy" if recipe.label_encoding == "integer" else "categorical_accuracy"
-    model.compile(
-        optimizer=keras.optimizers.get({"class_name": recipe.optimizer,
-                                        "config": {"learning_rate": recipe.learning_rate}}),
-        loss=loss_class(from_logits=recipe.from_logits),
-        metrics=[keras.metrics.get(metric)],
-    )
+    from digitkit.training.compile import compile_for
+
+    model = compile_for(SPEC, recipe)  # the recipe's optimizer, loss and an "accuracy" metric, as fit does
     print(f"train {len(x)} images ({recipe.validation_split:g} held out), test {len(x_test)}; "
           f"recipe: {recipe.describe()}", flush=True)
     started = time.monotonic()

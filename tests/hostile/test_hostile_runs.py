@@ -15,6 +15,7 @@ import pytest
 from hostile_helpers import assert_one_error_line, tree
 from digitkit import runs
 from digitkit.errors import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, EXIT_USAGE
+from digitkit.inference import resolve
 
 
 # -- removal --------------------------------------------------------------------------------------
@@ -84,7 +85,8 @@ def test_a_folder_without_manifest_is_listed_and_removable(cli, make_run, home):
     half.mkdir()
     (half / "model.keras").write_bytes(b"orphan")
     listing = cli("runs")
-    assert listing.exit_code == EXIT_OK and good.id in listing.stdout
+    # The listing shows each id's short hash (the part users type); --json has the full ids.
+    assert listing.exit_code == EXIT_OK and good.id.rsplit("-", 1)[1] in listing.stdout
     assert "unreadable" in listing.stdout and "no manifest.json" in listing.stderr
     assert cli("runs", "rm", "dead", "-y").exit_code == EXIT_OK and not half.exists()
 
@@ -104,13 +106,14 @@ def test_a_damaged_manifest_makes_only_that_run_unreadable(cli, make_run, conten
     (bad.path / "manifest.json").write_text(content)
     listing = cli("runs")
     assert listing.exit_code == EXIT_OK, listing.output
-    assert good.id in listing.stdout and bad.id in listing.stdout and "unreadable" in listing.stdout
+    assert good.id.rsplit("-", 1)[1] in listing.stdout and bad.id.rsplit("-", 1)[1] in listing.stdout
+    assert "unreadable" in listing.stdout
     assert reason in listing.stderr
     rows = {row["id"]: row for row in json.loads(cli("runs", "--json").stdout)}
     assert rows[bad.id]["status"] == "unreadable" and reason in rows[bad.id]["problem"]
     assert rows[good.id]["status"] == "completed"
     # the model lookup of the whole home still works, and picks the good run
-    assert runs.resolve_model("25-15-10").run.id == good.id
+    assert resolve("25-15-10").run.id == good.id
     assert_one_error_line(cli("runs", "show", bad.id), EXIT_BAD_INPUT, bad.id, "unreadable", "runs rm")
     assert cli("runs", "show", good.id).exit_code == EXIT_OK
     assert cli("runs", "rm", bad.id, "-y").exit_code == EXIT_OK and not bad.path.exists()

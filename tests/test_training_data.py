@@ -1,4 +1,4 @@
-"""tf.data pipelines adapted to each model's declared input."""
+"""The tf.data pipelines fit trains and evaluates from, adapted to each model's declared input."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 
 from digitkit import registry
 from digitkit.data import load_digits
-from digitkit.data.pipeline import dataset_for, make_dataset
 from digitkit.spec import InputSpec
+from digitkit.training.data import EpochData, eval_dataset
 
 
 @pytest.fixture(scope="module")
@@ -22,25 +22,27 @@ def digits():
     ("dense-sigmoid", (16, 784), None),
     ("25-15-10", (16, 400), None),               # 28 -> 20 resize, flattened
 ])
-def test_dataset_for_adapts_to_the_model(digits, model, x_shape, y_shape):
+def test_eval_dataset_adapts_to_the_model(digits, model, x_shape, y_shape):
     spec = registry.get_spec(model)
-    x, y = next(iter(dataset_for(digits, spec, training=False, batch_size=16)))
+    x, y = next(iter(eval_dataset(digits, spec.input, batch_size=16, label_encoding=spec.recipe.label_encoding)))
     assert tuple(x.shape) == x_shape and x.dtype.name == "float32"
     assert 0.0 <= float(np.min(x)) and float(np.max(x)) <= 1.0
     expected_y = y_shape or ((16, 10) if spec.recipe.label_encoding == "one-hot" else (16,))
     assert tuple(y.shape) == expected_y
 
 
-def test_shuffle_is_seeded_and_evaluation_keeps_order(digits):
+def test_epoch_order_is_seeded_per_epoch_and_evaluation_keeps_order(digits):
     spec = InputSpec(28, (784,))
 
-    def labels(**kwargs):
-        return np.concatenate([y.numpy() for _, y in make_dataset(digits.images, digits.labels, spec,
-                                                                  batch_size=8, **kwargs)])
+    def labels(seed, epoch):
+        data = EpochData(digits, spec, batch_size=8, label_encoding="integer", seed=seed)
+        return np.concatenate([y.numpy() for _, y in data.dataset(epoch)])
 
-    assert np.array_equal(labels(), digits.labels)
-    assert np.array_equal(labels(shuffle=True, seed=3), labels(shuffle=True, seed=3))
-    assert not np.array_equal(labels(shuffle=True, seed=3), digits.labels)
+    assert np.array_equal(labels(3, 0), labels(3, 0))
+    assert not np.array_equal(labels(3, 0), labels(3, 1)) and not np.array_equal(labels(3, 0), labels(4, 0))
+    assert sorted(labels(3, 0)) == sorted(digits.labels)
+    in_order = np.concatenate([y.numpy() for _, y in eval_dataset(digits, spec, batch_size=8, label_encoding="integer")])
+    assert np.array_equal(in_order, digits.labels)
 
 
 @pytest.mark.parametrize("size", [20, 14, 32])
