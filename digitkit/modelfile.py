@@ -9,9 +9,10 @@ Loading checks the file before Keras sees it, in this order (docs/security.md):
    not found"; digitkit says what is really wrong);
 3. the archive's shape: member count, declared uncompressed sizes (zip bombs), member
    names (no absolute paths or ``..``), member checksums;
-4. ``config.json``: under a size cap, valid JSON, and every serialised object in it comes
-   from Keras, digitkit or an installed plugin; no ``Lambda`` layer, no serialised function
-   outside Keras' activation/loss modules;
+4. ``config.json``: under a size cap, valid JSON, and every serialised object in it passes
+   the trust policy (:mod:`digitkit.trust`: Keras' classes, digitkit's layers, classes a
+   loaded and conforming plugin declares; no ``Lambda`` layer, no serialised function
+   outside Keras' activation/loss/metric/initializer modules);
 5. the weights: each layer's declared weights match the shapes stored in
    ``model.weights.h5`` and the parameter count is under a cap
    (:mod:`digitkit.inference.weights`), so Keras never builds what the file cannot hold.
@@ -23,12 +24,11 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import zipfile
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Iterator
+from typing import Any
 
-from digitkit import atomic
+from digitkit import atomic, trust
 from digitkit.errors import ModelRefusedError, printable
 
 REQUIRED_MEMBERS = ("config.json", "model.weights.h5")
@@ -47,27 +47,8 @@ MAX_MEMBERS = 256
 MAX_UNCOMPRESSED_BYTES = 1 << 30  # 1 GiB, summed over members as the archive declares them
 MAX_COMPRESSION_RATIO = 200  # for members over 1 MiB; Keras' own files compress far less
 MAX_CONFIG_BYTES = 4 << 20  # 4 MiB of JSON describes thousands of layers
-MAX_CONFIG_DEPTH = 64
-
-# Modules whose classes any .keras file may name. Plugins' top-level packages are added at
-# load time (see trusted_modules).
-TRUSTED_MODULES = ("keras", "digitkit")
-# Classes refused wherever they appear: they carry or load code.
-REFUSED_CLASSES = {
-    "Lambda": "Lambda layers hold Python code",
-    "__lambda__": "it holds Python bytecode",
-    "TFSMLayer": "it loads an external TensorFlow SavedModel",
-}
-# A serialised *function* may only name an activation, loss, metric or initializer; the
-# safe-mode bypasses of 2025 called keras.config / keras.saving / keras.models functions.
-FUNCTION_MODULES = (
-    "keras.activations", "keras.src.activations", "keras.losses", "keras.src.losses",
-    "keras.metrics", "keras.src.metrics", "keras.initializers", "keras.src.initializers",
-    "keras.regularizers", "keras.src.regularizers", "keras.constraints", "keras.src.constraints",
-)
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 _ZIP_MAGIC = b"PK\x03\x04"
-_REGISTERED_NAME = re.compile(r"^[A-Za-z_][\w.]*(>[A-Za-z_][\w.]*)?$")
 
 
 def save_model(model: Any, target: str | Path) -> Path:
@@ -192,7 +173,8 @@ def check_archive(path: str | Path) -> Path:
     """Refuse anything that is not a complete, plausible and safe ``.keras`` archive, saying why.
 
     Nothing in the file is deserialised: members are listed, checksummed and
-    ``config.json`` is parsed as plain JSON and walked (:func:`check_config`).
+    ``config.json`` is parsed as plain JSON and checked against the trust policy
+    (:meth:`digitkit.trust.Policy.check_config`).
 
     Returns:
         The path, for chaining.
@@ -214,11 +196,7 @@ def check_archive(path: str | Path) -> Path:
             config = _read_config(path, archive)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
         raise ModelRefusedError(f"{_name(path)} is a damaged .keras archive: {printable(str(exc))[:200]}") from exc
-    from digitkit import trust  # the class/function allow-list lives there (docs/security.md)
-
-    policy = trust.policy()
-    check_config(config, where=_name(path.name), trusted=policy.module_roots)
-    policy.check_config(config, where=_name(path.name))
+    trust.check_config(config, where=_name(path.name))
     _check_weights(path, config)
     return path
 
@@ -232,85 +210,6 @@ def _check_weights(path: Path, config: dict[str, Any]) -> None:
             check_declared_weights(config, archive, where=_name(path.name))
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
         raise ModelRefusedError(f"{_name(path)} is a damaged .keras archive: {printable(str(exc))[:200]}") from exc
-
-
-def trusted_modules() -> tuple[str, ...]:
-    """Top-level packages whose classes a model file may name: Keras, digitkit, installed plugins.
-
-    Plugins are read from entry-point metadata (nothing is imported), honouring
-    ``DIGITKIT_PLUGINS``. Standard-library names are never trusted, whatever a plugin says.
-    """
-    from digitkit import registry
-
-    packages = set(TRUSTED_MODULES)
-    for entry_point, _provider in registry.enabled_entry_points():
-        top = entry_point.value.split(":", 1)[0].strip().split(".", 1)[0]
-        if top and top.isidentifier() and top not in getattr(sys, "stdlib_module_names", ()) and top != "builtins":
-            packages.add(top)
-    return tuple(sorted(packages))
-
-
-def _module_trusted(module: str, trusted: Iterable[str]) -> bool:
-    return any(module == root or module.startswith(root + ".") for root in trusted)
-
-
-def _objects(node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
-    """Every JSON object in ``node`` that names a class, a module or a registered name."""
-    if depth > MAX_CONFIG_DEPTH:
-        raise ModelRefusedError(f"config.json nests deeper than {MAX_CONFIG_DEPTH} levels: refused")
-    if isinstance(node, dict):
-        if any(key in node for key in ("class_name", "module", "registered_name")):
-            yield node
-        for value in node.values():
-            yield from _objects(value, depth + 1)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _objects(value, depth + 1)
-
-
-def _describe(obj: dict[str, Any]) -> str:
-    config = obj.get("config")
-    name = config.get("name") if isinstance(config, dict) else None
-    label = f"{obj.get('module') or '?'}.{obj.get('class_name') or '?'}"
-    return printable(f"{label} {name!r}" if isinstance(name, str) else label)
-
-
-def check_config(config: dict[str, Any], *, where: str = "model", trusted: Iterable[str] | None = None) -> None:
-    """Refuse a ``config.json`` naming anything that could run code on load.
-
-    Each serialised object's ``module`` must lie under Keras, digitkit or an installed
-    plugin's package; ``Lambda``/``TFSMLayer`` layers and functions outside Keras'
-    activation/loss/metric/initializer modules are refused; ``registered_name`` must be a
-    plain ``package>Name``.
-
-    Raises:
-        ModelRefusedError: naming the first offending object and why.
-    """
-    trusted = tuple(trusted) if trusted is not None else trusted_modules()
-    for obj in _objects(config):
-        class_name, module, registered = obj.get("class_name"), obj.get("module"), obj.get("registered_name")
-        for value, field in ((class_name, "class_name"), (module, "module"), (registered, "registered_name")):
-            if value is not None and not isinstance(value, str):
-                raise ModelRefusedError(f"{where}: config.json has a {field} that is not a string: refused")
-        for text in (class_name, registered):
-            bare = (text or "").rsplit(">", 1)[-1]
-            if bare in REFUSED_CLASSES:
-                raise ModelRefusedError(f"{where} contains {_describe(obj)}: refused, {REFUSED_CLASSES[bare]} that "
-                                        "would run when the model is used",
-                                        hint="rebuild the model without it or load it yourself with Keras")
-        if module is not None and not _module_trusted(module, trusted):
-            raise ModelRefusedError(
-                f"{where} names class {printable(str(class_name))!r} from module {printable(module)!r}, which is "
-                f"not Keras, digitkit or an installed plugin: refused",
-                hint="install the plugin that defines it")
-        if class_name == "function" or registered == "function":
-            target = module or ""
-            if not (_module_trusted(target, FUNCTION_MODULES) or
-                    _module_trusted(target, [m for m in trusted if m != "keras"])):
-                raise ModelRefusedError(f"{where} calls function {printable(str(obj.get('config')))!r} from "
-                                        f"{printable(target or '?')!r} while loading: refused")
-        if registered is not None and not _REGISTERED_NAME.match(registered):
-            raise ModelRefusedError(f"{where}: registered name {printable(registered)!r} is malformed: refused")
 
 
 def load_model(path: str | Path, *, compile: bool = False) -> Any:

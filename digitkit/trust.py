@@ -17,20 +17,37 @@ call while loading it. digitkit lets through exactly:
    constraint modules, never from digitkit or a plugin module (``digitkit.runs.remove_run``
    is a function a crafted file could otherwise ask Keras to call).
 
-Everything else is refused before Keras runs. See docs/security.md for the cases.
+Whatever the list says, an object is refused when it is malformed (a ``class_name``,
+``module`` or ``registered_name`` that is not a string, a ``registered_name`` that is not a
+plain ``Package>Name``) or names a class in :data:`REFUSED_CLASSES` (``Lambda``,
+``__lambda__``, ``TFSMLayer``: they carry or load code), and a config nesting deeper than
+:data:`digitkit.configwalk.MAX_DEPTH` levels is refused as a whole.
+
+This module is the one place that decides what a config may name; ``modelfile.check_archive``
+applies it once. Everything else is refused before Keras runs. See docs/security.md for the cases.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
+from digitkit import configwalk
 from digitkit.errors import ModelRefusedError, printable
 
 # digitkit's own serialisable layers ("digitkit.module.ClassName"); none ship today.
 DIGITKIT_CLASSES: frozenset[str] = frozenset()
 KERAS_ROOT = "keras"
+# Classes refused wherever they appear, whatever declares them: they carry or load code.
+REFUSED_CLASSES = {
+    "Lambda": "Lambda layers hold Python code",
+    "__lambda__": "it holds Python bytecode",
+    "TFSMLayer": "it loads an external TensorFlow SavedModel",
+}
+# A serialised *function* may only name an activation, loss, metric or initializer; the
+# safe-mode bypasses of 2025 called keras.config / keras.saving / keras.models functions.
 FUNCTION_MODULES = (
     "keras.activations", "keras.src.activations", "keras.losses", "keras.src.losses",
     "keras.metrics", "keras.src.metrics", "keras.initializers", "keras.src.initializers",
@@ -38,7 +55,8 @@ FUNCTION_MODULES = (
 )
 # Packages no plugin can vouch for, whatever its entry point or list says.
 NEVER_PLUGIN_ROOTS = frozenset({"keras", "tensorflow", "tf_keras", "digitkit", "builtins", "jax", "torch", "numpy"})
-MAX_DEPTH = 64
+_REGISTERED_NAME = re.compile(r"^[A-Za-z_][\w.]*(>[A-Za-z_][\w.]*)?$")
+_CUSTOM_HINT = "install the plugin that declares it, or re-save the model with Keras layers only"
 
 
 @dataclass(frozen=True)
@@ -48,66 +66,83 @@ class Policy:
     classes: frozenset[str]
 
     @property
-    def module_roots(self) -> tuple[str, ...]:
-        """Top-level packages holding trusted classes (for the structural walk in modelfile)."""
-        return tuple(sorted({KERAS_ROOT, *(c.split(".", 1)[0] for c in self.classes)}))
+    def packages(self) -> frozenset[str]:
+        """Top-level packages with something trusted in them.
 
-    def refusal(self, obj: dict[str, Any]) -> str | None:
-        """Why ``obj`` (one serialised object) may not be loaded, or ``None``."""
-        class_name, module, registered = obj.get("class_name"), obj.get("module"), obj.get("registered_name")
-        if not all(v is None or isinstance(v, str) for v in (class_name, module, registered)):
-            return "a class_name, module or registered_name that is not a string"
-        if class_name == "function" or registered == "function":
-            if module is not None and _under(module, FUNCTION_MODULES):
-                return None
-            return (f"function {printable(str(obj.get('config')))!r} from {printable(module or '?')!r}: only Keras "
-                    "activations, losses, metrics, initializers, regularizers and constraints may be called")
-        custom = registered is not None and registered != class_name
-        if module is None:
-            if not custom:
-                return None  # a bare Keras class name, resolved among Keras' own
-            return self._declared(module, class_name, registered)
-        if _under(module, (KERAS_ROOT,)) and not custom:
-            return None
-        return self._declared(module, class_name, registered)
-
-    def _declared(self, module: str | None, class_name: str | None, registered: str | None) -> str | None:
-        if module and class_name and f"{module}.{class_name}" in self.classes:
-            if registered is None or registered.rsplit(">", 1)[-1] == class_name:
-                return None
-        label = f"{module or '?'}.{class_name or '?'}"
-        return (f"class {printable(label)!r}" + (f" (registered as {printable(registered)!r})" if registered else "")
-                + " is not a Keras class, a digitkit layer or a class a loaded plugin declares")
+        Only used to word a refusal: a class from a module outside all of them is named
+        as coming from an unknown module; trust itself is per class (:attr:`classes`).
+        """
+        return frozenset({KERAS_ROOT, "digitkit", *(c.split(".", 1)[0] for c in self.classes)})
 
     def check_config(self, config: Any, *, where: str = "model") -> None:
         """Refuse a ``config.json`` naming anything outside the policy.
 
+        Every serialised object is checked wherever it hides (layers, initializers,
+        activations, optimizer, loss), in file order.
+
         Raises:
-            ModelRefusedError: naming the first offending object and why.
+            ModelRefusedError: naming the first offending object and why, or the config
+                nests deeper than :data:`digitkit.configwalk.MAX_DEPTH` levels.
         """
-        for obj in _objects(config):
-            reason = self.refusal(obj)
-            if reason:
-                hint = None if reason.startswith("function") else \
-                    "install the plugin that declares it, or re-save the model with Keras layers only"
-                raise ModelRefusedError(f"{where}: {reason}: refused", hint=hint)
+        for obj in configwalk.objects(config, configwalk.names_code):
+            self.check_object(obj, where=where)
+
+    def check_object(self, obj: dict[str, Any], *, where: str = "model") -> None:
+        """Refuse one serialised object (a dict naming a class, module or registered name).
+
+        Raises:
+            ModelRefusedError: the object is malformed, refused wherever it appears, a
+                function outside Keras' safe modules, or a class nobody trusted vouches for.
+        """
+        class_name, module, registered = obj.get("class_name"), obj.get("module"), obj.get("registered_name")
+        for value, field in ((class_name, "class_name"), (module, "module"), (registered, "registered_name")):
+            if value is not None and not isinstance(value, str):
+                raise ModelRefusedError(f"{where}: config.json has a {field} that is not a string: refused")
+        for text in (class_name, registered):
+            bare = (text or "").rsplit(">", 1)[-1]
+            if bare in REFUSED_CLASSES:
+                raise ModelRefusedError(f"{where} contains {_describe(obj)}: refused, {REFUSED_CLASSES[bare]} that "
+                                        "would run when the model is used",
+                                        hint="rebuild the model without it or load it yourself with Keras")
+        if registered is not None and not _REGISTERED_NAME.match(registered):
+            raise ModelRefusedError(f"{where}: registered name {printable(registered)!r} is malformed: refused")
+        if class_name == "function" or registered == "function":
+            if module is not None and _under(module, FUNCTION_MODULES):
+                return
+            raise ModelRefusedError(
+                f"{where} calls function {printable(str(obj.get('config')))!r} from {printable(module or '?')!r} "
+                "while loading: refused, only Keras activations, losses, metrics, initializers, regularizers and "
+                "constraints may be called")
+        if self._trusted(module, class_name, registered):
+            return
+        if module is not None and not _under(module, self.packages):
+            raise ModelRefusedError(
+                f"{where} names class {printable(str(class_name))!r} from module {printable(module)!r}, which is "
+                f"not Keras, digitkit or an installed plugin: refused",
+                hint="install the plugin that defines it")
+        label = printable(f"{module or '?'}.{class_name or '?'}")
+        alias = f" (registered as {printable(registered)!r})" if registered else ""
+        raise ModelRefusedError(f"{where}: class {label!r}{alias} is not a Keras class, a digitkit layer or a class a "
+                                "loaded plugin declares: refused", hint=_CUSTOM_HINT)
+
+    def _trusted(self, module: str | None, class_name: str | None, registered: str | None) -> bool:
+        custom = registered is not None and registered != class_name
+        if not custom and (module is None or _under(module, (KERAS_ROOT,))):
+            return True  # Keras' own class; a bare class name is resolved among Keras' own
+        if module and class_name and f"{module}.{class_name}" in self.classes:
+            return registered is None or registered.rsplit(">", 1)[-1] == class_name
+        return False
 
 
 def _under(module: str, roots: Iterable[str]) -> bool:
     return any(module == root or module.startswith(root + ".") for root in roots)
 
 
-def _objects(node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
-    if depth > MAX_DEPTH:
-        raise ModelRefusedError(f"config.json nests deeper than {MAX_DEPTH} levels: refused")
-    if isinstance(node, dict):
-        if any(key in node for key in ("class_name", "module", "registered_name")):
-            yield node
-        for value in node.values():
-            yield from _objects(value, depth + 1)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _objects(value, depth + 1)
+def _describe(obj: dict[str, Any]) -> str:
+    config = obj.get("config")
+    name = config.get("name") if isinstance(config, dict) else None
+    label = f"{obj.get('module') or '?'}.{obj.get('class_name') or '?'}"
+    return printable(f"{label} {name!r}" if isinstance(name, str) else label)
 
 
 def _stdlib(root: str) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitkit import modelfile
+from digitkit import configwalk, modelfile, registry, trust
 from digitkit.errors import ModelRefusedError
 from digitkit.inference import load
 from digitkit.inference.keras_backend import check_finite_weights, input_spec_of, validate_digit_model
@@ -24,7 +24,7 @@ def load_for_inference(ref):
 
 def check_finite_outputs(outputs, *, name="the model"):
     return check_outputs(outputs, len(outputs), where=name)
-from digitkit.modelfile import check_archive, check_config, load_model, save_model, trusted_modules
+from digitkit.modelfile import check_archive, load_model, save_model
 from digitkit.spec import InputSpec
 
 MODELS = Path(__file__).parent / "fixtures" / "models"
@@ -121,10 +121,10 @@ def test_config_size_cap_and_shape(tmp_path, monkeypatch):
 def test_deeply_nested_config_refused():
     deep: dict = {}
     node = deep
-    for _ in range(modelfile.MAX_CONFIG_DEPTH + 5):
+    for _ in range(configwalk.MAX_DEPTH + 5):
         node["config"] = {}
         node = node["config"]
-    _refused(lambda: check_config(deep, trusted=("keras",)), "nests deeper")
+    _refused(lambda: trust.check_config(deep), "nests deeper")
 
 
 # config walk ---------------------------------------------------------------------------
@@ -154,30 +154,62 @@ def test_config_of_every_zoo_model_is_accepted(tmp_path):
 def test_config_objects_refused_wherever_they_hide(obj, words):
     config = _config()
     config["config"]["layers"][-1]["config"]["kernel_initializer"] = {"nested": [obj]}
-    _refused(lambda: check_config(config, where="m.keras"), "m.keras", "refused", *words)
+    _refused(lambda: trust.check_config(config, where="m.keras"), "m.keras", "refused", *words)
 
 
 def test_keras_activation_function_objects_are_fine():
     config = _config()
     config["config"]["layers"][-1]["config"]["activation"] = {
         "module": "keras.activations", "class_name": "function", "config": "relu", "registered_name": "function"}
-    check_config(config)
+    trust.check_config(config)
 
 
-def test_plugin_modules_are_trusted_only_when_installed(fake_plugins, monkeypatch):
-    fake_plugins("digitkit-myplug", {"myplug": "myplug_models.zoo:SPEC"}, {})
+PLUGIN_SPEC = '''
+from digitkit.spec import InputSpec, ModelSpec, Recipe
+
+def build():
+    import keras
+    x = keras.Input(shape=(784,))
+    return keras.Model(x, keras.layers.Dense(10)(x))
+
+SPEC = ModelSpec(name="myplug", summary="declares a layer", input=InputSpec(28, (784,)), output="logits",
+                 params=7850, recipe=Recipe(from_logits=True), builder=build, source="test",
+                 trusted_classes={classes!r})
+'''
+
+
+def _plugin_layer_config() -> dict:
     config = _config()
     config["config"]["layers"][-1]["module"] = "myplug_models.layers"
-    assert "myplug_models" in trusted_modules()
-    check_config(config)
+    config["config"]["layers"][-1]["class_name"] = "Gate"
+    return config
+
+
+def test_a_plugin_package_is_not_trusted_by_being_an_entry_point(fake_plugins):
+    """Trust is earned per class: an entry point alone, even a loaded one, vouches for nothing."""
+    fake_plugins("digitkit-myplug", {"myplug": "myplug_models:SPEC"},
+                 {"myplug_models": PLUGIN_SPEC.format(classes=())})
+    assert registry.is_model("myplug") and "myplug_models.layers.Gate" not in trust.policy().classes
+    _refused(lambda: trust.check_config(_plugin_layer_config(), where="m.keras"), "m.keras", "'Gate'",
+             "'myplug_models.layers'", "refused")
+
+
+def test_a_loaded_plugin_vouches_only_for_the_classes_it_declares(fake_plugins, monkeypatch):
+    fake_plugins("digitkit-myplug", {"myplug": "myplug_models:SPEC"},
+                 {"myplug_models": PLUGIN_SPEC.format(classes=("myplug_models.layers.Gate",))})
+    assert "myplug_models.layers.Gate" in trust.policy().classes
+    trust.check_config(_plugin_layer_config())
     monkeypatch.setenv("DIGITKIT_PLUGINS", "none")
-    assert "myplug_models" not in trusted_modules()
-    _refused(lambda: check_config(config), "'myplug_models.layers'", "not Keras, digitkit or an installed plugin")
+    registry.reset()
+    assert "myplug_models.layers.Gate" not in trust.policy().classes
+    _refused(lambda: trust.check_config(_plugin_layer_config()), "'myplug_models.layers'",
+             "not Keras, digitkit or an installed plugin")
 
 
 def test_plugin_cannot_make_stdlib_trusted(fake_plugins):
     fake_plugins("digitkit-sneaky", {"sneaky": "os.path:join", "other": "builtins:print"}, {})
-    assert {"os", "builtins"}.isdisjoint(trusted_modules())
+    assert {"os", "builtins"}.isdisjoint(root.split(".", 1)[0] for root in trust.policy().classes)
+    _refused(lambda: trust.check_config({"module": "os", "class_name": "system"}), "'os'", "refused")
 
 
 def test_safe_mode_stays_on(monkeypatch):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from digitkit import modelfile
+from digitkit import configwalk, modelfile, trust
 from digitkit.errors import ModelRefusedError
 from digitkit.modelfile import load_model
 
@@ -88,8 +88,8 @@ def test_security_doc_states_the_real_limits():
     assert f"at most {modelfile.MAX_UNCOMPRESSED_BYTES >> 30} GiB" in text
     assert f"{modelfile.MAX_COMPRESSION_RATIO}:1" in text
     assert f"at most {modelfile.MAX_CONFIG_BYTES >> 20} MiB" in text
-    assert f"at most {modelfile.MAX_CONFIG_DEPTH} levels" in text
-    for name in modelfile.REFUSED_CLASSES:
+    assert f"at most {configwalk.MAX_DEPTH} levels" in text
+    for name in trust.REFUSED_CLASSES:
         assert f"`{name}`" in text
     assert "safe_mode=True" in text and "private security advisory" in text
 

@@ -185,25 +185,13 @@ def _register() -> None:
 _register()
 
 
-def _terminate_as_interrupt(signum, frame) -> None:
-    """SIGTERM ends a command like Ctrl-C: "interrupted", exit 130, nothing half-written.
-
-    The KeyboardInterrupt unwinds through the same ``finally`` blocks and atomic writes as
-    Ctrl-C does. A second SIGTERM while unwinding ends the process at once (exit 143).
-    """
-    import signal
-
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    raise KeyboardInterrupt
-
-
 def main() -> None:
     """Console-script entry point."""
-    import signal
+    from digitkit.cli.signals import sigterm_as_interrupt
 
-    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     try:
-        app()
+        with sigterm_as_interrupt():
+            app()
     except KeyboardInterrupt:  # a signal outside a command body (option parsing, completion)
         from digitkit.render.console import err
 

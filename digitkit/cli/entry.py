@@ -68,31 +68,22 @@ def parse_predict(args: Sequence[str]) -> dict[str, Any] | None:
     return {"paths": paths, **options}
 
 
-def _terminate_as_interrupt(signum: int, frame: Any) -> None:
-    """SIGTERM ends the command like Ctrl-C (as ``digitkit.cli.app.main`` does for Typer commands)."""
-    import signal
-
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    raise KeyboardInterrupt
-
-
 def _fast_predict(args: Sequence[str]) -> int | None:
     """Run `digitkit predict` without Typer; ``None`` when Typer must handle these arguments."""
     options = parse_predict(args)
     if options is None:
         return None
-    import signal
-
+    from digitkit.cli.signals import sigterm_as_interrupt
     from digitkit.errors import EXIT_INTERRUPTED, DigitkitError
     from digitkit.quiet import silence_tensorflow_startup
 
-    signal.signal(signal.SIGTERM, _terminate_as_interrupt)
     silence_tensorflow_startup()
     try:
         from digitkit.cli.predict_output import run
 
         paths = options.pop("paths")
-        run(paths, **options)
+        with sigterm_as_interrupt():
+            run(paths, **options)
     except DigitkitError as exc:
         from digitkit.cli.app import _report
 

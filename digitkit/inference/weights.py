@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import os
 import zipfile
-from typing import Any, Iterator
+from typing import Any
 
+from digitkit import configwalk
 from digitkit.errors import ModelRefusedError, UsageError
 
 WEIGHTS_MEMBER = "model.weights.h5"
 MAX_PARAMS_ENV = "DIGITKIT_MAX_PARAMS"
 DEFAULT_MAX_PARAMS = 50_000_000
-MAX_LAYER_DEPTH = 64
 
 Shape = tuple[int, ...]
 
@@ -69,19 +69,10 @@ def _numeric(key: str) -> tuple[int, str]:
     return (int(key), "") if key.isdigit() else (1 << 30, key)
 
 
-def _layers(node: Any, depth: int = 0) -> Iterator[dict[str, Any]]:
-    """Every layer object in a model config, nested models included."""
-    if depth > MAX_LAYER_DEPTH:
-        return
-    if isinstance(node, dict):
-        config = node.get("config")
-        if isinstance(node.get("class_name"), str) and isinstance(config, dict) and isinstance(config.get("name"), str):
-            yield node
-        for value in node.values():
-            yield from _layers(value, depth + 1)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _layers(value, depth + 1)
+def _is_layer(obj: dict[str, Any]) -> bool:
+    """A layer object (nested models included): a class name and a config with a layer name."""
+    config = obj.get("config")
+    return isinstance(obj.get("class_name"), str) and isinstance(config, dict) and isinstance(config.get("name"), str)
 
 
 def _input_shape(layer: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -186,7 +177,7 @@ def check_declared_weights(config: dict[str, Any], archive: zipfile.ZipFile, *, 
         raise ModelRefusedError(f"{where} stores {stored_total:,} parameters, over digitkit's limit of {limit:,}: "
                                 "refused", hint=hint)
     declared_total = 0
-    for layer in _layers(config.get("config", config)):
+    for layer in configwalk.objects(config.get("config", config), _is_layer):
         class_name, layer_config = layer["class_name"], layer["config"]
         name = layer_config["name"]
         expected = expected_shapes(class_name, layer_config, _input_shape(layer))

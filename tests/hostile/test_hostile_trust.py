@@ -37,6 +37,8 @@ def _layer(module: str, class_name: str, registered: str | None = None) -> dict:
 
 
 def _refused(config: dict, *words: str) -> str:
+    """The message check_archive shows for ``config`` (a class from a package nothing trusted
+    is named by class and module; an undeclared class of a trusted package by its full name)."""
     with pytest.raises(ModelRefusedError) as caught:
         trust.check_config(config, where="m.keras")
     message = str(caught.value)
@@ -80,14 +82,14 @@ def test_a_broken_plugin_contributes_nothing(fake_plugins):
     source = LAYER.format(name="gated", classes=("gated_mod.Gate",)) + "raise RuntimeError('broken')\n"
     fake_plugins("digitkit-gated", {"gated": "gated_mod:SPEC"}, {"gated_mod": source})
     assert registry.get_registry().broken and not plugin_classes()
-    _refused(_layer("gated_mod", "Gate"), "'gated_mod.Gate'")
+    _refused(_layer("gated_mod", "Gate"), "'Gate'", "module 'gated_mod'", "refused")
 
 
 def test_a_plugin_cannot_vouch_for_other_packages(fake_plugins):
     fake_plugins("digitkit-greedy", {"greedy": "greedy_mod:SPEC"}, {"greedy_mod": LAYER.format(
         name="greedy", classes=("os.system", "tensorflow.Module", "keras.layers.Lambda", "greedy_mod.Ok"))})
     assert plugin_classes() == frozenset({"greedy_mod.Ok"})
-    _refused(_layer("tensorflow", "Module"), "'tensorflow.Module'")
+    _refused(_layer("tensorflow", "Module"), "'Module'", "module 'tensorflow'", "refused")
 
 
 def test_an_entry_point_into_tensorflow_trusts_nothing(fake_plugins):
@@ -95,7 +97,7 @@ def test_an_entry_point_into_tensorflow_trusts_nothing(fake_plugins):
     reg = registry.get_registry()
     assert {b.name for b in reg.broken} == {"tfx", "osx"}
     assert not plugin_classes()
-    _refused(_layer("tensorflow.python.ops", "SomeOp"), "'tensorflow.python.ops.SomeOp'")
+    _refused(_layer("tensorflow.python.ops", "SomeOp"), "'SomeOp'", "module 'tensorflow.python.ops'", "refused")
 
 
 def test_a_disabled_plugin_contributes_nothing(fake_plugins, monkeypatch):
