@@ -12,6 +12,10 @@ on light and light on dark) against a one-process bare script (Pillow decode, gr
 resize, LiteRT in batches of 32). Targets: >= 1,000 files/s and >= 0.8x the bare script.
 Peak RSS of each is shown (``--files 100000`` checks the 400 MB bound).
 
+The digitkit package is byte-compiled first (``compileall``, as ``pip install`` does): run
+from a checkout with ``PYTHONDONTWRITEBYTECODE=1`` every start would otherwise compile every
+module it imports, which is not what an installed digitkit costs.
+
 Uses the latest completed ``cnn`` run of ``--home`` (or trains a small one into a temporary
 home: 1 epoch on the bundled sample). Every figure is a median of ``--repeat`` runs, the
 contenders taking turns so a busy machine slows them alike.
@@ -206,7 +210,8 @@ def main() -> None:
     compile_package()
     tflite = ensure_run(home)
     env = {**os.environ, "DIGITKIT_HOME": str(home)}
-    print(f"model: {tflite}; cores: {os.cpu_count()}")
+    load = ", load average %.1f %.1f %.1f" % os.getloadavg() if hasattr(os, "getloadavg") else ""
+    print(f"model: {tflite}; cores: {os.cpu_count()}{load}; digitkit byte-compiled first, as pip install does")
     if args.batch:
         batch(tflite, scratch, env, args.repeat or 3, args.files)
     else:

@@ -23,10 +23,10 @@ import logging
 import os
 import re
 import sys
-import tempfile
 from typing import Any, Iterator
 
-NOISE = re.compile(
+# Compiled when TensorFlow is imported (compiling it costs ~10 ms of every LiteRT predict).
+NOISE_PATTERN = (
     r"All log messages before absl::InitializeLog|oneDNN custom operations|cpu_feature_guard|"
     r"To enable the following instructions|rebuild TensorFlow with the appropriate compiler flags|"
     r"Unable to register cu(DNN|FFT|BLAS) factory|computation placer already registered|"
@@ -42,6 +42,8 @@ class _QuietLoader(importlib.abc.Loader):
         return self._loader.create_module(spec)
 
     def exec_module(self, module: Any) -> None:
+        import tempfile  # here: the LiteRT path never imports TensorFlow
+
         sys.stderr.flush()
         saved = os.dup(2)
         with tempfile.TemporaryFile(mode="w+b") as capture:
@@ -53,8 +55,9 @@ class _QuietLoader(importlib.abc.Loader):
                 os.dup2(saved, 2)
                 os.close(saved)
                 capture.seek(0)
+                noise = re.compile(NOISE_PATTERN)
                 kept = [line for line in capture.read().decode("utf-8", "replace").splitlines(keepends=True)
-                        if not NOISE.search(line)]
+                        if not noise.search(line)]
                 sys.stderr.write("".join(kept))
 
 
@@ -113,6 +116,8 @@ def divert_native_stderr() -> bool:
     except (AttributeError, OSError, ValueError):
         return False
     sys.stderr.flush()
+    import tempfile  # here, not at import: see _QuietLoader
+
     terminal = os.dup(2)
     encoding = getattr(sys.stderr, "encoding", None) or "utf-8"
     stream = open(terminal, "w", encoding=encoding, errors="backslashreplace", buffering=1, closefd=True)

@@ -150,6 +150,23 @@ def _top_k_text(prediction):
     return lines
 
 
+def _top_k_lines(prediction) -> list[str]:
+    """:func:`_top_k_text` without its styles."""
+    return [f"{digit} {_bar(probability)} {probability * 100:5.1f}%" for digit, probability in prediction.top_k]
+
+
+def _plain_table(result) -> str | None:
+    """The table as plain text when rich would draw no styles (see :mod:`predict_plain`)."""
+    from digitkit.cli.predict_plain import plain_table
+    from digitkit.errors import printable
+
+    run = f", run {printable(result.run_id)}" if result.run_id else ""
+    title = f"{printable(result.model_name)} ({result.backend}{run})"
+    rows = [(printable(p.input), "?" if p.digit is None else str(p.digit), _top_k_lines(p))
+            for p in result.predictions]
+    return plain_table(title, rows)
+
+
 def _title(result) -> str:
     from digitkit.render.console import escape
 
@@ -158,6 +175,10 @@ def _title(result) -> str:
 
 
 def _print_table(result, show: bool) -> None:
+    text = None if show else _plain_table(result)
+    if text is not None:  # ~50 ms less than importing rich's table, for the same characters
+        sys.stdout.write(text)
+        return
     from rich.table import Table
     from rich.text import Text
 

@@ -71,7 +71,7 @@ def load_split(root: Path, split: str) -> FolderSplit:
     Unreadable files are skipped and counted in a note; a split with no readable image
     raises :class:`InputError`.
     """
-    from digitkit.intake import read_digit  # lazily: Pillow and scipy live there
+    from digitkit.intake import read_digit  # lazily: Pillow lives there
 
     pairs, how = list_split(root, split)
     if not pairs:

@@ -19,7 +19,7 @@ import numpy as np
 
 from digitkit.errors import InputError
 from digitkit.intake.decoding import DECODE_SIDE, MAX_PIXELS, MAX_SIDE, MIN_SIDE, check_size, decode
-from digitkit.intake.grey import to_grey
+from digitkit.intake.grey import grey_or_bytes, to_grey
 from digitkit.intake.preprocess import BOX, SIZE, WORK_SIDE, preprocess_image, resize_only
 from digitkit.intake.reading import MAX_FILE_BYTES, STDIN, ImageSource, display_name, read_bytes
 
@@ -43,7 +43,7 @@ def to_digit(image, *, preprocess: bool = True) -> np.ndarray:
     Raises:
         InputError: no ink found.
     """
-    grey = image if isinstance(image, np.ndarray) else to_grey(image)
+    grey = image if isinstance(image, np.ndarray) else grey_or_bytes(image)
     return preprocess_image(grey) if preprocess else resize_only(grey)
 
 

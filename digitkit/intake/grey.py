@@ -31,8 +31,22 @@ def to_grey(image) -> np.ndarray:
         return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
     if has_alpha(image):
         return grey_from_alpha(image)
-    if mode not in ("L", "RGB"):
+    return np.asarray(_luma(image), dtype=np.float32) / 255.0
+
+
+def grey_or_bytes(image) -> np.ndarray:
+    """What :func:`to_grey` gives, except 8-bit grey and colour pictures stay uint8 (0..255).
+
+    :func:`~digitkit.intake.preprocess.preprocess_image` scales uint8 itself, to the same
+    float32 values, and skips the range checks a float array needs.
+    """
+    if image.mode in ("L", "RGB", "CMYK", "YCbCr", "P") and not has_alpha(image):
+        return np.asarray(_luma(image))
+    return to_grey(image)
+
+
+def _luma(image):
+    """8-bit grey (ITU-R 601 luma, in C) of an image without transparency."""
+    if image.mode not in ("L", "RGB"):
         image = image.convert("RGB")  # CMYK, YCbCr, LAB, HSV, P without transparency
-    if mode != "L":
-        image = image.convert("L")  # ITU-R 601 luma, in C
-    return np.asarray(image, dtype=np.float32) / 255.0
+    return image if image.mode == "L" else image.convert("L")

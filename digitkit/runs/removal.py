@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +55,8 @@ def remove_run(ref: str | Run, root: Path | None = None) -> Run:
                                 ) from exc
         return run
     trash_dir = run.path.parent / TRASH
+    import secrets  # here, not at import: every predict start loads this module
+
     trash = trash_dir / f"{run.id}.{secrets.token_hex(3)}"
     try:
         trash_dir.mkdir(exist_ok=True)
