@@ -143,4 +143,4 @@ def test_memory_for_the_largest_accepted_image_stays_bounded(tmp_path, mode):
     peak_mb, top = proc.stdout.split()
     assert float(top) == 1.0
     print(f"peak RSS {mode}: {peak_mb} MB")
-    assert int(peak_mb) < 450  # documented in docs/predict.md
+    assert int(peak_mb) < 520  # documented in docs/predict.md

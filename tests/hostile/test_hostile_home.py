@@ -62,7 +62,7 @@ def test_evaluate_in_a_read_only_home_prints_the_result_and_says_it_was_not_save
     def read_only(*_args, **_kwargs):
         raise DigitkitError(f"could not write {run.path / 'evaluation.json'}: the folder is not writable")
 
-    monkeypatch.setattr("digitkit.evaluate.save_evaluation", read_only)
+    monkeypatch.setattr("digitkit.evaluation.save_evaluation", read_only)
     result = cli("evaluate", run.id, "--json")
     assert result.exit_code == EXIT_OK, result.output
     data = json.loads(result.stdout)
