@@ -56,10 +56,11 @@ def train_mode(args: argparse.Namespace) -> list[str]:
 
 def shipped_outputs(name: str, digits: np.ndarray) -> np.ndarray:
     """Outputs of ``name``'s shipped .tflite for (N, 28, 28) digits in [0, 1]."""
-    from digitkit import litert, pretrained, registry
+    from digitkit import pretrained, registry
     from digitkit.data.adapt import adapt_images
+    from digitkit.inference.litert_backend import LiteRTModel
 
-    return litert.LiteRTModel(pretrained.path(name, "tflite")).predict(
+    return LiteRTModel(pretrained.path(name, "tflite")).predict(
         adapt_images(digits, registry.get_spec(name).input))
 
 

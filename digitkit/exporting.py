@@ -89,12 +89,19 @@ def compare(reference: np.ndarray, exported: np.ndarray, tolerance: float = TOLE
     return Parity(len(reference), agree, diff, tolerance)
 
 
-def default_out(format: str, model_path: Path, run: runs.Run | None, model_name: str) -> Path:
-    """``model.tflite`` in the run for LiteRT (what `predict` uses), else ``<run>/exports/``."""
+def default_out(format: str, model_path: Path, run: runs.Run | None, model_name: str, *,
+                pretrained: bool = False) -> Path:
+    """``model.tflite`` in the run for LiteRT (what `predict` uses), else ``<run>/exports/``.
+
+    A loose model file exports beside itself; shipped weights export into the current
+    folder, never into the installed package.
+    """
     if run is not None:
         if format == "litert":
             return run.file(runs.TFLITE)
         return run.path / "exports" / f"{model_name}{SUFFIXES[format]}"
+    if pretrained:
+        return Path.cwd() / f"{model_name}-pretrained{SUFFIXES[format]}"
     return model_path.with_name(f"{model_path.stem}-export{SUFFIXES[format]}")
 
 
@@ -122,7 +129,8 @@ def export(ref: str, format: str, out: str | os.PathLike | None = None, *,
     started = time.perf_counter()
     predictor = load(ref, backend="keras")
     source = predictor.path
-    target = Path(out).expanduser() if out is not None else default_out(format, source, predictor.run, predictor.name)
+    target = Path(out).expanduser() if out is not None else \
+        default_out(format, source, predictor.run, predictor.name, pretrained=predictor.ref.pretrained)
     if target.resolve() == source.resolve():
         raise UsageError(f"refusing to overwrite the model being exported ({target})", hint="pass another --out")
     x = predictor.shape(parity_digits(samples))

@@ -124,9 +124,9 @@ def accuracy_keras(model: Any, x, y) -> float:
 def accuracy_tflite(path: Path, x, y) -> float:
     import numpy as np
 
-    from digitkit import litert
+    from digitkit.inference.litert_backend import LiteRTModel
 
-    return float((np.argmax(litert.LiteRTModel(path).predict(x), axis=1) == y).mean())
+    return float((np.argmax(LiteRTModel(path).predict(x), axis=1) == y).mean())
 
 
 def find_run(name: str, seed: int, given: Path) -> Path:

@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("digitkit.inference", reason="model references are resolved by digitkit.inference")
 
 IMAGES = Path(__file__).parent / "fixtures" / "images"
 
@@ -59,3 +58,15 @@ def test_a_users_own_run_wins_over_the_shipped_weights(home):
     shipped = digitkit.load("cnn@pretrained").predict_proba(x)
     np.testing.assert_allclose(default, mine, atol=1e-5)
     assert not np.allclose(default, shipped, atol=1e-3)
+
+
+def test_exporting_shipped_weights_writes_to_the_current_folder_not_the_package(cli, home, tmp_path, monkeypatch):
+    from digitkit import pretrained
+
+    weights = pretrained.path("cnn", "keras").parent
+    before = sorted(p.name for p in weights.iterdir())
+    monkeypatch.chdir(tmp_path)
+    result = cli("export", "cnn@pretrained", "--format", "keras")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "cnn-pretrained.keras").is_file()
+    assert sorted(p.name for p in weights.iterdir()) == before
