@@ -279,6 +279,7 @@ class PredictionStream:
     def __iter__(self) -> Iterator[Prediction | Failure]:
         pending: deque[tuple[list[tuple[str, Any]], Any]] = deque()
         chunks = (self.items[i:i + self.chunk] for i in range(0, len(self.items), self.chunk))
+        finished = False
         try:
             for part in chunks:
                 pending.append((part, self._executor.submit(load_chunk, part, self.preprocess)))
@@ -286,8 +287,11 @@ class PredictionStream:
                     yield from self._answer(*pending.popleft())
             while pending:
                 yield from self._answer(*pending.popleft())
+            finished = True
         finally:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+            # Done: join the idle workers now, so no pool thread is left to race interpreter
+            # exit. Interrupted or abandoned: cancel what is queued and do not wait for it.
+            self._executor.shutdown(wait=finished, cancel_futures=not finished)
 
     def _answer(self, part: list[tuple[str, Any]], future: Any) -> Iterator[Prediction | Failure]:
         digits, positions, outcome = future.result()
