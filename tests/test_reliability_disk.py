@@ -105,7 +105,7 @@ def test_two_fits_in_the_same_second_get_two_runs(home, monkeypatch):
         with lock:
             return next(tokens)
 
-    monkeypatch.setattr("digitkit.runs.directory.secrets.token_hex", token_hex)
+    monkeypatch.setattr("secrets.token_hex", token_hex)  # create_run imports secrets when it needs it
     barrier = threading.Barrier(4)
     made, errors = [], []
 
