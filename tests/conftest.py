@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from digitkit import registry
+from plugin_fixtures import write_fake_plugin
 
 
 @pytest.fixture(autouse=True)
@@ -59,13 +59,8 @@ def fake_plugins(tmp_path, monkeypatch):
     monkeypatch.syspath_prepend(str(tmp_path))
 
     def install(dist: str, entry_points: dict[str, str], modules: dict[str, str], version: str = "1.0") -> None:
-        info = tmp_path / f"{dist.replace('-', '_')}-{version}.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
-        lines = "\n".join(f"{k} = {v}" for k, v in entry_points.items())
-        (info / "entry_points.txt").write_text(f"[digitkit.models]\n{lines}\n")
-        for name, source in modules.items():
-            (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
+        write_fake_plugin(tmp_path, dist, entry_points, modules, version)
+        for name in modules:
             sys.modules.pop(name, None)
         registry.reset()
 

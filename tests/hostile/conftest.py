@@ -10,11 +10,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 
 import pytest
 
 from hostile_helpers import Completed
+from plugin_fixtures import write_fake_plugin
 
 
 @pytest.fixture
@@ -40,13 +40,7 @@ def plugin_path(tmp_path):
     folder.mkdir()
 
     def install(dist: str, entry_points: dict[str, str], modules: dict[str, str]) -> dict[str, str]:
-        info = folder / f"{dist.replace('-', '_')}-1.0.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
-        lines = "\n".join(f"{k} = {v}" for k, v in entry_points.items())
-        (info / "entry_points.txt").write_text(f"[digitkit.models]\n{lines}\n")
-        for name, source in modules.items():
-            (folder / f"{name}.py").write_text(textwrap.dedent(source))
+        write_fake_plugin(folder, dist, entry_points, modules)
         return {"PYTHONPATH": os.pathsep.join([str(folder), os.environ.get("PYTHONPATH", "")]),
                 "DIGITKIT_PLUGINS": dist}
 
