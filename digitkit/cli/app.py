@@ -55,6 +55,15 @@ class DigitkitGroup(TyperGroup):
             sys.exit(EXIT_FAILURE)  # `digitkit runs | head`: the reader left; nothing to say
         sys.exit(code if isinstance(code, int) else 0)
 
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        # Typer turns a KeyboardInterrupt while parsing the root's options into a silent
+        # Exit(130); say "interrupted" as everywhere else.
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt:
+            _report_line("[yellow]interrupted[/]")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -186,14 +195,11 @@ _register()
 
 
 def main() -> None:
-    """Console-script entry point."""
-    from digitkit.cli.signals import sigterm_as_interrupt
+    """Run the Typer app with SIGTERM as Ctrl-C (the console script, :func:`digitkit.cli.entry.main`, comes here)."""
+    from digitkit.cli.signals import interrupted, sigterm_as_interrupt
 
     try:
         with sigterm_as_interrupt():
             app()
-    except KeyboardInterrupt:  # a signal outside a command body (option parsing, completion)
-        from digitkit.render.console import err
-
-        err().print("[yellow]interrupted[/]")
-        raise SystemExit(EXIT_INTERRUPTED) from None
+    except KeyboardInterrupt:  # a signal outside a command body (building the app, completion)
+        raise SystemExit(interrupted()) from None

@@ -69,12 +69,14 @@ def parse_predict(args: Sequence[str]) -> dict[str, Any] | None:
 
 
 def _fast_predict(args: Sequence[str]) -> int | None:
-    """Run `digitkit predict` without Typer; ``None`` when Typer must handle these arguments."""
+    """Run `digitkit predict` without Typer; ``None`` when Typer must handle these arguments.
+
+    Signals are :func:`main`'s: a ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM) goes through.
+    """
     options = parse_predict(args)
     if options is None:
         return None
-    from digitkit.cli.signals import sigterm_as_interrupt
-    from digitkit.errors import EXIT_INTERRUPTED, DigitkitError
+    from digitkit.errors import DigitkitError
     from digitkit.quiet import silence_tensorflow_startup
 
     silence_tensorflow_startup()
@@ -82,16 +84,12 @@ def _fast_predict(args: Sequence[str]) -> int | None:
         from digitkit.cli.predict_output import run
 
         paths = options.pop("paths")
-        with sigterm_as_interrupt():
-            run(paths, **options)
+        run(paths, **options)
     except DigitkitError as exc:
         from digitkit.cli.app import _report
 
         _report(exc)
         return exc.exit_code
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        return EXIT_INTERRUPTED
     except BrokenPipeError:  # `digitkit predict dir --csv | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
@@ -99,13 +97,25 @@ def _fast_predict(args: Sequence[str]) -> int | None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["predict"] and "_DIGITKIT_COMPLETE" not in os.environ:
-        code = _fast_predict(args[1:])
-        if code is not None:
-            sys.stdout.flush()
-            raise SystemExit(code)
-    from digitkit.cli.app import main as typer_main
+    """Console-script entry point, and the outermost edge for signals.
 
-    typer_main()
+    SIGTERM becomes Ctrl-C from the first line on, before Typer, rich or TensorFlow are
+    imported, so a signal at any moment of any command ends it with ``interrupted`` and exit
+    code 130 (docs/reliability.md); the command-level edge (:class:`digitkit.cli.app.DigitkitGroup`)
+    says the same for signals inside a command.
+    """
+    from digitkit.cli.signals import interrupted, sigterm_as_interrupt
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        with sigterm_as_interrupt():
+            if args[:1] == ["predict"] and "_DIGITKIT_COMPLETE" not in os.environ:
+                code = _fast_predict(args[1:])
+                if code is not None:
+                    sys.stdout.flush()
+                    raise SystemExit(code)
+            from digitkit.cli.app import main as typer_main
+
+            typer_main()
+    except KeyboardInterrupt:  # while importing, or between the command and the exit
+        raise SystemExit(interrupted()) from None

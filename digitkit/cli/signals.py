@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -30,3 +31,18 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def interrupted() -> int:
+    """Say ``interrupted`` on stderr and return exit code 130, for the outermost ``except KeyboardInterrupt``.
+
+    Plain text on purpose: the signal may have come while rich was being imported.
+    """
+    from digitkit.errors import EXIT_INTERRUPTED
+
+    try:
+        sys.stderr.write("interrupted\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr closed or gone: the exit code still says it
+        pass
+    return EXIT_INTERRUPTED
