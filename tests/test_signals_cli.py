@@ -1,11 +1,11 @@
-"""SIGTERM and SIGINT through the real CLI, in a subprocess, while evaluate, report and fit work.
+"""SIGTERM and SIGINT through the real CLI, in a subprocess, while predict, evaluate, report and fit work.
 
 Each command runs as a user's would: ``python -m digitkit`` with its stderr on a
 pseudo-terminal (spinner and all). The signal is sent once the process shows a sign that its
 body is at work, a sign made by the main thread itself (rich's spinner is drawn by a thread
 that a loaded machine can starve for seconds, so it is no sign): for ``evaluate``, the
 process has read the 78 MB test split it was given (``rchar`` in ``/proc/<pid>/io``, which
-imports alone never reach); for ``report``, the first run's ``evaluation.json`` has
+imports alone never reach); for ``predict --jsonl``, its first line on stdout; for ``report``, the first run's ``evaluation.json`` has
 appeared; for ``fit --json``, a progress event of epoch 2. The signal goes right then
 ("start") or a second later ("working"); the process must still be running when it is sent.
 
@@ -63,14 +63,20 @@ class Digitkit:
             reader, writer = pty.openpty()
         else:
             reader, writer = os.pipe()
+        out_reader, out_writer = os.pipe()
         self.proc = subprocess.Popen([sys.executable, "-m", "digitkit", *map(str, args)], env=env,
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=writer)
+                                     stdin=subprocess.DEVNULL, stdout=out_writer, stderr=writer)
         os.close(writer)
-        self._chunks: list[bytes] = []
-        self._reader = threading.Thread(target=self._read, args=(reader,), daemon=True)
-        self._reader.start()
+        os.close(out_writer)
+        self._out: list[bytes] = []
+        self._err: list[bytes] = []
+        self._readers = [threading.Thread(target=self._read, args=(fd, chunks), daemon=True)
+                         for fd, chunks in ((out_reader, self._out), (reader, self._err))]
+        for thread in self._readers:
+            thread.start()
 
-    def _read(self, fd: int) -> None:
+    @staticmethod
+    def _read(fd: int, chunks: list[bytes]) -> None:
         try:
             while True:
                 try:
@@ -79,13 +85,17 @@ class Digitkit:
                     break
                 if not chunk:
                     break
-                self._chunks.append(chunk)
+                chunks.append(chunk)
         finally:
             os.close(fd)
 
     @property
+    def stdout(self) -> str:
+        return b"".join(self._out).decode("utf-8", "replace")
+
+    @property
     def stderr(self) -> str:
-        return b"".join(self._chunks).decode("utf-8", "replace")
+        return b"".join(self._err).decode("utf-8", "replace")
 
     def bytes_read(self) -> int:
         """Bytes the process has read so far (files, pipes; not memory-mapped libraries)."""
@@ -109,9 +119,10 @@ class Digitkit:
             time.sleep(WORKING_S)
         assert self.proc.poll() is None, f"finished before it could be interrupted:\n{self.stderr[-3000:]}"
         self.proc.send_signal(sig)
-        stdout, _ = self.proc.communicate(timeout=TIMEOUT)
-        self._reader.join(timeout=TIMEOUT)
-        return self.proc.returncode, stdout.decode("utf-8", "replace"), self.stderr
+        self.proc.wait(timeout=TIMEOUT)
+        for thread in self._readers:
+            thread.join(timeout=TIMEOUT)
+        return self.proc.returncode, self.stdout, self.stderr
 
 
 def assert_interrupted(code: int, stderr: str) -> None:
@@ -126,6 +137,32 @@ def files_under(folder: Path) -> dict[str, bytes]:
 
 def temp_files(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.name.startswith(TEMP_PREFIX)]
+
+
+# -- predict ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: s.name)
+def test_predict_interrupted_leaves_only_whole_lines(make_run, home, tmp_path, sig):
+    from predict_fixtures import digit_png
+
+    run = make_run()
+    folder = tmp_path / "many"
+    folder.mkdir()
+    digit_png(folder / "00000.png")
+    for i in range(1, 20000):  # hard links: 20,000 inputs in a second, no disk space
+        os.link(folder / "00000.png", folder / f"{i:05d}.png")
+    before = files_under(home)
+
+    process = Digitkit("predict", folder, "--model", run.id, "--jsonl", home=home)
+    process.wait_for(lambda: "\n" in process.stdout)  # the first prediction is out: predicting
+    code, stdout, stderr = process.interrupt(sig)
+
+    assert_interrupted(code, stderr)
+    assert stdout.endswith("\n")  # what was printed before the interrupt, in whole lines only
+    lines = stdout.splitlines()
+    assert 1 <= len(lines) < 20000
+    assert all(Path(json.loads(line)["input"]).parent == folder for line in lines)
+    assert files_under(home) == before and temp_files(home) == []
 
 
 # -- evaluate ------------------------------------------------------------------------------------

@@ -105,7 +105,8 @@ class _progress:
         from digitkit.render.console import err
 
         self._bar = Progress(TextColumn("predicting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                             console=err(), transient=True)
+                             console=err(), transient=True,
+                             redirect_stdout=False)  # rich would send --jsonl/--csv rows to the terminal, not stdout
         self._bar.start()
         task = self._bar.add_task("predict", total=self.total)
         return lambda: self._bar.advance(task)
