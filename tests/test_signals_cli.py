@@ -8,6 +8,8 @@ process has read the 78 MB test split it was given (``rchar`` in ``/proc/<pid>/i
 imports alone never reach); for ``predict --jsonl``, its first line on stdout; for ``report``, the first run's ``evaluation.json`` has
 appeared; for ``fit --json``, a progress event of epoch 2. The signal goes right then
 ("start") or a second later ("working"); the process must still be running when it is sent.
+One more case sends the signal the moment digitkit's SIGTERM handler is installed, while the
+command is still importing what it needs.
 
 Every interruption must end with exit code 130, ``interrupted`` as the last line on stderr,
 no traceback, and nothing half-written: the files that were there are byte for byte as
@@ -105,6 +107,15 @@ class Digitkit:
             return 0
         return next(int(line.split()[1]) for line in lines if line.startswith("rchar:"))
 
+    def handles_sigterm(self) -> bool:
+        """Whether the process has installed a SIGTERM handler (``SigCgt`` in ``/proc/<pid>/status``)."""
+        try:
+            lines = Path(f"/proc/{self.proc.pid}/status").read_text().splitlines()
+        except OSError:
+            return False
+        caught = next(int(line.split()[1], 16) for line in lines if line.startswith("SigCgt:"))
+        return bool(caught & (1 << (signal.SIGTERM - 1)))
+
     def wait_for(self, sign) -> None:
         """Poll until ``sign()`` holds; fail if the process ends first or it takes too long."""
         deadline = time.monotonic() + TIMEOUT
@@ -137,6 +148,53 @@ def files_under(folder: Path) -> dict[str, bytes]:
 
 def temp_files(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.name.startswith(TEMP_PREFIX)]
+
+
+# -- start-up -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: s.name)
+def test_a_signal_while_the_command_is_still_importing_says_interrupted(make_run, home, sig):
+    # The earliest moment digitkit can answer: its handler is the console script's first line,
+    # and Typer, rich and the command's modules are imported after it.
+    run = make_run()
+    process = Digitkit("evaluate", run.id, home=home)
+    process.wait_for(process.handles_sigterm)
+    code, stdout, stderr = process.interrupt(sig)
+    assert_interrupted(code, stderr)
+    assert stdout == ""
+
+
+def test_ctrl_c_while_typer_parses_the_options_says_interrupted(cli, monkeypatch):
+    # Typer's own main turns a KeyboardInterrupt while it parses into Exit(130) with nothing
+    # said; digitkit's group catches it first. (Seen with real signals ~0.3 s into a command.)
+    from typer.core import TyperGroup
+
+    def interrupted_parse(self, ctx, args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(TyperGroup, "parse_args", interrupted_parse)
+    result = cli("list-models")
+    assert result.exit_code == EXIT_INTERRUPTED
+    assert result.stderr.strip().splitlines() == ["interrupted"] and "Traceback" not in result.output
+
+
+def test_the_console_script_answers_a_signal_before_typer_is_even_loaded(monkeypatch, capsys):
+    import digitkit.cli.app as app_module
+    from digitkit.cli import entry
+
+    seen = {}
+
+    def typer_main():
+        seen["handler"] = signal.getsignal(signal.SIGTERM)
+        raise KeyboardInterrupt  # as if the signal came while Typer built the app
+
+    monkeypatch.setattr(app_module, "main", typer_main)
+    with pytest.raises(SystemExit) as exit_info:
+        entry.main(["list-models"])
+    assert exit_info.value.code == EXIT_INTERRUPTED
+    assert capsys.readouterr().err.splitlines() == ["interrupted"]
+    assert seen["handler"] not in (signal.SIG_DFL, signal.SIG_IGN, None)  # installed before Typer
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # and given back
 
 
 # -- predict ------------------------------------------------------------------------------------
