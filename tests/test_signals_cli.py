@@ -197,6 +197,33 @@ def test_the_console_script_answers_a_signal_before_typer_is_even_loaded(monkeyp
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # and given back
 
 
+RACE = """
+import threading
+from etils import epy
+import digitkit.render.console  # what every spinner and progress bar of digitkit goes through
+from rich.cells import cell_len
+errors = []
+def draw():  # what a spinner's refresh thread does on its first frame
+    try:
+        cell_len("\u2819 evaluating\u2026")
+    except Exception as exc:
+        errors.append(repr(exc))
+with epy.lazy_imports():  # what importing tensorflow_datasets does, meanwhile, in the main thread
+    thread = threading.Thread(target=draw)
+    thread.start()
+    thread.join()
+print(errors)
+"""
+
+
+def test_a_spinner_drawn_while_tensorflow_datasets_imports_does_not_crash():
+    # Found by the evaluate tests on a loaded machine: a traceback from rich's refresh thread
+    # ("'LazyModule' object is not callable") above "interrupted".
+    pytest.importorskip("etils.epy")
+    proc = subprocess.run([sys.executable, "-c", RACE], capture_output=True, text=True, timeout=TIMEOUT)
+    assert proc.returncode == 0 and proc.stdout.strip() == "[]", proc.stdout + proc.stderr[-2000:]
+
+
 # -- predict ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: s.name)

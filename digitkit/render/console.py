@@ -18,6 +18,7 @@ import json
 import sys
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.segment import Segment
@@ -25,6 +26,12 @@ from rich.segment import Segment
 from digitkit.errors import escape_controls, printable
 
 __all__ = ["out", "err", "escape", "printable", "print_json", "status", "PrintableConsole"]
+
+# rich imports its Unicode width table on the first non-ASCII text it measures. Do it now, in
+# the main thread: a spinner's refresh thread doing it while the main thread imports
+# tensorflow_datasets (whose etils lazy imports swap builtins.__import__ for the whole process)
+# got a stub module and died with a traceback on stderr (tests/test_signals_cli.py).
+cell_len("…")
 
 
 class PrintableConsole(Console):
