@@ -53,6 +53,13 @@ def screen_lines(text: str) -> list[str]:
     return [part.strip() for part in re.split(r"[\r\n]", _ANSI.sub("", text)) if part.strip()]
 
 
+def _default_signals() -> None:
+    # A test run started in the background by a shell without job control inherits SIGINT
+    # ignored, and Python keeps it ignored: the child would never see the Ctrl-C sent to it.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 class Digitkit:
     """A real ``python -m digitkit`` process; stderr on a pseudo-terminal (or a pipe), read as it comes."""
 
@@ -67,7 +74,8 @@ class Digitkit:
             reader, writer = os.pipe()
         out_reader, out_writer = os.pipe()
         self.proc = subprocess.Popen([sys.executable, "-m", "digitkit", *map(str, args)], env=env,
-                                     stdin=subprocess.DEVNULL, stdout=out_writer, stderr=writer)
+                                     stdin=subprocess.DEVNULL, stdout=out_writer, stderr=writer,
+                                     preexec_fn=_default_signals)
         os.close(writer)
         os.close(out_writer)
         self._out: list[bytes] = []
@@ -136,8 +144,15 @@ class Digitkit:
         return self.proc.returncode, self.stdout, self.stderr
 
 
+# CPython quirk (seen ~1 in 35 runs of a signal while modules import): when a KeyboardInterrupt
+# has crossed a C extension's nested PyRun_* call, the interpreter remembers it as "unhandled"
+# and, after digitkit has said `interrupted` and exited 130, ends itself with SIGINT instead.
+# A shell shows that as $? = 130 all the same; a Python caller sees -2.
+INTERRUPTED_CODES = (EXIT_INTERRUPTED, -signal.SIGINT)
+
+
 def assert_interrupted(code: int, stderr: str) -> None:
-    assert code == EXIT_INTERRUPTED, stderr[-3000:]
+    assert code in INTERRUPTED_CODES, stderr[-3000:]
     assert screen_lines(stderr)[-1] == "interrupted", stderr[-3000:]
     assert "Traceback" not in stderr and "Aborted" not in stderr, stderr[-3000:]
 
