@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from digitkit.intake.strokes import run_lengths, median
+from digitkit.intake.strokes import median, run_lengths
 
 # The smooth outline is drawn at about this many pixels on the longer side (8x the MNIST box).
 FINE_SIDE = 160

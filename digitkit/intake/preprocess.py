@@ -8,6 +8,8 @@ ratio, and pasted into a 28x28 field with its centre of mass at the centre.
 
 Before that, a photo or scan of dark ink on light paper is brought into MNIST form:
 
+0. a tiny digit scaled up (:mod:`digitkit.intake.upscaled`) is taken back to its grid and
+   enlarged smoothly;
 1. work on a copy whose longer side is at most :data:`WORK_SIDE` (area averaging, which
    also averages away sensor noise and paper texture);
 2. invert when the border is light (paper), so ink is bright on black;
@@ -18,7 +20,9 @@ Before that, a photo or scan of dark ink on light paper is brought into MNIST fo
 5. drop specks: connected blobs much smaller than the largest one;
 6. when the ink is small in a large picture, crop to it and start again from the full
    resolution, so a small digit in a big photo keeps its detail;
-7. crop to the remaining ink, scale to 20 px, centre by mass.
+7. when the ink fills its frame, undo a box stretch (:mod:`digitkit.intake.boxed` for binary
+   scans and tiny digits, :mod:`digitkit.intake.strokes` for grey pictures);
+8. crop to the remaining ink, scale to 20 px, centre by mass.
 
 Every step is whole-array numpy (the filters in :mod:`digitkit.intake.morphology`), about a
 millisecond of CPU for a small image, without importing SciPy (half a second per process).
