@@ -1,36 +1,39 @@
 """Where a training step of the cnn spends its time: forward, backward, optimizer, with
-TensorFlow's conv kernels and with digitkit's training-time im2col convolutions.
+TensorFlow's default CPU kernels (Eigen) and with oneDNN's (what ``digitkit fit`` picks).
 
     python benchmarks/cnn_step_profile.py [--batch 128] [--calls 20] [--repeats 3]
 
-Each figure is the median over repeats (interleaved) of the mean time per call of a
-``tf.function`` on one fixed batch: ``forward`` (model call), ``forward+backward`` (plus
-gradients), ``step`` (plus Adam's update). backward = forward+backward - forward;
-optimizer = step - forward+backward. See docs/training.md for measured figures.
+TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` at import, so each variant runs in a fresh
+process, interleaved over repeats. Each figure is the median over repeats of the mean time
+per call of a ``tf.function`` on one fixed batch: ``forward`` (model call),
+``forward+backward`` (plus gradients), ``step`` (plus Adam's update).
+backward = forward+backward - forward; optimizer = step - forward+backward.
+See docs/training.md for measured figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
+import subprocess
+import sys
 import time
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+VARIANTS = {"eigen": "0", "onednn": "1"}  # TF_ENABLE_ONEDNN_OPTS
+PARTS = ("forward", "forward+backward", "step")
 
 
-def make(matmul: bool, batch: int):
+def make(batch: int):
     import keras
     import numpy as np
     import tensorflow as tf
 
-    from digitkit.training import fastconv
     from digitkit.zoo.cnn import build_cnn
 
     keras.utils.set_random_seed(0)
     model = build_cnn()
-    if matmul:
-        fastconv.use_matmul_convolutions(model)
     x = tf.constant(np.random.default_rng(0).random((batch, 28, 28, 1), dtype=np.float32))
     y = tf.constant(np.eye(10, dtype=np.float32)[np.arange(batch) % 10])
     optimizer, loss = keras.optimizers.Adam(1e-3), keras.losses.CategoricalCrossentropy()
@@ -67,23 +70,41 @@ def per_call_ms(function, calls: int) -> float:
     return 1000 * (time.perf_counter() - started) / calls
 
 
+def worker(batch: int, calls: int) -> dict:
+    functions = make(batch)
+    return {part: per_call_ms(functions[part], calls) for part in PARTS}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--calls", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    variants = {"tf conv": make(False, args.batch), "im2col": make(True, args.batch)}
+    if args.worker:
+        print(json.dumps(worker(args.batch, args.calls)))
+        return
     times: dict[tuple[str, str], list[float]] = {}
-    for _ in range(args.repeats):
-        for variant, functions in variants.items():
-            for part, function in functions.items():
-                times.setdefault((variant, part), []).append(per_call_ms(function, args.calls))
-    print(f"cnn, batch {args.batch}, ms per call (median of {args.repeats})")
-    print(f"{'variant':<10}{'forward':>10}{'backward':>10}{'optimizer':>11}{'step':>9}")
-    for variant in variants:
-        f, fb, s = (statistics.median(times[(variant, p)]) for p in ("forward", "forward+backward", "step"))
+    for repeat in range(args.repeats):
+        order = list(VARIANTS) if repeat % 2 == 0 else list(VARIANTS)[::-1]
+        for variant in order:
+            env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": VARIANTS[variant], "TF_CPP_MIN_LOG_LEVEL": "3"}
+            proc = subprocess.run([sys.executable, __file__, "--worker", "--batch", str(args.batch),
+                                   "--calls", str(args.calls)], env=env, capture_output=True, text=True)
+            lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
+            if proc.returncode != 0 or not lines:
+                raise SystemExit(f"{variant} failed:\n{proc.stderr[-3000:]}")
+            for part, ms in json.loads(lines[-1]).items():
+                times.setdefault((variant, part), []).append(ms)
+    print(f"cnn, batch {args.batch}, ms per call (median of {args.repeats}, interleaved fresh processes)")
+    print(f"{'kernels':<10}{'forward':>10}{'backward':>10}{'optimizer':>11}{'step':>9}")
+    steps = {}
+    for variant in VARIANTS:
+        f, fb, s = (statistics.median(times[(variant, p)]) for p in PARTS)
+        steps[variant] = s
         print(f"{variant:<10}{f:>10.1f}{fb - f:>10.1f}{s - fb:>11.1f}{s:>9.1f}")
+    print(f"oneDNN step speed-up: {steps['eigen'] / steps['onednn']:.2f}x")
 
 
 if __name__ == "__main__":

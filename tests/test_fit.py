@@ -48,6 +48,7 @@ def test_fit_writes_a_complete_run_directory(home):
     assert manifest["versions"]["keras"] and manifest["versions"]["tensorflow"]
     assert manifest["machine"]["cpus"] >= 1 and manifest["duration_s"] > 0
     assert manifest["speed"]["steps_per_execution"] == 1  # 3 batches per epoch: capped so progress moves
+    assert isinstance(manifest["speed"]["onednn"], bool)
 
     metrics = json.loads((run.path / "metrics.json").read_text())
     assert metrics == manifest["test_metrics"] == result.test_metrics and 0 <= metrics["accuracy"] <= 1

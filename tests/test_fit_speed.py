@@ -1,35 +1,36 @@
-"""Training-time speed settings: im2col convolutions equal Keras' own and leave no trace."""
+"""Training speed settings chosen before TensorFlow starts: oneDNN for convolutional models."""
 
 from __future__ import annotations
 
-import numpy as np
+import os
+import subprocess
+import sys
+
+import pytest
+
+PROBE = ("import os, sys; from digitkit.training import speed; speed.prefer_onednn({shape}); "
+         "print(os.environ.get('TF_ENABLE_ONEDNN_OPTS'), 'tensorflow' in sys.modules)")
 
 
-def test_matmul_convolutions_match_keras_and_leave_no_trace(tmp_path):
-    import keras
-    import tensorflow as tf
+@pytest.mark.parametrize(("shape", "preset", "expected"), [
+    ((28, 28, 1), None, "1"),   # a conv model gets oneDNN's kernels
+    ((784,), None, "None"),     # dense models keep TensorFlow's default
+    ((28, 28, 1), "0", "0"),    # the user's own choice wins
+])
+def test_onednn_is_asked_for_conv_models_only_and_never_over_the_users_choice(shape, preset, expected):
+    env = {k: v for k, v in os.environ.items() if k != "TF_ENABLE_ONEDNN_OPTS"}
+    if preset is not None:
+        env["TF_ENABLE_ONEDNN_OPTS"] = preset
+    out = subprocess.run([sys.executable, "-c", PROBE.format(shape=shape)], env=env,
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == [expected, "False"]  # decided without importing TensorFlow
 
-    from digitkit.modelfile import load_model, save_model
-    from digitkit.training import fastconv
-    from digitkit.zoo.cnn import build_cnn
 
-    keras.utils.set_random_seed(0)
-    model = build_cnn()
-    x = tf.constant(np.random.default_rng(0).random((4, 28, 28, 1), dtype=np.float32))
+def test_onednn_is_left_alone_once_tensorflow_runs(monkeypatch):
+    import tensorflow  # noqa: F401  (the setting is read at import: too late now)
 
-    def outputs_and_grads():
-        with tf.GradientTape() as tape:
-            y = model(x, training=False)
-            loss = tf.reduce_sum(y * tf.range(10, dtype=tf.float32))
-        return y.numpy(), [g.numpy() for g in tape.gradient(loss, model.trainable_variables)]
+    from digitkit.training import speed
 
-    expected, expected_grads = outputs_and_grads()
-    assert fastconv.use_matmul_convolutions(model) == ["conv_1", "conv_2"]
-    got, got_grads = outputs_and_grads()
-    np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-6)
-    for a, b in zip(got_grads, expected_grads):
-        np.testing.assert_allclose(a, b, rtol=1e-3, atol=1e-5)
-    fastconv.restore(model)
-    assert not any("convolution_op" in vars(layer) for layer in model.layers)
-    save_model(model, tmp_path / "m.keras")
-    np.testing.assert_allclose(load_model(tmp_path / "m.keras")(x).numpy(), expected, rtol=1e-5, atol=1e-7)
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    speed.prefer_onednn((28, 28, 1))
+    assert "TF_ENABLE_ONEDNN_OPTS" not in os.environ

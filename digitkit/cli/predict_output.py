@@ -40,11 +40,15 @@ def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, json_output
             advance()
             if isinstance(item, Failure):
                 failures.append(item)
+                if emit is not None:
+                    sys.stdout.flush()  # the rows before it first, in a shared terminal
                 _print_failures([item])
             elif emit is not None:
                 emit(item)
             else:
                 kept.append(item)
+            if emit is not None and answers.chunk_done:
+                sys.stdout.flush()
     if not answers.predicted:
         raise NothingPredicted(failures or [Failure("input", "nothing to predict")])
     if emit is None:
@@ -63,7 +67,8 @@ def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, json_output
 
 
 def _streaming_writer(answers, csv_output: bool):
-    """A function printing one prediction as a CSV row or a JSON line, flushed at once."""
+    """A function printing one prediction as a CSV row or a JSON line (not flushed: the
+    caller flushes what is ready together, as a flush per row cost more than the row)."""
     if csv_output:
         import csv
 
@@ -77,8 +82,7 @@ def _streaming_writer(answers, csv_output: bool):
                 writer.writerow(CSV_HEADER)
                 started.append(True)
             writer.writerow([printable(p.input), "?" if p.digit is None else p.digit, p.best, f"{p.confidence:.6f}",
-                             *[f"{float(v):.6f}" for v in p.probabilities]])
-            sys.stdout.flush()
+                             *[f"{v:.6f}" for v in p.probabilities.tolist()]])
         return emit
     import json
 
@@ -87,7 +91,6 @@ def _streaming_writer(answers, csv_output: bool):
 
     def emit_json(p) -> None:
         sys.stdout.write(json.dumps({**p.to_dict(), "model": model}) + "\n")
-        sys.stdout.flush()
     return emit_json
 
 

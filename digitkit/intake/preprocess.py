@@ -224,9 +224,21 @@ def _quantile(values: np.ndarray, q: float) -> float:
 def _unit_quantile(x: np.ndarray, q: float, bins: int = 1024) -> float:
     """The ``q`` quantile of values in [0, 1] to 1/``bins``, by counting (mostly-zero images
     make selection algorithms slow)."""
-    counts = np.bincount(np.minimum((x.ravel() * bins).astype(np.intp), bins - 1), minlength=bins)
+    counts = _histogram(x, bins)
     position = int(np.searchsorted(np.cumsum(counts), q * x.size, side="left"))
     return (min(position, bins - 1) + 1) / bins
+
+
+def _histogram(x: np.ndarray, bins: int) -> np.ndarray:
+    """Counts of values in [0, 1] in ``bins`` equal bins (1.0 in the last).
+
+    Cleaned ink is mostly exact zeros (paper): those are counted, not binned, which makes
+    this several times cheaper than binning every pixel, with the same counts.
+    """
+    ink = x[x > 0]
+    counts = np.bincount(np.minimum((ink * bins).astype(np.intp), bins - 1), minlength=bins)
+    counts[0] += x.size - ink.size
+    return counts
 
 
 def _window(shape: tuple[int, int]) -> int:
@@ -236,7 +248,7 @@ def _window(shape: tuple[int, int]) -> int:
 
 def _otsu(x: np.ndarray) -> float:
     """Otsu's threshold of values in [0, 1] (0.5 for a flat image)."""
-    hist = np.bincount(np.minimum((x.ravel() * 64).astype(np.intp), 63), minlength=64).astype(np.float64)
+    hist = _histogram(x, 64).astype(np.float64)
     total = hist.sum()
     if total == 0:
         return 0.5

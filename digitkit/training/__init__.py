@@ -5,6 +5,5 @@ overrides, seed; what a resume may continue) -> ``data`` (splits and the seeded 
 pipeline) -> ``runtime`` (threads, seeds, devices via ``distribute``, the model compiled by
 ``compile``'s ``compile_for`` with ``speed``'s settings) -> ``fit`` (the epoch loop, with
 ``callbacks``, ``best``, ``history``, ``state`` and ``lock``) -> ``rundir`` (the files of a
-run) -> ``result``. ``progress`` is the interface a renderer implements; ``fastconv`` holds
-the training-time im2col convolutions.
+run) -> ``result``. ``progress`` is the interface a renderer implements.
 """

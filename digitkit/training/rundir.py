@@ -49,9 +49,6 @@ class RunWriter:
     def save_models(self, model: Any, best_weights: Any, stopped_early: bool) -> list[str]:
         """model.keras, model.tflite, best.keras; returns notes (a failed LiteRT export)."""
         from digitkit.modelfile import save_model
-        from digitkit.training import fastconv
-
-        fastconv.restore(model)  # saved and exported models use Keras' own convolution
         save_model(model, self.run.model_path)
         notes = self._export_litert(model)
         if best_weights is not None and not stopped_early:

@@ -24,9 +24,12 @@ def start(config: FitConfig) -> Runtime:
     Raises:
         UnavailableError / UsageError: hardware asked for that is not here.
     """
+    from digitkit.training import speed
+
+    speed.prefer_onednn(tuple(config.spec.input.shape))
     import tensorflow as tf
 
-    from digitkit.training import distribute, speed
+    from digitkit.training import distribute
 
     notes = []
     has_gpu = bool(tf.config.list_physical_devices("GPU"))
@@ -56,10 +59,6 @@ def build_model(config: FitConfig, runtime: Runtime, steps_per_epoch: int) -> tu
             check_model(config.spec, model)
             settings = speed.choose_settings(model, on_gpu=placement.on_gpu, steps_per_epoch=steps_per_epoch,
                                              distributed=placement.kind != "default")
-            if settings.matmul_convolutions:
-                from digitkit.training import fastconv
-
-                fastconv.use_matmul_convolutions(model)
             compile_for(config.spec, config.recipe, model=model, steps_per_execution=settings.steps_per_execution,
                         jit_compile=settings.jit_compile, steps_per_epoch=steps_per_epoch)
     finally:

@@ -7,12 +7,19 @@ Measured on a 2-core CPU machine (see docs/training.md and benchmarks/train_spee
   epoch so that progress moves at least 10 times per epoch.
 - One intra-op thread for dense models: their matrices are too small to split, and
   the thread hand-offs cost more than they save.
+- oneDNN kernels for convolutional models on CPU (``TF_ENABLE_ONEDNN_OPTS=1``, set before
+  TensorFlow is imported). TensorFlow turns oneDNN on by default only on CPUs with AVX-512
+  VNNI/BF16 or AMX; on an AVX2 CPU its Eigen conv and max-pool gradients made a cnn training
+  step ~1.35x slower than oneDNN's (benchmarks/cnn_step_profile.py). Dense models keep Eigen:
+  their single-threaded small matmuls gain nothing.
 - No XLA on CPU (``jit_compile=False``): XLA made the cnn 5x slower there.
 - No mixed precision on CPU (it is emulated, hence slower).
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -30,7 +37,7 @@ class SpeedSettings:
     intra_op_threads: int | None  # None: TensorFlow's default (all cores)
     jit_compile: bool
     kind: str  # "dense" or "conv"
-    matmul_convolutions: bool = False  # im2col for Conv2D while training (see fastconv.py)
+    onednn: bool = False  # whether TensorFlow runs oneDNN's CPU kernels in this process
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,8 +72,28 @@ def choose_settings(model: Any, *, on_gpu: bool, steps_per_epoch: int, distribut
         intra_op_threads=1 if dense and not on_gpu else None,
         jit_compile=False,  # XLA: 5x slower for the cnn on CPU; GPU gains too small to justify
         kind="dense" if dense else "conv",
-        matmul_convolutions=not dense and not on_gpu,  # CPU conv kernels reach a fraction of matmul's speed
+        onednn=onednn_enabled(),
     )
+
+
+def prefer_onednn(input_shape: tuple[int, ...]) -> None:
+    """Ask for oneDNN's CPU kernels when the model looks convolutional; before TensorFlow starts.
+
+    TensorFlow reads ``TF_ENABLE_ONEDNN_OPTS`` once, at import: in a process that already
+    imported it (a notebook, the test suite) this changes nothing, and a value the user set
+    (``0`` included) is kept.
+    """
+    if "tensorflow" not in sys.modules and not likely_dense(input_shape):
+        os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
+
+def onednn_enabled() -> bool:
+    """Whether this process's TensorFlow runs oneDNN kernels (False when it cannot tell)."""
+    try:
+        from tensorflow.python.util import _pywrap_util_port  # no public API tells
+    except ImportError:
+        return False
+    return bool(_pywrap_util_port.IsMklEnabled())
 
 
 def apply_threading(threads: int | None) -> bool:
