@@ -54,8 +54,9 @@ SMALL_INK = 64
 # or last columns: 13-15 of 16 columns hold ink in 40 % of box-stretched 16x16 scans.)
 FILLS_FRAME = 0.92
 FILLS_OTHER = 0.75
-# A tiny digit scaled up is re-enlarged from its native pixels by this factor (bicubic): an
-# 8x8 digit becomes the 32x32 scan it was counted from.
+# A tiny digit scaled up is re-enlarged from its native pixels by this factor (Lanczos): an
+# 8x8 digit becomes the 32x32 scan it was counted from. Measured on 8x8 upscales (seed 0 / 1
+# sets): Lanczos 4x 95.0 / 95.5 %, bicubic 4x 94.4 / 94.4 %, bicubic 3x 94.3 / 94.0 %.
 SMOOTH_FACTOR = 4
 # A tiny digit's pixels are counts of ink in a block: a stroke narrower than the block covers
 # under half of it, so its outline is drawn at this level (0.5 for binary scans). Measured on
@@ -291,12 +292,12 @@ def _recrop(full: np.ndarray, rows, cols, scale: float) -> np.ndarray:
 
 
 def _enlarge(grid: np.ndarray) -> np.ndarray:
-    """A tiny digit's native pixels enlarged smoothly (bicubic, :data:`SMOOTH_FACTOR` times),
+    """A tiny digit's native pixels enlarged smoothly (Lanczos, :data:`SMOOTH_FACTOR` times),
     so the enlargement's staircase edges or ramps do not look like strokes."""
     from PIL import Image
 
     size = (grid.shape[1] * SMOOTH_FACTOR, grid.shape[0] * SMOOTH_FACTOR)
-    return _unit(np.asarray(Image.fromarray(grid, mode="F").resize(size, Image.Resampling.BICUBIC), np.float32))
+    return _unit(np.asarray(Image.fromarray(grid, mode="F").resize(size, Image.Resampling.LANCZOS), np.float32))
 
 
 def _unstretch(x: np.ndarray, rows, cols, crisp: bool = False) -> tuple[np.ndarray, tuple | None]:
