@@ -9,7 +9,11 @@ colour, box-stretched binary 16x16 and 32x32 scans, 8x8 upscales), or reuses a f
 made (``--images``), and prints top-1 for each kind with:
 
 - naive: ``Image.convert("L")``, resize to 28x28, divide by 255 (what most tutorials do);
-- digitkit: :func:`digitkit.images.load_digit`, the intake ``predict`` uses.
+- digitkit: :func:`digitkit.images.load_digit`, the intake ``predict`` uses;
+- source: the clean MNIST test digits the kind's files were made from, fed straight as
+  28x28 arrays: the ceiling no preprocessing can beat with this model (the gap to it is the
+  honest measure). It needs the folder's ``source`` column (sets made before it existed show
+  ``-``) and the same ``--data`` the set was made from (checked against the labels).
 
 The model is any reference ``digitkit predict --model`` takes, e.g. ``cnn`` for your latest
 cnn run (``digitkit fit cnn --dataset /path/to/mnist``). Also prints the load+preprocess time
@@ -68,6 +72,20 @@ def load_all(rows, loader) -> tuple[np.ndarray, int, float]:
     return np.stack(images), refused, float(np.median(times) * 1000)
 
 
+def source_digits(data: str | None, rows) -> np.ndarray | None:
+    """The test digits (N, 28, 28) in [0, 1] the rows were made from, or None when the rows do not
+    say (no ``source`` column) or ``data`` is not what they were made from (labels differ)."""
+    import make_realworld_digits
+
+    if not rows or any(source < 0 for _, _, source in rows):
+        return None
+    images, labels = make_realworld_digits.load_source(data)
+    index = np.array([source for _, _, source in rows])
+    if index.max() >= len(images) or (labels[index] != np.array([label for _, label, _ in rows])).any():
+        return None
+    return images.astype(np.float32) / 255.0
+
+
 def top1(predict_proba, images: np.ndarray, labels: np.ndarray) -> float:
     predicted = np.concatenate([predict_proba(images[i:i + 256]) for i in range(0, len(images), 256)]).argmax(axis=1)
     return float((predicted == labels).mean())
@@ -93,18 +111,25 @@ def main() -> None:
     by_kind = defaultdict(list)
     with open(folder / "labels.csv") as handle:
         for row in csv.DictReader(handle):
-            by_kind[row.get("kind") or "photo"].append((folder / row["file"], int(row["label"]), row.get("kind")))
+            source = int(row["source"]) if row.get("source") else -1
+            by_kind[row.get("kind") or "photo"].append((folder / row["file"], int(row["label"]), source))
     wanted = args.kinds.split(",") if args.kinds else list(by_kind)
+    sources = source_digits(args.data, [row for kind in wanted for row in by_kind[kind][: args.count]])
     predict_proba = load_model(args.model)
     print(f"model {args.model}; {folder}")
-    print(f"{'kind':<10} {'count':>6} {'naive':>8} {'digitkit':>9} {'refused':>8} {'ms/image':>9}")
+    print(f"{'kind':<10} {'count':>6} {'naive':>8} {'digitkit':>9} {'source':>8} {'refused':>8} {'ms/image':>9}")
     for kind in wanted:
         rows = by_kind[kind][: args.count]
         labels = np.array([label for _, label, _ in rows])
         plain, _, _ = load_all(rows, naive)
         ours, refused, ms = load_all(rows, load_digit)
+        ceiling = "-"
+        if sources is not None:
+            ceiling = f"{top1(predict_proba, sources[[source for _, _, source in rows]], labels):.2%}"
         print(f"{kind:<10} {len(rows):>6} {top1(predict_proba, plain, labels):>8.2%} "
-              f"{top1(predict_proba, ours, labels):>9.2%} {refused:>8} {ms:>9.2f}", flush=True)
+              f"{top1(predict_proba, ours, labels):>9.2%} {ceiling:>8} {refused:>8} {ms:>9.2f}", flush=True)
+    if sources is None:
+        print("source: - (the set has no source column, or --data is not the folder it was made from)")
 
 
 if __name__ == "__main__":

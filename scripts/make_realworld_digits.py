@@ -21,8 +21,10 @@ Each digit of the test split (the bundled sample's, or of the MNIST IDX folder g
   counted, as in the UCI optical-digits set), scaled up 8-32x (nearest neighbour or
   bilinear) as people do to look at one, dark on light.
 
-The same seed gives the same files. ``labels.csv`` lists ``file,label,kind``; files of a
-kind other than ``photo`` are in a folder named after the kind.
+The same seed gives the same files. ``labels.csv`` lists ``file,label,kind,source``, where
+``source`` is the index of the test digit (in the ``--data`` folder's test split, or the
+bundled sample's) the file was made from, so a benchmark can score the model on the clean
+source digits too; files of a kind other than ``photo`` are in a folder named after the kind.
 """
 
 from __future__ import annotations
@@ -181,12 +183,12 @@ def make(out: Path, count: int = 1000, seed: int = 0, data: str | None = None,
         rng = np.random.default_rng([seed, KINDS.index(kind)] if kind != "photo" else seed)
         for i in range(start, min(start + count, len(images))):
             name = _render(kind, images[i], rng, out, f"{i:05d}")
-            rows.append((name, int(labels[i]), kind))
+            rows.append((name, int(labels[i]), kind, i))
     with open(out / "labels.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["file", "label", "kind"])
+        writer.writerow(["file", "label", "kind", "source"])
         writer.writerows(rows)
-    return [(name, label) for name, label, _ in rows]
+    return [(name, label) for name, label, _, _ in rows]
 
 
 def main() -> None:

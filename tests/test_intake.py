@@ -15,7 +15,9 @@ from PIL import Image
 
 from digitkit.errors import InputError
 from digitkit.intake import MAX_SIDE, decode, read_bytes, read_digit, to_digit, to_grey
-from digitkit.intake.strokes import native_blocks, stretch_ratio
+from digitkit.intake.boxed import box_stretch_ratio, restore
+from digitkit.intake.strokes import stretch_ratio
+from digitkit.intake.upscaled import native_grid
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from make_images import HERE, png_with_header  # noqa: E402
@@ -138,9 +140,44 @@ def test_stretch_ratio_measures_a_sideways_stretch():
 def test_blocky_tiny_digit_is_found_and_box_stretch_undone(seven):
     small = np.asarray(Image.fromarray((seven * 255).astype(np.uint8)).resize((8, 8), Image.Resampling.BOX))
     blocky = np.kron(small, np.ones((12, 12), np.uint8))
-    assert native_blocks(blocky / 255.0) == 12
-    assert native_blocks(np.asarray(Image.open(HERE / "grey8.png"), np.float32) / 255) == 1
+    assert np.allclose(native_grid(blocky / 255.0), small / 255.0, atol=1e-6)
+    assert native_grid(np.asarray(Image.open(HERE / "grey8.png"), np.float32) / 255) is None
     assert_digit(to_digit(255 - blocky))
+
+
+@pytest.mark.parametrize("factor", [3, 8, 13, 22])
+def test_bilinear_upscale_of_a_tiny_digit_gives_back_its_grid(seven, factor):
+    small = Image.fromarray((seven * 255).astype(np.uint8)).resize((8, 8), Image.Resampling.BOX)
+    smooth = np.asarray(small.resize((8 * factor, 8 * factor), Image.Resampling.BILINEAR), np.float32) / 255
+    grid = native_grid(smooth)
+    assert grid is not None and grid.shape == (8, 8)
+    assert np.abs(grid - np.asarray(small, np.float32) / 255).max() < 0.03
+
+
+def test_pictures_that_are_not_enlargements_have_no_grid(seven):
+    assert native_grid(seven) is None  # 28x28 = 4 x 7: tried, and rejected
+    photo = np.asarray(Image.fromarray((seven * 255).astype(np.uint8)).resize((96, 96), Image.Resampling.BICUBIC))
+    assert native_grid(photo / 255.0) is None  # smooth, but from 28x28, not a tiny grid
+
+
+def test_box_stretch_ratio_reads_a_solid_slab_as_a_narrow_one():
+    ring = np.ones((40, 40), bool)
+    ring[6:34, 6:34] = False  # a square "0" filling its box, strokes 6 px = 0.15 of its height
+    assert box_stretch_ratio(ring) == pytest.approx(1.0, abs=0.1)
+    narrow = np.ones((40, 20), bool)
+    narrow[6:34, 6:14] = False  # a "0" half as wide, stretched to fill the square box
+    assert box_stretch_ratio(np.repeat(narrow, 2, axis=1)) == pytest.approx(2.0, abs=0.2)
+    slab = np.ones((16, 16), bool)  # an upright "1" stretched to fill the box
+    assert box_stretch_ratio(slab) > 4
+
+
+def test_restore_gives_a_smooth_binary_outline():
+    scan = np.zeros((16, 16), np.float32)
+    scan[2:14, 3:13] = 1.0
+    scan[5:11, 6:10] = 0.0
+    fine = restore(scan)
+    assert fine.shape[0] == 160 and set(np.unique(fine)) <= {0.0, 1.0}
+    assert restore(np.zeros((16, 16), np.float32)).max() == 0.0  # nothing to restore: no ink
 
 
 def test_box_stretched_one_becomes_thin_again():
@@ -160,7 +197,7 @@ def drawings(draw):
     side = draw(st.integers(4, 40))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     ink = (rng.random((side, side)) < draw(st.floats(0.0, 1.0))).astype(np.float32)
-    kind = draw(st.sampled_from(["canvas", "binary", "blocky", "grey"]))
+    kind = draw(st.sampled_from(["canvas", "binary", "blocky", "smooth", "grey"]))
     if kind == "canvas":
         pen = tuple(int(v) for v in rng.integers(0, 256, 3))
         image = canvas(ink, pen, draw(st.booleans()))
@@ -169,6 +206,10 @@ def drawings(draw):
     elif kind == "blocky":
         image = Image.fromarray(np.kron((ink * 255).astype(np.uint8), np.ones((draw(st.integers(2, 12)),) * 2,
                                                                                 np.uint8)))
+    elif kind == "smooth":  # a tiny grey digit enlarged with bilinear sampling
+        grey = Image.fromarray((rng.random((side, side)) * ink * 255).astype(np.uint8))
+        factor = draw(st.integers(2, 12))
+        image = grey.resize((side * factor, side * factor), Image.Resampling.BILINEAR)
     else:
         image = Image.fromarray((rng.random((side, side)) * 255).astype(np.uint8))
     return png_bytes(image)
@@ -183,3 +224,20 @@ def test_any_drawing_gives_a_digit_or_an_input_error(data):
         assert "\n" not in str(exc)
     else:
         assert_digit(digit)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 16), st.integers(1, 16), st.integers(1, 14), st.integers(0, 2**32 - 1), st.booleans())
+def test_grid_finding_and_restoring_never_raise(rows, cols, factor, seed, smooth):
+    """The new steps on their own: any enlargement (or not) of any grid, any ink."""
+    rng = np.random.default_rng(seed)
+    grid = rng.random((rows, cols)).astype(np.float32)
+    method = Image.Resampling.BILINEAR if smooth else Image.Resampling.NEAREST
+    picture = np.asarray(Image.fromarray(grid, "F").resize((cols * factor, rows * factor), method), np.float32)
+    found = native_grid(np.clip(picture, 0, 1))
+    if found is not None:
+        assert found.shape[0] <= 16 and found.shape[1] <= 16 and found.dtype == np.float32
+        assert 0.0 <= found.min() <= found.max() <= 1.0
+    assert 0.7 <= box_stretch_ratio(grid > 0.5) <= 6.0
+    fine = restore(grid, float(rng.uniform(0.2, 0.8)))
+    assert fine.ndim == 2 and fine.size and np.isin(fine, (0.0, 1.0)).all()

@@ -138,3 +138,22 @@ def test_generated_photos_come_back_as_their_mnist_digit(tmp_path, mnist):
               for i, (name, _) in enumerate(rows)]
     # Rotation up to 12 degrees and blur lower the score; a wrong crop or polarity gives < 0.4.
     assert min(scores) > 0.55 and np.median(scores) > 0.8, scores
+
+
+def test_realworld_labels_name_the_source_digit_of_each_file(tmp_path):
+    """The accuracy benchmark's ceiling column scores the model on these source digits."""
+    import csv
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import make_realworld_digits
+
+    make_realworld_digits.make(tmp_path, count=2, seed=0, kinds=("photo", "upscale8"))
+    images, labels = make_realworld_digits.load_source(None)
+    with open(tmp_path / "labels.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["kind"] for row in rows] == ["photo", "photo", "upscale8", "upscale8"]
+    sources = [int(row["source"]) for row in rows]
+    assert sources == [0, 1, 8, 9]  # each kind takes the next ``count`` test digits
+    assert [int(row["label"]) for row in rows] == [int(labels[i]) for i in sources]

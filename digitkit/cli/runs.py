@@ -46,7 +46,8 @@ def list_runs(ctx: typer.Context, json_output: JsonFlag = False) -> None:
                            for p in listing.trash])
         return
     if not rows and not listing.trash:
-        err().print("no runs yet; train one with `digitkit fit MODEL`")
+        err().print("no runs yet; train one with `digitkit fit MODEL`, or predict now with the shipped weights "
+                    "(`digitkit predict IMAGE` uses cnn@pretrained; see `digitkit list-models`)")
         return
     if rows:
         out().print(runs_table(rows))

@@ -6,10 +6,8 @@ strokes of one width in every direction, so the stretch shows in the strokes: ve
 strokes get wider by the horizontal stretch, horizontal strokes thicker by the vertical
 one. :func:`stretch_ratio` measures both thicknesses (per ink pixel, the shorter of its
 horizontal and vertical run) and returns their ratio, the factor to undo.
-
-Tiny digits (8x8) scaled up by an integer factor with nearest-neighbour sampling are blocks
-of equal pixels; :func:`native_blocks` finds the factor so the digit can be re-enlarged
-smoothly instead.
+(Binary scans have their own treatment in :mod:`digitkit.intake.boxed`; tiny digits scaled
+up are found by :mod:`digitkit.intake.upscaled`.)
 """
 
 from __future__ import annotations
@@ -74,26 +72,3 @@ def stretch_ratio(mask: np.ndarray) -> float:
     else:
         return 1.0
     return float(np.clip(ratio, 1.0 / MAX_RATIO, MAX_RATIO))
-
-
-def native_blocks(x: np.ndarray, tolerance: float = 0.02) -> int:
-    """The integer factor a tiny image was enlarged by (nearest neighbour), or 1.
-
-    Only factors that leave at most 16 pixels a side count: a larger picture made of
-    equal blocks is a real image that happens to be blocky, not a tiny digit.
-    """
-    height, width = x.shape
-    for native in range(4, 17):
-        if height % native or width % native or height // native < 3:
-            continue
-        factor_r, factor_c = height // native, width // native
-        if factor_r != factor_c or factor_r < 3 or native * factor_r != height or width // factor_c > 16:
-            continue
-        # Cheap rejection first: the rows of the middle block row must already agree.
-        middle = (height // 2) // factor_r * factor_r
-        if float(np.abs(x[middle + 1:middle + factor_r] - x[middle]).max()) > tolerance:
-            continue
-        blocks = x.reshape(height // factor_r, factor_r, width // factor_c, factor_c)
-        if float(np.ptp(blocks, axis=(1, 3)).max()) <= tolerance:
-            return factor_r
-    return 1

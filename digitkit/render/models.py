@@ -18,7 +18,7 @@ def models_table(models: list[RegisteredModel], *, wide: bool = False,
 
     Cells never end in "…": a column too narrow for its text folds it onto a second line.
     """
-    table = Table(title="digitkit models", title_justify="left", box=None, pad_edge=False, padding=(0, 2, 0, 0),
+    table = Table(title="digitkit models", title_justify="left", box=None, pad_edge=False, padding=(0, 1, 0, 0),
                   header_style="bold underline")
     table.add_column("name", style="bold cyan", no_wrap=True)
     if not wide:
