@@ -4,6 +4,20 @@ from __future__ import annotations
 
 import textwrap
 
+# A plugin module whose model declares extra Keras classes to trust (``{name}``, ``{classes}``).
+TRUSTING_SPEC = """
+from digitkit.spec import InputSpec, ModelSpec, Recipe
+
+def build():
+    import keras
+    x = keras.Input(shape=(784,))
+    return keras.Model(x, keras.layers.Dense(10)(x))
+
+SPEC = ModelSpec(name="{name}", summary="declares a layer", input=InputSpec(28, (784,)), output="logits",
+                 params=7850, recipe=Recipe(from_logits=True), builder=build, source="test",
+                 trusted_classes={classes!r})
+"""
+
 
 def write_fake_plugin(folder, dist: str, entry_points: dict[str, str], modules: dict[str, str],
                       version: str = "1.0") -> None:

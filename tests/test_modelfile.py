@@ -26,6 +26,7 @@ def check_finite_outputs(outputs, *, name="the model"):
     return check_outputs(outputs, len(outputs), where=name)
 from digitkit.modelfile import check_archive, load_model, save_model
 from digitkit.spec import InputSpec
+from plugin_fixtures import TRUSTING_SPEC
 
 MODELS = Path(__file__).parent / "fixtures" / "models"
 GOOD = MODELS / "ok.keras"
@@ -164,18 +165,6 @@ def test_keras_activation_function_objects_are_fine():
     trust.check_config(config)
 
 
-PLUGIN_SPEC = '''
-from digitkit.spec import InputSpec, ModelSpec, Recipe
-
-def build():
-    import keras
-    x = keras.Input(shape=(784,))
-    return keras.Model(x, keras.layers.Dense(10)(x))
-
-SPEC = ModelSpec(name="myplug", summary="declares a layer", input=InputSpec(28, (784,)), output="logits",
-                 params=7850, recipe=Recipe(from_logits=True), builder=build, source="test",
-                 trusted_classes={classes!r})
-'''
 
 
 def _plugin_layer_config() -> dict:
@@ -188,7 +177,7 @@ def _plugin_layer_config() -> dict:
 def test_a_plugin_package_is_not_trusted_by_being_an_entry_point(fake_plugins):
     """Trust is earned per class: an entry point alone, even a loaded one, vouches for nothing."""
     fake_plugins("digitkit-myplug", {"myplug": "myplug_models:SPEC"},
-                 {"myplug_models": PLUGIN_SPEC.format(classes=())})
+                 {"myplug_models": TRUSTING_SPEC.format(name="myplug", classes=())})
     assert registry.is_model("myplug") and "myplug_models.layers.Gate" not in trust.policy().classes
     _refused(lambda: trust.check_config(_plugin_layer_config(), where="m.keras"), "m.keras", "'Gate'",
              "'myplug_models.layers'", "refused")
@@ -196,7 +185,7 @@ def test_a_plugin_package_is_not_trusted_by_being_an_entry_point(fake_plugins):
 
 def test_a_loaded_plugin_vouches_only_for_the_classes_it_declares(fake_plugins, monkeypatch):
     fake_plugins("digitkit-myplug", {"myplug": "myplug_models:SPEC"},
-                 {"myplug_models": PLUGIN_SPEC.format(classes=("myplug_models.layers.Gate",))})
+                 {"myplug_models": TRUSTING_SPEC.format(name="myplug", classes=("myplug_models.layers.Gate",))})
     assert "myplug_models.layers.Gate" in trust.policy().classes
     trust.check_config(_plugin_layer_config())
     monkeypatch.setenv("DIGITKIT_PLUGINS", "none")

@@ -6,6 +6,7 @@ import pytest
 
 from digitkit import registry, trust
 from digitkit.errors import ModelRefusedError
+from plugin_fixtures import TRUSTING_SPEC
 
 # Classes the built-in zoo declares (cnn-best's training-only augmentation layer).
 BUILTIN_CLASSES = frozenset({"digitkit.zoo.digit_augment.DigitAugment"})
@@ -16,18 +17,6 @@ def plugin_classes() -> frozenset[str]:
     return trust.policy().classes - BUILTIN_CLASSES
 
 
-LAYER = """
-from digitkit.spec import InputSpec, ModelSpec, Recipe
-
-def build():
-    import keras
-    x = keras.Input(shape=(784,))
-    return keras.Model(x, keras.layers.Dense(10)(x))
-
-SPEC = ModelSpec(name="{name}", summary="declares a layer", input=InputSpec(28, (784,)), output="logits",
-                 params=7850, recipe=Recipe(from_logits=True), builder=build, source="test",
-                 trusted_classes={classes!r})
-"""
 
 
 def _layer(module: str, class_name: str, registered: str | None = None) -> dict:
@@ -67,7 +56,7 @@ def test_a_keras_class_with_a_custom_registered_name_is_refused():
 
 def test_a_conforming_plugin_earns_trust_for_the_classes_it_declares(fake_plugins):
     fake_plugins("digitkit-gated", {"gated": "gated_mod:SPEC"},
-                 {"gated_mod": LAYER.format(name="gated", classes=("gated_mod.Gate",))})
+                 {"gated_mod": TRUSTING_SPEC.format(name="gated", classes=("gated_mod.Gate",))})
     assert "gated_mod.Gate" in trust.policy().classes
     trust.check_config(_layer("gated_mod", "Gate", registered="gated>Gate"))
     # a class of the same package it did not declare, and a function of its module, stay refused
@@ -79,14 +68,14 @@ def test_a_conforming_plugin_earns_trust_for_the_classes_it_declares(fake_plugin
 
 
 def test_a_broken_plugin_contributes_nothing(fake_plugins):
-    source = LAYER.format(name="gated", classes=("gated_mod.Gate",)) + "raise RuntimeError('broken')\n"
+    source = TRUSTING_SPEC.format(name="gated", classes=("gated_mod.Gate",)) + "raise RuntimeError('broken')\n"
     fake_plugins("digitkit-gated", {"gated": "gated_mod:SPEC"}, {"gated_mod": source})
     assert registry.get_registry().broken and not plugin_classes()
     _refused(_layer("gated_mod", "Gate"), "'Gate'", "module 'gated_mod'", "refused")
 
 
 def test_a_plugin_cannot_vouch_for_other_packages(fake_plugins):
-    fake_plugins("digitkit-greedy", {"greedy": "greedy_mod:SPEC"}, {"greedy_mod": LAYER.format(
+    fake_plugins("digitkit-greedy", {"greedy": "greedy_mod:SPEC"}, {"greedy_mod": TRUSTING_SPEC.format(
         name="greedy", classes=("os.system", "tensorflow.Module", "keras.layers.Lambda", "greedy_mod.Ok"))})
     assert plugin_classes() == frozenset({"greedy_mod.Ok"})
     _refused(_layer("tensorflow", "Module"), "'Module'", "module 'tensorflow'", "refused")
@@ -102,7 +91,7 @@ def test_an_entry_point_into_tensorflow_trusts_nothing(fake_plugins):
 
 def test_a_disabled_plugin_contributes_nothing(fake_plugins, monkeypatch):
     fake_plugins("digitkit-gated", {"gated": "gated_mod:SPEC"},
-                 {"gated_mod": LAYER.format(name="gated", classes=("gated_mod.Gate",))})
+                 {"gated_mod": TRUSTING_SPEC.format(name="gated", classes=("gated_mod.Gate",))})
     monkeypatch.setenv("DIGITKIT_PLUGINS", "none")
     registry.reset()
     assert not plugin_classes()
@@ -123,14 +112,14 @@ class Gate(keras.layers.Layer):
         return x
 '''
     fake_plugins("digitkit-gated", {"gated": "gated_mod:SPEC"},
-                 {"gated_mod": LAYER.format(name="gated", classes=("gated_mod.Gate",)) + module})
+                 {"gated_mod": TRUSTING_SPEC.format(name="gated", classes=("gated_mod.Gate",)) + module})
     import gated_mod
 
     inputs = keras.Input(shape=(4,))
     path = save_model(keras.Model(inputs, gated_mod.Gate()(inputs)), tmp_path / "gated.keras")
     assert check_archive(path) == path
     fake_plugins("digitkit-other", {"other": "other_mod:SPEC"},
-                 {"other_mod": LAYER.format(name="other", classes=())})
+                 {"other_mod": TRUSTING_SPEC.format(name="other", classes=())})
     import os
 
     os.environ["DIGITKIT_PLUGINS"] = "digitkit-other"  # restored by the autouse fixture
