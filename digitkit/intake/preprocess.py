@@ -69,6 +69,9 @@ TINY_OUTLINE = 0.35
 FLAT_PAPER = 0.03
 # Shrinking to at most this many pixels a side is done as matrix products (see _resize).
 SMALL_OUTPUT = 32
+# Shrinking by less than this factor is done by gathers in numpy (see _box_gather); Pillow
+# is faster for larger factors (longer spans).
+GATHER_TAPS = 3
 
 
 def _no_ink(detail: str = "the image is blank or has too little contrast") -> InputError:
@@ -137,30 +140,66 @@ def _resize(x: np.ndarray, height: int, width: int) -> np.ndarray:
         # round trip through a Pillow image cost ~100 us), the same values to float rounding.
         return _unit(_box_weights(x.shape[0], height) @ x.astype(np.float32, copy=False)
                      @ _box_weights(x.shape[1], width).T)
+    if shrinking and x.shape[0] < GATHER_TAPS * height and x.shape[1] < GATHER_TAPS * width:
+        return _unit(_box_gather(x.astype(np.float32, copy=False), height, width))
     method = Image.Resampling.BOX if shrinking else Image.Resampling.BILINEAR
     out = np.asarray(Image.fromarray(np.ascontiguousarray(x, dtype=np.float32), mode="F").resize(
         (width, height), method), dtype=np.float32)
     return _unit(out)
 
 
-@functools.lru_cache(maxsize=4096)
-def _box_weights(size: int, out: int) -> np.ndarray:
-    """The (out, size) weights of Pillow's BOX filter when shrinking ``size`` pixels to
-    ``out``: each output pixel is the mean of a span of inputs, the spans found as
-    ``precompute_coeffs`` (``Resample.c``) finds them, float rounding at their ends
-    included (a range from the rounded support, then the filter's ``-0.5 < t <= 0.5`` test
-    on its two end pixels)."""
+def _box_spans(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """First and stop (exclusive) input pixel of each output pixel of Pillow's BOX filter when
+    shrinking ``size`` pixels to ``out``, found as ``precompute_coeffs`` (``Resample.c``)
+    finds them, float rounding at their ends included (a range from the rounded support,
+    then the filter's ``-0.5 < t <= 0.5`` test on its two end pixels)."""
     scale = size / out
     centre = (np.arange(out, dtype=np.float64) + 0.5) * scale
     first = np.maximum((centre - scale * 0.5 + 0.5).astype(np.intp), 0)
     stop = np.minimum((centre + scale * 0.5 + 0.5).astype(np.intp), size)
     first += (first - centre + 0.5) * (1.0 / scale) <= -0.5
     stop -= (stop - 1 - centre + 0.5) * (1.0 / scale) > 0.5
+    return first, stop
+
+
+@functools.lru_cache(maxsize=4096)
+def _box_weights(size: int, out: int) -> np.ndarray:
+    """The (out, size) weights of Pillow's BOX filter (see :func:`_box_spans`): each output
+    pixel is the mean of its span of inputs."""
+    first, stop = _box_spans(size, out)
     column = np.arange(size)
     inside = (column >= first[:, None]) & (column < stop[:, None])
     weights = inside / np.maximum(stop - first, 1)[:, None].astype(np.float32)
     weights.flags.writeable = False
     return weights
+
+
+@functools.lru_cache(maxsize=4096)
+def _box_taps(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pillow's BOX shrink as taps: input index (K, out) and weight (K, out) of the k-th
+    pixel of each output's span (weight 0 past the span's end)."""
+    first, stop = _box_spans(size, out)
+    count = stop - first  # never 0 when shrinking by under GATHER_TAPS; 0 would give 0, as in Pillow
+    k = np.arange(max(1, int(count.max())))[:, None]
+    index = np.minimum(first + k, size - 1)
+    weight = ((k < count) / np.maximum(count, 1)).astype(np.float32)
+    index.flags.writeable = weight.flags.writeable = False
+    return index, weight
+
+
+def _box_gather(x: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Pillow's BOX shrink of a float32 image when every span is short (fewer than
+    :data:`GATHER_TAPS` pixels): a few gathers and multiply-adds per axis, columns first as
+    Pillow goes, the same float32 values (a 300 px digit to 160: ~1.7x faster than Pillow)."""
+    index, weight = _box_taps(x.shape[1], width)
+    rows = x[:, index[0]] * weight[0]
+    for k in range(1, len(index)):
+        rows += x[:, index[k]] * weight[k]
+    index, weight = _box_taps(x.shape[0], height)
+    out = rows[index[0]] * weight[0][:, None]
+    for k in range(1, len(index)):
+        out += rows[index[k]] * weight[k][:, None]
+    return out
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
