@@ -135,17 +135,22 @@ def _union_runs(row: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndar
     first = np.searchsorted(stop_keys, (row - 1) * key_width + start, side="left").tolist()
     last = np.searchsorted(start_keys, (row - 1) * key_width + stop, side="right").tolist()
     parent = list(range(len(first)))
+    # Run j is untouched until its turn (only runs above the current one are joined), so it
+    # simply joins the root of the first run it touches; later roots hook to the earlier.
     for j, (lo, hi) in enumerate(zip(first, last)):
-        for i in range(lo, hi):
-            while parent[i] != i:  # find, halving the path
+        if lo >= hi:
+            continue  # touches nothing above: a new component, for now
+        root = lo
+        while parent[root] != root:  # find, halving the path
+            parent[root] = root = parent[parent[root]]
+        for i in range(lo + 1, hi):
+            while parent[i] != i:
                 parent[i] = i = parent[parent[i]]
-            r = j
-            while parent[r] != r:
-                parent[r] = r = parent[parent[r]]
-            if r < i:  # hook the later root to the earlier
-                parent[i] = r
-            elif i < r:
-                parent[r] = i
+            if i < root:
+                parent[root] = root = i
+            elif i > root:
+                parent[i] = root
+        parent[j] = root
     for j, p in enumerate(parent):  # in index order, a parent already points at its root
         parent[j] = parent[p]
     return np.array(parent, dtype=np.intp)
