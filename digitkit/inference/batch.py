@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, Union
 import numpy as np
 
 from digitkit.errors import InputError, PartialFailure, UsageError
-from digitkit.images import display_name, load_digit
+from digitkit.images import display_name
 
 STDIN = "-"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
@@ -34,6 +34,8 @@ GLOB_CHARS = set("*?[")
 CHUNK = 128  # files per chunk: amortises a model call and a process hop, keeps memory small
 POOL_MIN_INPUTS = 256  # below this, starting worker processes costs more than it saves
 IN_FLIGHT_PER_WORKER = 3
+GROUP = 32  # pictures decoded before they are preprocessed (see load_chunk)
+GROUP_BYTES = 16 * 1024 * 1024  # ... or fewer, when they hold this much: memory stays bounded
 
 Input = Union[str, os.PathLike, bytes]
 
@@ -152,7 +154,9 @@ def expand_inputs(inputs: Sequence[Input]) -> list[tuple[str, Input | Failure]]:
         path = Path(text)
         if path.is_dir():
             files = _image_files(text)
-            found.extend((display_name(p), Path(p)) for p in files)
+            # Plain strings: 10,000 Path objects cost a tenth of a second here, before any
+            # work begins. (A listed path starts with its folder: never "-", never stdin.)
+            found.extend((display_name(p), p) for p in files)
             if not files:
                 found.append((name, Failure(name, "folder holds no image files")))
         elif path.exists() or path.is_symlink():
@@ -206,22 +210,46 @@ def _short_message(name: str, exc: InputError) -> str:
 def load_chunk(items: list[tuple[str, Any]], preprocess: bool) -> tuple[np.ndarray, list[int], list[Failure | None]]:
     """Decode and preprocess a chunk of inputs (runs in a worker process).
 
+    Inputs are decoded a group at a time (:data:`GROUP` pictures, or :data:`GROUP_BYTES`),
+    then the group is preprocessed: each stage's code and tables stay in the CPU's caches,
+    which made the two stages ~1.2x faster than alternating them file by file.
+
     Returns:
         The digits that loaded (K, 28, 28) float32, their positions in the chunk, and one
         entry per input: ``None`` when it loaded, else its :class:`Failure`.
     """
-    digits, positions, outcome = [], [], []
+    from digitkit.intake import digit_from, read_picture
+
+    digits, positions, outcome = [], [], [None] * len(items)
+    group: list[tuple[int, str, np.ndarray]] = []
+    held = 0
+
+    def finish_group() -> None:
+        for position, name, grey in group:
+            try:
+                digits.append(digit_from(name, grey, preprocess=preprocess))
+            except InputError as exc:
+                shown = items[position][0]
+                outcome[position] = Failure(shown, _short_message(shown, exc))
+                continue
+            positions.append(position)
+        group.clear()
+
     for position, (name, source) in enumerate(items):
         if isinstance(source, Failure):
-            outcome.append(source)
+            outcome[position] = source
             continue
         try:
-            digits.append(load_digit(source, preprocess=preprocess))
+            read_name, grey = read_picture(source)
         except InputError as exc:
-            outcome.append(Failure(name, _short_message(name, exc)))
+            outcome[position] = Failure(name, _short_message(name, exc))
             continue
-        positions.append(position)
-        outcome.append(None)
+        group.append((position, read_name, grey))
+        held += grey.nbytes
+        if len(group) >= GROUP or held >= GROUP_BYTES:
+            finish_group()
+            held = 0
+    finish_group()
     stacked = np.stack(digits).astype(np.float32, copy=False) if digits else np.zeros((0, 28, 28), np.float32)
     return stacked, positions, outcome
 

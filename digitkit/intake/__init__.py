@@ -25,8 +25,8 @@ from digitkit.intake.reading import MAX_FILE_BYTES, STDIN, ImageSource, display_
 
 __all__ = [
     "BOX", "DECODE_SIDE", "MAX_FILE_BYTES", "MAX_PIXELS", "MAX_SIDE", "MIN_SIDE", "SIZE", "STDIN", "WORK_SIDE",
-    "ImageSource", "check_size", "decode", "display_name", "preprocess_image", "read_bytes", "read_digit",
-    "read_grey", "resize_only", "to_digit", "to_grey",
+    "ImageSource", "check_size", "decode", "digit_from", "display_name", "preprocess_image", "read_bytes",
+    "read_digit", "read_grey", "read_picture", "resize_only", "to_digit", "to_grey",
 ]
 
 
@@ -62,10 +62,28 @@ def read_digit(source: ImageSource, *, preprocess: bool = True) -> np.ndarray:
         InputError: unreadable, not a regular file, too large, not an image, or no ink;
             the message starts with the input's name.
     """
+    name, grey = read_picture(source)
+    return digit_from(name, grey, preprocess=preprocess)
+
+
+def read_picture(source: ImageSource) -> tuple[str, np.ndarray]:
+    """The first half of :func:`read_digit`: read and decode (shrunk for digit work).
+
+    Returns:
+        The input's name and its grey picture (uint8, or float32 in [0, 1]).
+    """
     name = display_name(source)
     # The bytes are dropped as soon as they are decoded: only one copy of a big image lives.
     image = decode(read_bytes(source), name)
     try:
-        return to_digit(image, preprocess=preprocess)
+        return name, grey_or_bytes(image)
+    except InputError as exc:
+        raise InputError(f"{name}: {exc.message}", hint=exc.hint) from None
+
+
+def digit_from(name: str, grey: np.ndarray, *, preprocess: bool = True) -> np.ndarray:
+    """The second half of :func:`read_digit`: the digit in a picture read by :func:`read_picture`."""
+    try:
+        return preprocess_image(grey) if preprocess else resize_only(grey)
     except InputError as exc:
         raise InputError(f"{name}: {exc.message}", hint=exc.hint) from None

@@ -35,7 +35,10 @@ def display_name(source: ImageSource) -> str:
         return "<bytes>"
     if isinstance(source, str) and source == STDIN:
         return "<stdin>"
-    return os.fsencode(source).decode("utf-8", errors="backslashreplace")
+    text = os.fspath(source)
+    if isinstance(text, str) and text.isascii():
+        return text  # what the round trip below gives, without it (called for every file of a batch)
+    return os.fsencode(text).decode("utf-8", errors="backslashreplace")
 
 
 def _too_big(name: str, limit: int) -> InputError:
