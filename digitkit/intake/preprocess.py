@@ -190,7 +190,10 @@ def _box_taps(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
 def _box_gather(x: np.ndarray, height: int, width: int) -> np.ndarray:
     """Pillow's BOX shrink of a float32 image when every span is short (fewer than
     :data:`GATHER_TAPS` pixels): a few gathers and multiply-adds per axis, columns first as
-    Pillow goes, the same float32 values (a 300 px digit to 160: ~1.7x faster than Pillow)."""
+    Pillow goes (a 300 px digit to 160: ~1.7x faster than Pillow). The values are Pillow's
+    to float32 rounding: Pillow sums in double, so a pixel may differ in its last bit
+    (identical for square pictures with spans of one or two pixels). On the 5,000
+    real-world digits of ``scripts/make_realworld_digits.py`` no prediction changed."""
     index, weight = _box_taps(x.shape[1], width)
     rows = x[:, index[0]] * weight[0]
     for k in range(1, len(index)):
