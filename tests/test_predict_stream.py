@@ -45,6 +45,29 @@ def test_stream_keeps_input_order_with_failures_in_place(tmp_path, tmp_path_fact
     assert answers.predicted == 300 and answers.failed == 1
 
 
+@pytest.mark.parametrize("group, group_bytes", [(3, 1 << 30), (32, 1)])
+def test_chunk_groups_keep_each_digit_and_failure_in_place(tmp_path, monkeypatch, group, group_bytes):
+    """Pictures are decoded a group at a time, then preprocessed: a decode failure and a
+    preprocessing failure stay at their inputs, and every digit is what read_digit gives."""
+    from PIL import Image
+
+    from digitkit.inference import batch
+    from digitkit.intake import read_digit
+
+    names = _write_digits(tmp_path / "digits", 8)
+    Image.new("L", (40, 40), 255).save(tmp_path / "digits" / "blank.png")  # decodes, holds no ink
+    names.insert(2, "blank.png")
+    monkeypatch.setattr(batch, "GROUP", group)
+    monkeypatch.setattr(batch, "GROUP_BYTES", group_bytes)
+    items = [(name, tmp_path / "digits" / name) for name in names]
+    digits, positions, outcome = batch.load_chunk(items, True)
+    assert positions == [i for i, failure in enumerate(outcome) if failure is None]
+    assert [names[i] for i, failure in enumerate(outcome) if failure] == ["blank.png", "00004b.png"]
+    assert outcome[2].message.startswith("no ink found") and "not an image" in outcome[names.index("00004b.png")].message
+    for digit, position in zip(digits, positions):
+        np.testing.assert_array_equal(digit, read_digit(items[position][1]))
+
+
 def test_pool_and_inline_give_the_same_answers(tmp_path, tmp_path_factory):
     from digitkit.inference.batch import predict
 

@@ -229,8 +229,7 @@ def load_chunk(items: list[tuple[str, Any]], preprocess: bool) -> tuple[np.ndarr
             try:
                 digits.append(digit_from(name, grey, preprocess=preprocess))
             except InputError as exc:
-                shown = items[position][0]
-                outcome[position] = Failure(shown, _short_message(shown, exc))
+                outcome[position] = Failure(items[position][0], _short_message(name, exc))
                 continue
             positions.append(position)
         group.clear()
