@@ -21,6 +21,7 @@ from digitkit.errors import InputError
 MAX_FILE_BYTES = 64 * 1024 * 1024
 STDIN = "-"
 _CHUNK = 1024 * 1024
+_SMALL_READ = 64 * 1024  # below glibc's mmap threshold: a cheap buffer for the read that sees EOF
 
 ImageSource = Union[str, os.PathLike, bytes, bytearray, memoryview]
 
@@ -50,17 +51,25 @@ def _megabytes(count: int) -> str:
     return f"{count / (1024 * 1024):g} MB"
 
 
-def _read_capped(read, limit: int, name: str) -> bytes:
-    """Call ``read(n)`` until EOF; refuse as soon as more than ``limit`` bytes arrived."""
+def _read_capped(read, limit: int, name: str, expected: int | None = None) -> bytes:
+    """Call ``read(n)`` until EOF; refuse as soon as more than ``limit`` bytes arrived.
+
+    ``expected``: the size the file claims (``fstat``). The first call asks for one byte
+    more, so a file that tells the truth is read in one call, and the call that sees EOF
+    asks for little: ``os.read(fd, n)`` allocates ``n`` bytes first, and two 1 MB buffers
+    per small file were a tenth of a batch's CPU time.
+    """
     chunks, total = [], 0
+    want = _CHUNK if expected is None else min(expected + 1, _CHUNK)
     while True:
-        chunk = read(min(_CHUNK, limit + 1 - total))
+        chunk = read(min(want, limit + 1 - total))
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
         total += len(chunk)
         if total > limit:
             raise _too_big(name, limit)
+        want = _CHUNK if len(chunk) == want else _SMALL_READ
 
 
 def _kind(mode: int) -> str:
@@ -88,12 +97,13 @@ def _read_path(path: str | os.PathLike, limit: int) -> bytes:
     except OSError as exc:
         raise InputError(f"{name} could not be opened: {exc.strerror or exc}") from None
     try:
-        mode = os.fstat(fd).st_mode
+        info = os.fstat(fd)
+        mode = info.st_mode
         if not stat.S_ISREG(mode):
             kind = _kind(mode)
             raise InputError(f"{name} is {kind}, not an image" if kind == "a folder"
                              else f"{name} is {kind}, not an image file; digitkit reads regular files only")
-        return _read_capped(lambda n: os.read(fd, n), limit, name)
+        return _read_capped(lambda n: os.read(fd, n), limit, name, expected=info.st_size)
     except OSError as exc:
         raise InputError(f"{name} could not be read: {exc.strerror or exc}") from None
     finally:
