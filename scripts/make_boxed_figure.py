@@ -42,10 +42,9 @@ def _cell(array_or_image) -> Image.Image:
     image = array_or_image
     if isinstance(image, np.ndarray):
         image = Image.fromarray((np.clip(image, 0, 1) * 255).astype(np.uint8))
-    image = image.convert("L")
-    scale = CELL / max(image.size)
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(size, Image.Resampling.NEAREST if scale > 1 else Image.Resampling.BOX)
+    from make_preprocess_figure import fit_cell
+
+    return fit_cell(image.convert("L"), CELL)
 
 
 def main() -> None:

@@ -28,8 +28,13 @@ def _as_shown(image: Image.Image) -> Image.Image:
         board = np.where(((ys // 12 + xs // 12) % 2)[..., None] == 0, 200, 150).astype(np.uint8)
         background = Image.fromarray(np.repeat(board, 3, axis=2)).convert("RGBA")
         image = Image.alpha_composite(background, image)
-    image = image.convert("RGB")
-    scale = CELL / max(image.size)
+    return fit_cell(image.convert("RGB"), CELL)
+
+
+def fit_cell(image: Image.Image, cell: int) -> Image.Image:
+    """``image`` scaled so its longer side is ``cell``: blocks kept when enlarging, area
+    averaging when shrinking (also used by make_boxed_figure.py)."""
+    scale = cell / max(image.size)
     size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
     return image.resize(size, Image.Resampling.NEAREST if scale > 1 else Image.Resampling.BOX)
 

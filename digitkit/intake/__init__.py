@@ -84,6 +84,6 @@ def read_picture(source: ImageSource) -> tuple[str, np.ndarray]:
 def digit_from(name: str, grey: np.ndarray, *, preprocess: bool = True) -> np.ndarray:
     """The second half of :func:`read_digit`: the digit in a picture read by :func:`read_picture`."""
     try:
-        return preprocess_image(grey) if preprocess else resize_only(grey)
+        return to_digit(grey, preprocess=preprocess)
     except InputError as exc:
         raise InputError(f"{name}: {exc.message}", hint=exc.hint) from None
