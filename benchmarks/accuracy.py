@@ -56,7 +56,8 @@ def train_mode(args: argparse.Namespace) -> list[str]:
 
 def shipped_outputs(name: str, digits: np.ndarray) -> np.ndarray:
     """Outputs of ``name``'s shipped .tflite for (N, 28, 28) digits in [0, 1]."""
-    from digitkit import pretrained, registry
+    from digitkit import pretrained
+    from digitkit.plugins import registry
     from digitkit.data.adapt import adapt_images
     from digitkit.inference.litert_backend import LiteRTModel
 
@@ -69,7 +70,7 @@ def load_realworld(folder: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     try:
         from digitkit.intake import read_digit
     except ImportError:  # before the intake package landed
-        from digitkit.images import load_digit as read_digit
+        from digitkit.intake import read_digit
     with open(folder / "labels.csv", newline="") as handle:
         rows = list(csv.DictReader(handle))
     digits = np.stack([np.asarray(read_digit(folder / row["file"]), np.float32).reshape(28, 28) for row in rows])
@@ -134,7 +135,7 @@ def main() -> None:
     parser.add_argument("--pretrained", action="store_true", help="measure the shipped weights; train nothing")
     parser.add_argument("--count", type=int, default=400, help="real-world images of each kind (--pretrained)")
     args = parser.parse_args()
-    from digitkit.quiet import silence_tensorflow_startup
+    from digitkit._internal.quiet import silence_tensorflow_startup
 
     silence_tensorflow_startup()
     short = pretrained_mode(args) if args.pretrained else train_mode(args)

@@ -33,7 +33,7 @@ def forward_macs(model) -> int:
 
 
 def build(name: str, augment: bool):
-    from digitkit import registry
+    from digitkit.plugins import registry
 
     spec = registry.get_spec(name)
     try:
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-augment", action="store_true", help="time the models without augmentation layers")
     args = parser.parse_args(argv)
 
-    from digitkit.quiet import silence_tensorflow_startup
+    from digitkit._internal.quiet import silence_tensorflow_startup
 
     silence_tensorflow_startup()
     import keras

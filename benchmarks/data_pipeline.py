@@ -60,7 +60,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=40, help="training steps to time")
     args = parser.parse_args()
 
-    from digitkit import registry
+    from digitkit.plugins import registry
     from digitkit.data import load_digits
 
     digits = load_digits(args.dataset, "train")

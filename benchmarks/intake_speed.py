@@ -1,4 +1,4 @@
-"""Time per small image for reading + decoding + preprocessing (``digitkit.images.load_digit``).
+"""Time per small image for reading + decoding + preprocessing (``digitkit.intake.read_digit``).
 
     python benchmarks/intake_speed.py [--count 500] [--repeats 5]
 
@@ -7,7 +7,7 @@ copies scaled 2-10x) from the bundled sample, then times, interleaved and repeat
 (medians):
 
 - baseline: open with Pillow, ``convert("L")``, resize to 28x28 (no preprocessing at all);
-- digitkit: :func:`digitkit.images.load_digit`, the intake ``predict`` uses.
+- digitkit: :func:`digitkit.intake.read_digit`, the intake ``predict`` uses.
 
 Prints CPU milliseconds per image and the ratio to the baseline measured in the same run.
 Run it with ``PYTHONPATH=<older checkout>`` to compare an older intake on the same files.
@@ -65,7 +65,7 @@ def main() -> None:
     args = parser.parse_args()
 
     import digitkit
-    from digitkit.images import load_digit
+    from digitkit.intake import read_digit as load_digit
 
     paths = make_files(Path(tempfile.mkdtemp(prefix="digitkit-intake-speed-")), args.count)
     load_digit(paths[0])  # imports and first-call set-up are not per-image costs

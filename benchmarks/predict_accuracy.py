@@ -9,7 +9,7 @@ colour, box-stretched binary 16x16 and 32x32 scans, 8x8 upscales), or reuses a f
 made (``--images``), and prints top-1 for each kind with:
 
 - naive: ``Image.convert("L")``, resize to 28x28, divide by 255 (what most tutorials do);
-- digitkit: :func:`digitkit.images.load_digit`, the intake ``predict`` uses;
+- digitkit: :func:`digitkit.intake.read_digit`, the intake ``predict`` uses;
 - source: the clean MNIST test digits the kind's files were made from, fed straight as
   28x28 arrays: the ceiling no preprocessing can beat with this model (the gap to it is the
   honest measure). It needs the folder's ``source`` column (sets made before it existed show
@@ -103,7 +103,7 @@ def main() -> None:
 
     import make_realworld_digits
 
-    from digitkit.images import load_digit
+    from digitkit.intake import read_digit as load_digit
 
     folder = args.images or Path(tempfile.mkdtemp(prefix="digitkit-realworld-"))
     if not (folder / "labels.csv").exists():

@@ -17,14 +17,14 @@ import time
 
 
 def bare() -> None:
-    from digitkit import registry
+    from digitkit.plugins import registry
 
     for entry_point, _provider in registry.enabled_entry_points():
         entry_point.load()
 
 
 def isolated() -> None:
-    from digitkit import registry
+    from digitkit.plugins import registry
 
     registry.discover()
 
@@ -38,7 +38,7 @@ def main(repeats: int = 30) -> None:
             func()
             timings[name].append(time.perf_counter() - started)
     medians = {name: statistics.median(values) for name, values in timings.items()}
-    from digitkit import registry
+    from digitkit.plugins import registry
 
     count = sum(1 for _ in registry.enabled_entry_points())
     print(f"entry points: {count}, repeats: {repeats}")

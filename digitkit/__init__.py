@@ -29,9 +29,9 @@ __version__ = "0.1.0"
 
 _PUBLIC = {
     # registry and specs
-    "list_models": "digitkit.registry:list_models",
-    "get_model": "digitkit.registry:get_model",
-    "get_spec": "digitkit.registry:get_spec",
+    "list_models": "digitkit.plugins.registry:list_models",
+    "get_model": "digitkit.plugins.registry:get_model",
+    "get_spec": "digitkit.plugins.registry:get_spec",
     "ModelSpec": "digitkit.spec:ModelSpec",
     "Recipe": "digitkit.spec:Recipe",
     "InputSpec": "digitkit.spec:InputSpec",
@@ -45,7 +45,7 @@ _PUBLIC = {
     "resolve_model": "digitkit.inference.refs:resolve",
     # commands' logic, by verb; no module of the package bears these names, so importing a
     # submodule never replaces the function
-    "fit": "digitkit.train:fit",
+    "fit": "digitkit.training:fit",
     "load": "digitkit.inference:load",
     "Predictor": "digitkit.inference:Predictor",
     "predict": "digitkit.inference.batch:predict",

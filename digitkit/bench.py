@@ -14,7 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from digitkit import atomic, home, runs
+from digitkit import home, runs
+from digitkit._internal import atomic
 from digitkit.errors import DigitkitError, UsageError
 
 QUICK_EPOCHS = 1
@@ -50,12 +51,12 @@ class BenchResult:
 
 
 def train_model(model_name: str, *, epochs: int | None, dataset: str | None, quick: bool, seed: int) -> runs.Run:
-    """Adapter over ``digitkit.train.fit``: one trained, completed run.
+    """Adapter over ``digitkit.training.fit``: one trained, completed run.
 
     Kept small and separate so tests can swap in a plain-Keras trainer, and so the fit
     interface is touched in one place only.
     """
-    from digitkit.train import fit
+    from digitkit.training import fit
 
     # fit's default progress is silent: bench prints its own status lines.
     result = fit(model_name, dataset=dataset, epochs=QUICK_EPOCHS if quick else epochs, seed=seed,
@@ -108,7 +109,7 @@ def bench(models: Sequence[str] | None = None, *, epochs: int | None = None, qui
         UsageError: conflicting options or an unknown model.
         DigitkitError: every model failed (the first failure's message).
     """
-    from digitkit import registry
+    from digitkit.plugins import registry
 
     if quick and epochs is not None:
         raise UsageError("--quick and --epochs cannot be used together", hint="--quick means 1 epoch on a subset")

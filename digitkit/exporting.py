@@ -24,7 +24,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from digitkit import atomic, runs
+from digitkit import runs
+from digitkit._internal import atomic
 from digitkit.errors import DigitkitError, UnavailableError, UsageError
 
 FORMATS = ("keras", "saved-model", "litert", "onnx")
@@ -143,7 +144,7 @@ def export(ref: str, format: str, out: str | os.PathLike | None = None, *,
             raise DigitkitError(f"{format} export failed its parity check: {parity.describe()}",
                                 hint="nothing was written; please report this with the run id")
     if predictor.run is not None and target.resolve() == predictor.run.file(runs.TFLITE).resolve():
-        from digitkit.inference import digests
+        from digitkit.modelfiles import digests
 
         digests.record(predictor.run)
     return ExportResult(format, target, predictor.name, predictor.run_id, _size(target),
@@ -183,7 +184,7 @@ def export_litert(model: Any, path: str | os.PathLike, *, check: bool = True) ->
 def _record_digests(tflite: Path) -> None:
     """In a run folder, note which model.keras this model.tflite was made from."""
     if tflite.name == runs.TFLITE and (tflite.parent / runs.MANIFEST).is_file():
-        from digitkit.inference import digests
+        from digitkit.modelfiles import digests
 
         digests.record(runs.Run(tflite.parent))
 
@@ -211,13 +212,13 @@ def _keras_outputs(model: Any, x: np.ndarray) -> np.ndarray:
 
 
 def _write_keras(model: Any, temp: Path) -> None:
-    from digitkit.modelfile import save_model
+    from digitkit.modelfiles.keras_file import save_model
 
     save_model(model, temp)
 
 
 def _run_keras_file(temp: Path, x: np.ndarray) -> np.ndarray:
-    from digitkit.modelfile import load_model
+    from digitkit.modelfiles.keras_file import load_model
 
     return np.asarray(load_model(temp).predict(x, batch_size=256, verbose=0))
 

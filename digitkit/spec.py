@@ -123,6 +123,18 @@ class Recipe:
         return data
 
 
+# The plugin contract: what a ModelSpec holds and what its builder must return. The minor
+# version grows with additions a plugin may ignore; the major version changes only when an
+# old spec could be misread, and then plugins written for another major version are refused.
+API_VERSION = "1.0"
+
+
+def api_major(version: str) -> int | None:
+    """The major version of an ``api_version`` string, or ``None`` when it is malformed."""
+    head = version.split(".", 1)[0] if isinstance(version, str) else ""
+    return int(head) if head.isdigit() else None
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """A model as the registry knows it: metadata plus a builder called only on demand.
@@ -140,7 +152,11 @@ class ModelSpec:
         num_classes: number of output classes.
         trusted_classes: fully qualified classes (``"my_plugin.layers.Gate"``) that this
             model's saved ``.keras`` files may name; trusted only while the plugin loads and
-            conforms (see docs/security.md). Keras' own classes need no listing.
+            conforms (see docs/security.md). Keras' own classes need no listing. The model-file
+            gate imports a listed class's module before loading a file that names it, which
+            registers the layer: a spec declares its custom layers here, nothing else does.
+        api_version: the plugin contract (``"MAJOR.MINOR"``) this spec was written for;
+            digitkit refuses a spec of another major version than :data:`API_VERSION`.
     """
 
     name: str
@@ -154,6 +170,7 @@ class ModelSpec:
     license: str = "Apache-2.0"
     num_classes: int = 10
     trusted_classes: tuple[str, ...] = ()
+    api_version: str = API_VERSION
 
     def __post_init__(self) -> None:
         if isinstance(self.trusted_classes, list):
@@ -192,4 +209,5 @@ class ModelSpec:
             "recipe": self.recipe.to_dict(),
             "source": self.source,
             "license": self.license,
+            "api_version": self.api_version,
         }

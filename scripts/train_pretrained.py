@@ -89,7 +89,7 @@ def sample_test(spec: Any):
 
 def inference_model(name: str, trained: Any) -> Any:
     """The trained model without training-only layers (cnn-best's augmentation)."""
-    from digitkit import registry
+    from digitkit.plugins import registry
 
     spec = registry.get_spec(name)
     if not any(type(layer).__name__ == "DigitAugment" for layer in trained.layers):
@@ -104,7 +104,7 @@ def write_tflite_float16(model: Any, target: Path) -> None:
     """A LiteRT file with float16 weights (half the size; computes in float32)."""
     import tensorflow as tf
 
-    from digitkit import atomic
+    from digitkit._internal import atomic
 
     with tempfile.TemporaryDirectory(prefix="digitkit-export-") as folder:
         model.export(folder, format="tf_saved_model", verbose=False)
@@ -161,7 +161,7 @@ def from_checkpoint(name: str, run: Any) -> tuple[str, Any, dict[str, Any]]:
     """Weights of an unfinished run from its last epoch checkpoint (best epoch for KEEP_BEST models)."""
     import numpy as np
 
-    from digitkit import registry
+    from digitkit.plugins import registry
     from digitkit.training import state as train_state
 
     info = train_state.load_info(run)
@@ -181,8 +181,11 @@ def from_checkpoint(name: str, run: Any) -> tuple[str, Any, dict[str, Any]]:
 def package(name: str, run_path: Path, dataset: Path, fingerprint: dict[str, str], seed: int,
             allow_partial: bool = False) -> dict[str, Any]:
     """Write ``name``'s weights and card from a completed run; returns the card."""
-    from digitkit import atomic, environment, registry, runs
-    from digitkit.modelfile import load_model, save_model
+    from digitkit import runs
+    from digitkit._internal import atomic
+    from digitkit._internal import environment
+    from digitkit.plugins import registry
+    from digitkit.modelfiles.keras_file import load_model, save_model
 
     spec = registry.get_spec(name)
     run = runs.Run(run_path)
@@ -332,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--dataset is required")
     if args.run is not None and (args.run / "manifest.json").is_file() and len(args.models) != 1:
         parser.error("--run RUN_FOLDER packages one model: name it with --models")
-    from digitkit.quiet import silence_tensorflow_startup
+    from digitkit._internal.quiet import silence_tensorflow_startup
 
     silence_tensorflow_startup()
     fingerprint = data_fingerprint(args.dataset)

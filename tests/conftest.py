@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from digitkit import registry
+from digitkit.plugins import registry
 from plugin_fixtures import write_fake_plugin
 
 
@@ -75,7 +75,7 @@ def fitted_run_template(tmp_path_factory):
     Trained once per session (offline, so the default dataset falls back to the bundled
     sample exactly as on a user's offline machine); tests copy it with :func:`make_run`.
     """
-    from digitkit.train import fit
+    from digitkit.training import fit
 
     root = tmp_path_factory.mktemp("fitted-runs")
     saved = {key: os.environ.get(key) for key in ("DIGITKIT_OFFLINE", "DIGITKIT_PLUGINS", "DIGITKIT_HOME")}

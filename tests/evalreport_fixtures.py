@@ -1,6 +1,6 @@
 """Tiny trained runs for the evaluate / report / bench tests, made with plain Keras.
 
-Training goes through plain Keras (not ``digitkit.train.fit``) so these tests depend only on
+Training goes through plain Keras (not ``digitkit.training.fit``) so these tests depend only on
 the run-directory contract: manifest, model.keras, history.json, metrics.json.
 """
 
@@ -21,11 +21,12 @@ def train_tiny_run(model_name: str = "dense-sigmoid", root: Path | None = None, 
     """Train a zoo model briefly on bundled digits and lay it out as a completed run."""
     import keras
 
-    from digitkit import registry, runs
+    from digitkit import runs
+    from digitkit.plugins import registry
     from digitkit.data import load_digits
     from digitkit.data.adapt import adapt_images, encode_labels
-    from digitkit.environment import library_versions
-    from digitkit.modelfile import save_model
+    from digitkit._internal.environment import library_versions
+    from digitkit.modelfiles.keras_file import save_model
 
     started = time.perf_counter()
     spec = registry.get_spec(model_name)
@@ -93,7 +94,7 @@ def nan_model_file(path: Path) -> Path:
     """A valid .keras file whose outputs are all NaN (a diverged model)."""
     import keras
 
-    from digitkit.modelfile import save_model
+    from digitkit.modelfiles.keras_file import save_model
 
     inputs = keras.Input(shape=(784,))
     dense = keras.layers.Dense(10, activation="softmax")

@@ -19,12 +19,13 @@ def train_run(spec_name: str, root: Path, epochs: int = 1, tflite: bool = True):
     """Train ``spec_name`` on a few hundred bundled digits and save it as a completed run."""
     import keras
 
-    from digitkit import registry, runs
+    from digitkit import runs
+    from digitkit.plugins import registry
     from digitkit.data import load_digits
     from digitkit.data.adapt import adapt_images, encode_labels
     from digitkit.exporting import export_litert
     from digitkit.training.compile import compile_for
-    from digitkit.modelfile import save_model
+    from digitkit.modelfiles.keras_file import save_model
 
     spec = registry.get_spec(spec_name)
     digits = load_digits("sample", split="train")

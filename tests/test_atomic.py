@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from digitkit import atomic
+from digitkit._internal import atomic
 from digitkit.errors import EXIT_FAILURE, DigitkitError
 
 

@@ -1,4 +1,4 @@
-"""`digitkit bench` with a plain-Keras trainer standing in for `digitkit.train.fit`."""
+"""`digitkit bench` with a plain-Keras trainer standing in for `digitkit.training.fit`."""
 
 from __future__ import annotations
 
@@ -72,8 +72,6 @@ def test_bench_refuses_quick_with_epochs_and_unknown_models(cli, fake_fit):
 
 def test_bench_adapter_maps_quick_onto_fit(monkeypatch, tiny_run_for_adapter):
     """The adapter speaks the fit branch's interface: train_size for the subset, run_path back."""
-    import sys
-    import types
     from dataclasses import dataclass
     from pathlib import Path
 
@@ -89,7 +87,7 @@ def test_bench_adapter_maps_quick_onto_fit(monkeypatch, tiny_run_for_adapter):
                         progress=progress)
         return FitResult(tiny_run_for_adapter.id, tiny_run_for_adapter.path)
 
-    monkeypatch.setitem(sys.modules, "digitkit.train", types.SimpleNamespace(fit=fit))
+    monkeypatch.setattr("digitkit.training.fit", fit)
 
     run = bench_module.train_model("dense-sigmoid", epochs=None, dataset="sample", quick=True, seed=3)
 

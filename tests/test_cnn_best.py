@@ -27,14 +27,14 @@ def test_a_cnn_best_run_trains_and_its_keras_file_reloads(tmp_path):
     import digitkit
     from digitkit.data import load_digits
     from digitkit.data.adapt import adapt_images
-    from digitkit.modelfile import load_model
+    from digitkit.modelfiles.keras_file import load_model
 
     result = digitkit.fit("cnn-best", epochs=1, train_size=256, test_size=64, seed=0, out=tmp_path)
     assert result.status == "completed"
     assert result.run.manifest["recipe"]["schedule"] == "cosine"
     model = load_model(result.run.model_path)
     assert model.get_layer("augment").__class__.__name__ == "DigitAugment"
-    from digitkit import registry
+    from digitkit.plugins import registry
 
     x = adapt_images(load_digits("sample", "test").images[:8], registry.get_spec("cnn-best").input)
     out = np.asarray(model.predict(x, verbose=0))

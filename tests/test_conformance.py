@@ -6,9 +6,9 @@ import dataclasses
 
 import pytest
 
-from digitkit import registry
+from digitkit.plugins import registry
 from digitkit.spec import InputSpec, ModelSpec, Recipe
-from digitkit.testing import (
+from digitkit.plugins.testing import (
     CHECK_NAMES, CheckResult, assert_conforms, check_model, check_spec, conformance_params,
 )
 from digitkit.zoo.cnn import SPEC as CNN

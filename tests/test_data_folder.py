@@ -3,42 +3,16 @@
 from __future__ import annotations
 
 import importlib.util
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from digitkit.data import load_digits
-from digitkit.errors import InputError
 
 _SPEC = importlib.util.spec_from_file_location("data_fixtures", Path(__file__).parent / "fixtures/data/make_fixtures.py")
 fixtures = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(fixtures)
-
-
-def _stand_in_load_digit(path):
-    """Minimal private stand-in for digitkit.images.load_digit (only when the real one is absent)."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as image:
-            grey = np.asarray(image.convert("L").resize((28, 28)), np.float32) / 255.0
-    except (OSError, UnidentifiedImageError) as exc:
-        raise InputError(f"{Path(path).name} is not an image") from exc
-    return 1.0 - grey  # dark ink on paper -> white ink on black
-
-
-@pytest.fixture(autouse=True)
-def image_loader(monkeypatch):
-    """The real digitkit.images when this branch has it, a stand-in otherwise."""
-    try:
-        importlib.import_module("digitkit.images")
-    except ImportError:
-        module = types.ModuleType("digitkit.images")
-        module.load_digit = _stand_in_load_digit
-        monkeypatch.setitem(sys.modules, "digitkit.images", module)
 
 
 def test_mixed_formats_sizes_and_modes_become_28x28_digits(tmp_path):

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from digitkit import metrics
+from digitkit.evaluation import metrics
 from digitkit.errors import ModelRefusedError
 from tests.evalreport_fixtures import nan_model_file, tiny_run, tiny_run_template  # noqa: F401
 
@@ -152,7 +152,7 @@ def test_data_notes_go_to_stderr(cli, tiny_run, monkeypatch):
 
 def test_a_run_that_fell_back_to_the_sample_is_evaluated_on_the_sample(home):
     from digitkit import runs
-    from digitkit.evaluation import _default_dataset
+    from digitkit.evaluation.scoring import _default_dataset
 
     fell_back = runs.create_run("cnn", {"dataset": {"name": "mnist", "requested": None,
                                                     "source": "bundled MNIST sample (fallback)"}})

@@ -90,7 +90,7 @@ def test_failed_parity_writes_nothing(cli, linear_run, tmp_path, monkeypatch):
 def test_export_litert_for_fit_is_atomic_and_usable(tmp_path, tmp_path_factory):
     from digitkit.exporting import export_litert
     from digitkit.inference.litert_backend import LiteRTModel
-    from digitkit.modelfile import load_model
+    from digitkit.modelfiles.keras_file import load_model
 
     run = trained("dense-sigmoid", tmp_path_factory)
     model = load_model(run.model_path)

@@ -11,11 +11,11 @@ import pytest
 from rich.console import Console
 
 from digitkit import runs
-from digitkit.atomic import TEMP_PREFIX
+from digitkit._internal.atomic import TEMP_PREFIX
 from digitkit.data import load_digits
 from digitkit.errors import EXIT_UNAVAILABLE, EXIT_USAGE, DigitkitError, UsageError
 from digitkit.inference import resolve
-from digitkit.train import fit
+from digitkit.training import fit
 
 TINY = {"train_size": 300, "test_size": 100}
 
@@ -58,7 +58,7 @@ def test_fit_writes_a_complete_run_directory(home):
     assert [int(r["epoch"]) for r in rows] == [1, 2]
     assert float(rows[1]["loss"]) == pytest.approx(history["loss"][1])
 
-    from digitkit.modelfile import load_model
+    from digitkit.modelfiles.keras_file import load_model
 
     model = load_model(run.model_path)
     assert model.predict(np.zeros((1, 784), "float32"), verbose=0).shape == (1, 10)
@@ -147,7 +147,7 @@ def test_failing_save_keeps_previous_model_and_leaves_no_temp_files(tmp_path, mo
 
     import keras
 
-    from digitkit import modelfile
+    from digitkit.modelfiles import keras_file as modelfile
     from digitkit.zoo.small_25_15_10 import build_25_15_10
 
     model = build_25_15_10()
@@ -167,7 +167,7 @@ def test_failing_save_keeps_previous_model_and_leaves_no_temp_files(tmp_path, mo
 
 
 def test_failing_save_during_fit_marks_the_run_failed(home, monkeypatch):
-    from digitkit import modelfile
+    from digitkit.modelfiles import keras_file as modelfile
 
     def refuse(model, path):
         raise DigitkitError(f"could not write {path}: the disk is full")
@@ -196,7 +196,7 @@ def test_augment_trains_and_is_recorded(home):
 def test_augment_batch_is_seeded_and_in_range():
     import tensorflow as tf
 
-    from digitkit.augment import augment_batch
+    from digitkit.training.augment import augment_batch
     from digitkit.spec import InputSpec
 
     digits = load_digits(None, "train").images[:16].astype("float32")[..., None] / 255.0
@@ -219,7 +219,7 @@ def test_early_stopping_keeps_the_best_weights(home):
     assert result.epochs_completed < 20 and result.best_epoch == result.epochs_completed - 2
     assert min(val_loss) == val_loss[result.best_epoch - 1]
     assert any("early stopping" in note for note in result.notes)
-    from digitkit.modelfile import load_model
+    from digitkit.modelfiles.keras_file import load_model
 
     final, best = load_model(result.run.model_path), load_model(result.run_path / "best.keras")
     for a, b in zip(final.get_weights(), best.get_weights()):

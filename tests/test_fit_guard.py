@@ -14,7 +14,7 @@ import pytest
 
 from digitkit import runs
 from digitkit.errors import EXIT_BAD_INPUT, EXIT_USAGE, Interrupted, PluginError, UsageError
-from digitkit.train import fit
+from digitkit.training import fit
 
 TINY = {"epochs": 2, "seed": 1, "train_size": 200, "test_size": 50}
 

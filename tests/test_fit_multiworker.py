@@ -16,7 +16,7 @@ WORKER = textwrap.dedent("""
     import hashlib, json, sys
     import keras
     import numpy as np
-    from digitkit.train import fit
+    from digitkit.training import fit
 
     digests = []
 

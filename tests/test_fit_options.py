@@ -97,7 +97,7 @@ def test_image_folder_warns_about_one_class_and_lists_ignored_folders(tmp_path):
 
 def test_a_spec_with_five_classes_is_refused_before_training(fake_plugins):
     fake_plugins("digitkit-five", {"five-classes": "five_classes:SPEC"}, {"five_classes": FIVE})
-    from digitkit.train import fit
+    from digitkit.training import fit
 
     with pytest.raises(UsageError, match="declares 5 classes"):
         fit("five-classes", epochs=1, train_size=50)

@@ -15,8 +15,8 @@ import pytest
 
 from digitkit import runs
 from digitkit.errors import EXIT_INTERRUPTED, Interrupted, UnavailableError
-from digitkit.modelfile import load_model
-from digitkit.train import fit
+from digitkit.modelfiles.keras_file import load_model
+from digitkit.training import fit
 
 # dense-relu-dropout has dropout: resuming must also restore its random-generator state.
 SETTINGS = {"epochs": 3, "seed": 11, "train_size": 300, "test_size": 100, "batch_size": 32}
@@ -107,7 +107,7 @@ MIRRORED = textwrap.dedent("""
     import tensorflow as tf
     cpu = tf.config.list_physical_devices("CPU")[0]
     tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-    from digitkit.train import fit
+    from digitkit.training import fit
     result = fit("dense-sigmoid", devices=sys.argv[1], epochs=2, seed=0, train_size=512, test_size=100)
     print("RESULT=" + json.dumps({"placement": result.run.manifest["placement"],
                                   "accuracy": result.test_metrics["accuracy"], "epochs": result.history["epoch"]}))

@@ -77,7 +77,8 @@ def test_outputs_are_checked_in_one_place():
 def test_digests_recorded_at_export_and_checked_on_load(run_home, tmp_path_factory):
     from digitkit import runs
     from digitkit.errors import ModelRefusedError
-    from digitkit.inference import digests, load
+    from digitkit.inference import load
+    from digitkit.modelfiles import digests
 
     run = runs.Run(run_home)
     recorded = run.manifest["digests"]
@@ -189,7 +190,7 @@ def test_parameter_cap_is_configurable(tmp_path, monkeypatch):
     import keras
 
     from digitkit.errors import ModelRefusedError, UsageError
-    from digitkit.modelfile import check_archive
+    from digitkit.modelfiles.keras_file import check_archive
 
     path = tmp_path / "m.keras"
     keras.Sequential([keras.Input((784,)), keras.layers.Dense(10)]).save(path)

@@ -10,7 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitkit import configwalk, modelfile, registry, trust
+from digitkit.modelfiles import configwalk
+from digitkit.modelfiles import keras_file as modelfile
+from digitkit.plugins import registry
+from digitkit.modelfiles import trust
 from digitkit.errors import ModelRefusedError
 from digitkit.inference import load
 from digitkit.inference.keras_backend import check_finite_weights, input_spec_of, validate_digit_model
@@ -24,7 +27,7 @@ def load_for_inference(ref):
 
 def check_finite_outputs(outputs, *, name="the model"):
     return check_outputs(outputs, len(outputs), where=name)
-from digitkit.modelfile import check_archive, load_model, save_model
+from digitkit.modelfiles.keras_file import check_archive, load_model, save_model
 from digitkit.spec import InputSpec
 from plugin_fixtures import TRUSTING_SPEC
 
@@ -131,7 +134,7 @@ def test_deeply_nested_config_refused():
 # config walk ---------------------------------------------------------------------------
 
 def test_config_of_every_zoo_model_is_accepted(tmp_path):
-    from digitkit import registry
+    from digitkit.plugins import registry
 
     for model in registry.list_models():
         keras_model = model.spec.build()

@@ -17,7 +17,7 @@ from digitkit.inference import load
 def load_for_inference(ref):
     return load(str(ref), backend="keras")
 
-from digitkit.modelfile import check_archive, load_model
+from digitkit.modelfiles.keras_file import check_archive, load_model
 
 MODELS = Path(__file__).parent / "fixtures" / "models"
 

@@ -135,7 +135,7 @@ def test_litert_and_keras_agree(tmp_path_factory):
 
 
 def test_nan_outputs_are_refused_never_predicted_as_zero(cli, home, tmp_path_factory):
-    from digitkit.modelfile import load_model, save_model
+    from digitkit.modelfiles.keras_file import load_model, save_model
 
     folder = install_run(trained("dense-sigmoid", tmp_path_factory), home)
     model = load_model(folder / "model.keras")
@@ -177,7 +177,7 @@ def test_usage_errors(cli, cnn_home):
 PROBE = """
 import sys
 sys.argv = ["digitkit", "predict", {path!r}, "--json"]
-import digitkit.inference.batch, digitkit.images, digitkit.preprocess, digitkit.cli.predict
+import digitkit.inference.batch, digitkit.intake, digitkit.cli.predict
 assert "tensorflow" not in sys.modules and "keras" not in sys.modules, "imported at module level"
 from digitkit.cli.app import app
 try:

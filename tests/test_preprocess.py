@@ -10,7 +10,7 @@ from hypothesis.extra.numpy import arrays
 
 from digitkit.data import load_digits
 from digitkit.errors import InputError
-from digitkit.preprocess import preprocess_image, resize_only
+from digitkit.intake.preprocess import preprocess_image, resize_only
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,7 @@ def test_generated_photos_come_back_as_their_mnist_digit(tmp_path, mnist):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
     import make_realworld_digits
 
-    from digitkit.images import load_digit
+    from digitkit.intake import read_digit as load_digit
 
     rows = make_realworld_digits.make(tmp_path / "a", count=12, seed=3)
     again = make_realworld_digits.make(tmp_path / "b", count=2, seed=3)

@@ -11,7 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitkit import pretrained, registry
+from digitkit import pretrained
+from digitkit.plugins import registry
 from digitkit.errors import UsageError
 
 # Every zoo model ships weights (the promise); cnn-best is the best of them.
@@ -86,7 +87,7 @@ def test_shipped_keras_file_loads_in_safe_mode_and_scores_as_its_card_says(name)
     from digitkit.data import SAMPLE_DIR
     from digitkit.data.adapt import adapt_images
     from digitkit.data.idx import find_idx_files, read_idx_pair
-    from digitkit.modelfile import load_model
+    from digitkit.modelfiles.keras_file import load_model
 
     card = pretrained.card(name)
     images, labels = read_idx_pair(*find_idx_files(SAMPLE_DIR, "test"))

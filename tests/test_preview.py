@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import importlib
 import re
-import sys
-import types
 
 import numpy as np
 import pytest
@@ -137,24 +134,7 @@ def seven(tmp_path):
     return path
 
 
-@pytest.fixture
-def stand_in_images(monkeypatch):
-    try:
-        importlib.import_module("digitkit.images")
-    except ImportError:
-        module = types.ModuleType("digitkit.images")
-
-        def load_digit(path):
-            from PIL import Image
-
-            with Image.open(path) as image:
-                return 1.0 - np.asarray(image.convert("L").resize((28, 28)), np.float32) / 255.0
-
-        module.load_digit = load_digit
-        monkeypatch.setitem(sys.modules, "digitkit.images", module)
-
-
-def test_image_file_shown_as_given_and_as_model_input(cli, seven, stand_in_images):
+def test_image_file_shown_as_given_and_as_model_input(cli, seven):
     result = cli("preview", seven)
     assert result.exit_code == 0, result.stderr
     assert "[red]seven.png" in result.stdout
@@ -162,7 +142,7 @@ def test_image_file_shown_as_given_and_as_model_input(cli, seven, stand_in_image
     assert max(len(line) for line in result.stdout.splitlines()) <= 100
 
 
-def test_missing_and_unreadable_files(cli, seven, tmp_path, stand_in_images):
+def test_missing_and_unreadable_files(cli, seven, tmp_path):
     missing = cli("preview", tmp_path / "nope.png")
     assert missing.exit_code == 3 and "does not exist" in missing.stderr
     bad = tmp_path / "bad.png"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from digitkit import registry
+from digitkit.plugins import registry
 from digitkit.errors import PluginError, UnknownModelError
 
 GOOD = """

@@ -39,14 +39,14 @@ def test_ctrl_c_in_any_command_is_exit_130_and_one_line(cli, monkeypatch, comman
 
 
 def test_ctrl_c_inside_a_command_body(cli, monkeypatch):
-    monkeypatch.setattr("digitkit.registry.get_model", _interrupt)
+    monkeypatch.setattr("digitkit.plugins.registry.get_model", _interrupt)
     _interrupted(cli("show-model", "cnn"))
-    monkeypatch.setattr("digitkit.registry.list_models", _interrupt)
+    monkeypatch.setattr("digitkit.plugins.registry.list_models", _interrupt)
     _interrupted(cli("list-models"))
 
 
 def test_ctrl_c_in_a_real_process_exits_130():
-    code = ("import os, signal, digitkit.registry as r\n"
+    code = ("import os, signal, digitkit.plugins.registry as r\n"
             "def slow(*a, **k):\n    os.kill(os.getpid(), signal.SIGINT)\n"
             "r.list_models = slow\n"
             "from digitkit.cli.app import main\nmain()\n")
@@ -119,7 +119,7 @@ def test_non_utf8_name_in_a_real_terminal_pipe(tmp_path):
     """Outside CliRunner: real stdout/stderr of a subprocess, names from os.listdir."""
     raw = os.fsencode(str(tmp_path)) + b"/\xff.keras"
     open(raw, "wb").close()
-    code = ("import os, sys\nfrom digitkit.modelfile import load_model\nfrom digitkit.errors import DigitkitError\n"
+    code = ("import os, sys\nfrom digitkit.modelfiles.keras_file import load_model\nfrom digitkit.errors import DigitkitError\n"
             "name = os.path.join(sys.argv[1], os.listdir(sys.argv[1])[0])\n"
             "try:\n    load_model(name)\nexcept DigitkitError as e:\n    print(e)\n")
     proc = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, timeout=120,

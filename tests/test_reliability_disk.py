@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from digitkit import atomic, runs
+from digitkit import runs
+from digitkit._internal import atomic
 from digitkit.errors import DigitkitError
-from digitkit.modelfile import load_model, save_model
+from digitkit.modelfiles.keras_file import load_model, save_model
 
 MODELS = Path(__file__).parent / "fixtures" / "models"
 

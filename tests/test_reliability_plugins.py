@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from digitkit import registry
+from digitkit.plugins import registry
 from digitkit.errors import EXIT_OK, EXIT_PLUGIN, PluginError
 
 SPEC_HEADER = """
@@ -95,7 +95,7 @@ def test_honest_plugin_shows_fine(cli, fake_plugins):
 
 
 def test_check_built_model_for_library_callers():
-    from digitkit.inspect import build_checked, check_built_model
+    from digitkit.plugins.building import build_checked, check_built_model
 
     spec = registry.get_spec("25-15-10")
     model = build_checked(spec)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from digitkit.errors import UsageError
-from digitkit.scaffold import new_plugin, plugin_names, render_files
+from digitkit.plugins.scaffold import new_plugin, plugin_names, render_files
 
 
 def test_names_follow_the_model_name():

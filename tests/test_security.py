@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from digitkit import configwalk, modelfile, trust
+from digitkit.modelfiles import configwalk
+from digitkit.modelfiles import keras_file as modelfile
+from digitkit.modelfiles import trust
 from digitkit.errors import ModelRefusedError
-from digitkit.modelfile import load_model
+from digitkit.modelfiles.keras_file import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = ROOT / "tests" / "fixtures" / "models" / "ok.keras"

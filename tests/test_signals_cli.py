@@ -36,7 +36,7 @@ import numpy as np
 import pytest
 
 from digitkit import runs
-from digitkit.atomic import TEMP_PREFIX
+from digitkit._internal.atomic import TEMP_PREFIX
 from digitkit.errors import EXIT_INTERRUPTED
 
 TIMEOUT = 180  # seconds for any one wait: a loaded 2-core machine can be slow to import TensorFlow
@@ -359,7 +359,7 @@ def _events(stderr: str) -> list[dict]:
 
 @pytest.mark.slow
 def test_fit_sigterm_mid_epoch_leaves_a_run_that_resumes(home):
-    from digitkit.train import fit
+    from digitkit.training import fit
 
     epochs = 4
     process = Digitkit("fit", "25-15-10", "--epochs", epochs, "--train-size", 6000, "--test-size", 100,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitkit import registry
+from digitkit.plugins import registry
 from digitkit.data import load_digits
 from digitkit.spec import InputSpec
 from digitkit.training.data import EpochData, eval_dataset

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digitkit import registry
+from digitkit.plugins import registry
 
 EXPECTED = {
     "dense-sigmoid": (50_890, "categorical_crossentropy", False, 128, 10, (784,)),

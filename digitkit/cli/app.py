@@ -148,7 +148,7 @@ def root(
     --home and --debug may also come after the command.
     """
     from digitkit.home import set_home
-    from digitkit.quiet import silence_tensorflow_startup
+    from digitkit._internal.quiet import silence_tensorflow_startup
 
     if debug:
         os.environ[DEBUG_ENV] = "1"

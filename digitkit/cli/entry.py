@@ -77,7 +77,7 @@ def _fast_predict(args: Sequence[str]) -> int | None:
     if options is None:
         return None
     from digitkit.errors import DigitkitError
-    from digitkit.quiet import silence_tensorflow_startup
+    from digitkit._internal.quiet import silence_tensorflow_startup
 
     silence_tensorflow_startup()
     try:

@@ -56,7 +56,7 @@ def command(
                          resume=resume, name=name, train_size=train_size, test_size=test_size).check()
     from digitkit.render.console import out as out_console, print_json
     from digitkit.render.progress import make_progress, summary_table
-    from digitkit.training.fit import fit
+    from digitkit.training.loop import fit
 
     progress = make_progress(quiet=quiet, json_lines=json_output)
     try:

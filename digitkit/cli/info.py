@@ -10,7 +10,7 @@ def command(json_output: JsonFlag = False) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from digitkit.environment import describe_environment
+    from digitkit._internal.environment import describe_environment
     from digitkit.render.console import out, print_json
 
     info = describe_environment(with_devices=True)

@@ -18,7 +18,8 @@ def command(
     json_output: JsonFlag = False,
 ) -> None:
     """List the installed models, built-in and from plugins, one line each."""
-    from digitkit import pretrained, registry
+    from digitkit import pretrained
+    from digitkit.plugins import registry
     from digitkit.errors import UsageError
     from digitkit.render.console import err, out, print_json
     from digitkit.render.models import models_table

@@ -18,7 +18,7 @@ import typer
 
 def complete_model_name(incomplete: str) -> list[str]:
     """Installed model names, for shell completion."""
-    from digitkit import registry
+    from digitkit.plugins import registry
 
     try:
         return [m.spec.name for m in registry.list_models() if m.spec.name.startswith(incomplete)]

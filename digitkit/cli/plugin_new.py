@@ -27,7 +27,7 @@ def new(
     from rich.markup import escape
 
     from digitkit.render.console import err, out
-    from digitkit.scaffold import new_plugin
+    from digitkit.plugins.scaffold import new_plugin
 
     result = new_plugin(name, directory)
     console = out()

@@ -18,7 +18,7 @@ def plugins(ctx: typer.Context, json_output: JsonFlag = False) -> None:
         return
     from rich.markup import escape
 
-    from digitkit import registry
+    from digitkit.plugins import registry
     from digitkit.render.console import out, print_json
     from digitkit.render.models import plugins_table
 
@@ -60,7 +60,7 @@ def check(
 ) -> None:
     """Run the plugin conformance checks on installed models and print a pass/fail table.
 
-    The same checks as `digitkit.testing.assert_conforms` in a plugin's tests: metadata,
+    The same checks as `digitkit.plugins.testing.assert_conforms` in a plugin's tests: metadata,
     import without TensorFlow, build, shapes, params, finite outputs, logits/probabilities,
     save/load round trip, training lowers the loss. Exits with code 5 if any check fails.
     """
@@ -68,7 +68,7 @@ def check(
 
     from digitkit.errors import PluginError
     from digitkit.render.console import err, out, print_json
-    from digitkit.testing import check_installed
+    from digitkit.plugins.testing import check_installed
 
     status = err()
     report = check_installed(

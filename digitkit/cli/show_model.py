@@ -7,8 +7,8 @@ from digitkit.cli.options import JsonFlag, ModelName
 
 def command(name: ModelName, json_output: JsonFlag = False) -> None:
     """Show a model's metadata, recipe and layers (builds it, so it loads Keras)."""
-    from digitkit import registry
-    from digitkit.inspect import describe_layers
+    from digitkit.plugins import registry
+    from digitkit.plugins.building import describe_layers
     from digitkit.render.console import err, out, print_json
     from digitkit.render.models import layers_table, spec_table
 

@@ -219,7 +219,7 @@ def _read_cache(path: Path, expected: int) -> tuple[np.ndarray, np.ndarray] | No
 
 
 def _write_cache(path: Path, images: np.ndarray, labels: np.ndarray) -> None:
-    from digitkit.atomic import atomic_path
+    from digitkit._internal.atomic import atomic_path
     from digitkit.errors import DigitkitError
 
     try:

@@ -4,11 +4,10 @@
 - :mod:`~digitkit.inference.predictor`: :class:`Predictor` and :func:`load`;
 - :mod:`~digitkit.inference.litert_backend` / :mod:`~digitkit.inference.keras_backend`;
 - :mod:`~digitkit.inference.outputs`: the one logits-to-probabilities and output check;
-- :mod:`~digitkit.inference.weights`: a ``.keras`` file's declared layers against its stored weights;
-- :mod:`~digitkit.inference.digests`: which ``.tflite`` belongs to which ``.keras``;
 - :mod:`~digitkit.inference.batch`: predicting image files in streamed, parallel chunks.
 
-Importing this package does not import TensorFlow.
+Whether a model file may be loaded at all is decided by :mod:`digitkit.modelfiles`, the one
+gate. Importing this package does not import TensorFlow.
 """
 
 from __future__ import annotations

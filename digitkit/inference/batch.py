@@ -25,7 +25,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, Union
 import numpy as np
 
 from digitkit.errors import InputError, PartialFailure, UsageError
-from digitkit.images import display_name
+from digitkit.intake import display_name
 
 STDIN = "-"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}

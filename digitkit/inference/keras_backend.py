@@ -1,6 +1,6 @@
 """Running a ``.keras`` digit model: checked file, safe-mode load, checked model.
 
-The file goes through :func:`digitkit.modelfile.load_model` (archive, config and weight
+The file goes through :func:`digitkit.modelfiles.keras_file.load_model` (archive, config and weight
 shapes checked before Keras allocates anything, then ``safe_mode=True``); the loaded model
 must take one square grey digit and return 10 scores, and hold no NaN weights.
 """
@@ -78,7 +78,7 @@ class KerasModel:
     """
 
     def __init__(self, path: str | Path) -> None:
-        from digitkit.modelfile import load_model
+        from digitkit.modelfiles.keras_file import load_model
 
         self.path = Path(path)
         self.where = printable(self.path.name)

@@ -18,7 +18,8 @@ import numpy as np
 
 from digitkit import runs
 from digitkit.errors import InputError, ModelRefusedError, UnavailableError, UsageError, printable
-from digitkit.inference import digests, refs
+from digitkit.inference import refs
+from digitkit.modelfiles import digests
 from digitkit.inference.outputs import to_probabilities
 from digitkit.inference.shapes import check_declared
 from digitkit.spec import InputSpec
@@ -127,7 +128,7 @@ def _declared(ref: refs.ModelRef) -> tuple[InputSpec | None, str | None]:
     if ref.run is not None:
         return refs.run_input(ref.run)
     if ref.pretrained:
-        from digitkit import registry
+        from digitkit.plugins import registry
 
         if registry.is_model(ref.name):
             spec = registry.get_spec(ref.name)

@@ -143,7 +143,7 @@ def resolve(ref: str, root: Path | None = None) -> ModelRef:
     if os.sep in ref or path.exists() or path.suffix.lower() in MODEL_FILE_SUFFIXES:
         if path.is_dir():
             if (path / "saved_model.pb").exists():
-                from digitkit.modelfile import check_archive
+                from digitkit.modelfiles.keras_file import check_archive
 
                 check_archive(path)  # refuses it with the reason (a SavedModel executes graph code)
             raise UnknownModelError(f"{ref} is a folder but not a digitkit run (no {runs.MANIFEST})")
@@ -159,7 +159,7 @@ def resolve(ref: str, root: Path | None = None) -> ModelRef:
     shipped = _pretrained(ref, note=f"no completed run of {ref} yet: using its pretrained weights")
     if shipped is not None:
         return shipped
-    from digitkit import registry
+    from digitkit.plugins import registry
 
     if registry.is_model(ref):
         name = registry.canonical_name(ref)

@@ -31,7 +31,7 @@ MAX_CARD_BYTES = 256 * 1024
 
 def names() -> list[str]:
     """Names of the models that ship pretrained weights, in registry order (natural sort)."""
-    from digitkit.registry import natural_key
+    from digitkit.plugins.registry import natural_key
 
     found = [p.stem for p in WEIGHTS_DIR.glob("*.json") if p.is_file() and (WEIGHTS_DIR / f"{p.stem}.tflite").is_file()]
     return sorted(found, key=natural_key)

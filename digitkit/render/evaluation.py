@@ -1,6 +1,6 @@
 """Evaluation results in the terminal: summary, per-class table, confusion heatmap, gallery.
 
-Everything here draws numbers computed by :mod:`digitkit.metrics`; nothing is computed
+Everything here draws numbers computed by :mod:`digitkit.evaluation.metrics`; nothing is computed
 again. Colour only adds emphasis: every cell also shows its number, so the heatmap reads
 the same with ``NO_COLOR`` or in a pipe.
 """

@@ -7,7 +7,7 @@ from typing import Any
 from rich.markup import escape
 from rich.table import Table
 
-from digitkit.registry import RegisteredModel, Registry
+from digitkit.plugins.registry import RegisteredModel, Registry
 
 
 def models_table(models: list[RegisteredModel], *, wide: bool = False,

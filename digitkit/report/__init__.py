@@ -13,7 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Sequence
 
-from digitkit import atomic, home
+from digitkit import home
+from digitkit._internal import atomic
 from digitkit.errors import UsageError
 
 __all__ = ["build_report", "ReportResult", "FORMATS"]

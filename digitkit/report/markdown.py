@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from urllib.parse import quote
 
-from digitkit import atomic
+from digitkit._internal import atomic
 from digitkit.report.document import Block, Card, Columns, Document, Figure, Heading, Paragraph, Table
 
 # Only what Markdown would read as syntax: emphasis, code, links, HTML, table pipes. Colons,

@@ -11,7 +11,7 @@ Layout of ``<home>/runs/<run-id>/`` (see docs/runs.md)::
     evaluation.json   written by `digitkit evaluate`; predictions.npz beside it
     state/            resumable training state, removed when a run completes
 
-Every file is written through :mod:`digitkit.atomic` and read through
+Every file is written through :mod:`digitkit._internal.atomic` and read through
 :mod:`digitkit.runs.files` (bounded, validated).
 """
 
@@ -23,7 +23,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from digitkit import atomic, home
+from digitkit import home
+from digitkit._internal import atomic
 from digitkit.errors import UsageError
 from digitkit.runs import files
 from digitkit.runs.manifest import SCHEMA_VERSION, Manifest, ManifestError

@@ -1,7 +1,7 @@
 """Keras callbacks used inside each epoch: progress, stop requests, NaN checks.
 
 Work at epoch boundaries (checkpoints, history, early stopping) happens in the loop of
-:mod:`digitkit.train`, which calls ``model.fit`` once per epoch.
+:mod:`digitkit.training`, which calls ``model.fit`` once per epoch.
 """
 
 from __future__ import annotations

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from digitkit import registry, runs
+from digitkit import runs
+from digitkit.plugins import registry
 from digitkit.errors import DigitkitError, InputError, UsageError
 from digitkit.spec import ModelSpec, Recipe
 from digitkit.training import state as train_state

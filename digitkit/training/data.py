@@ -111,7 +111,7 @@ class EpochData:
         batch_size: global batch size.
         label_encoding: ``"integer"`` or ``"one-hot"``.
         seed: run seed; the order of epoch ``e`` depends on ``(seed, e)`` only.
-        augment: random shifts, rotations, scale and stroke width (see digitkit.augment).
+        augment: random shifts, rotations, scale and stroke width (see digitkit.training.augment).
         num_classes: classes for one-hot labels.
         whole_batches: drop the last partial batch of each epoch (data-parallel training:
             TensorFlow 2.21 fails on a last batch that splits unevenly across replicas).
@@ -169,7 +169,7 @@ class EpochData:
         indices = tf.data.Dataset.from_tensors(0).flat_map(epoch_order).batch(
             self.batch_size, drop_remainder=self.whole_batches and self.size >= self.batch_size)
         if self.augment:
-            from digitkit.augment import augment_batch
+            from digitkit.training.augment import augment_batch
 
             spec, run_seed = self.input_spec, self.seed
             batches = indices.enumerate().map(

@@ -6,7 +6,8 @@ import csv
 import io
 from typing import Any
 
-from digitkit import atomic, runs
+from digitkit import runs
+from digitkit._internal import atomic
 
 KEPT = ("loss", "accuracy", "val_loss", "val_accuracy")
 

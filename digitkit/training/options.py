@@ -106,7 +106,7 @@ class FitOptions:
             return self
         if not self.model:
             raise UsageError("expected a model name (see `digitkit list-models`) or --resume RUN")
-        from digitkit import registry
+        from digitkit.plugins import registry
         from digitkit.data.resolve import resolve_dataset
 
         spec = registry.get_spec(self.model)

@@ -1,6 +1,6 @@
 """What a fit reports while it runs; renderers (``digitkit.render.progress``) implement it.
 
-The library never prints: :func:`digitkit.train.fit` calls these methods and the caller
+The library never prints: :func:`digitkit.training.fit` calls these methods and the caller
 decides what the user sees. The base class does nothing, so a caller overrides only what
 it needs. :class:`EpochClock` computes the numbers every renderer shows (samples/s and the
 ETAs of the epoch and of the whole run), so the live bars and ``--json`` events agree.

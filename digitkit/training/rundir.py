@@ -6,14 +6,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from digitkit import home, registry, runs
+from digitkit import home, runs
+from digitkit.plugins import registry
 from digitkit.training.config import FitConfig
 from digitkit.training.history import History
 
 
 def manifest_fields(config: FitConfig, data: Any, placement: Any, speed: Any) -> dict[str, Any]:
     """The first manifest of a new run (``runs.create_run`` adds id, model, status, start)."""
-    from digitkit import environment
+    from digitkit._internal import environment
 
     provider = registry.get_model(config.spec.name).provider
     return {
@@ -48,7 +49,7 @@ class RunWriter:
 
     def save_models(self, model: Any, best_weights: Any, stopped_early: bool) -> list[str]:
         """model.keras, model.tflite, best.keras; returns notes (a failed LiteRT export)."""
-        from digitkit.modelfile import save_model
+        from digitkit.modelfiles.keras_file import save_model
         save_model(model, self.run.model_path)
         notes = self._export_litert(model)
         if best_weights is not None and not stopped_early:
@@ -59,7 +60,7 @@ class RunWriter:
 
     def _export_litert(self, model: Any) -> list[str]:
         """model.tflite beside model.keras; a failure here is a note, never a failed fit."""
-        from digitkit.quiet import quiet_native_stderr
+        from digitkit._internal.quiet import quiet_native_stderr
 
         try:
             from digitkit.exporting import export_litert

@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from digitkit import atomic, runs
+from digitkit import runs
+from digitkit._internal import atomic
 from digitkit.errors import InputError, UsageError
 
 CHECKPOINT = "checkpoint.npz"

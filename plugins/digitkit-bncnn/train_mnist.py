@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     if args.out:
-        from digitkit.modelfile import save_model
+        from digitkit.modelfiles.keras_file import save_model
 
         save_model(model, args.out)
     return 0

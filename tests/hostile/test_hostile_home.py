@@ -18,7 +18,7 @@ def no_training(monkeypatch):
     def refuse(*_args, **_kwargs):
         raise AssertionError("training started although the home is unusable")
 
-    monkeypatch.setattr("digitkit.train.fit", refuse)
+    monkeypatch.setattr("digitkit.training.fit", refuse)
 
 
 def test_a_home_that_is_a_file_is_refused_before_any_work(run_cli, tmp_path):
@@ -62,7 +62,7 @@ def test_evaluate_in_a_read_only_home_prints_the_result_and_says_it_was_not_save
     def read_only(*_args, **_kwargs):
         raise DigitkitError(f"could not write {run.path / 'evaluation.json'}: the folder is not writable")
 
-    monkeypatch.setattr("digitkit.evaluation.save_evaluation", read_only)
+    monkeypatch.setattr("digitkit.evaluation.scoring.save_evaluation", read_only)
     result = cli("evaluate", run.id, "--json")
     assert result.exit_code == EXIT_OK, result.output
     data = json.loads(result.stdout)
@@ -72,7 +72,8 @@ def test_evaluate_in_a_read_only_home_prints_the_result_and_says_it_was_not_save
 
 
 def test_out_inside_a_file_names_the_file(tmp_path):
-    from digitkit import atomic, runs
+    from digitkit import runs
+    from digitkit._internal import atomic
     from digitkit.errors import DigitkitError, UsageError
 
     blocker = tmp_path / "results.txt"

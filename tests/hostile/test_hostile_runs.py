@@ -203,7 +203,7 @@ def test_data_trained_on_is_named_truthfully(cli, make_run):
 
 
 def test_model_names_are_case_insensitive_with_suggestions(cli):
-    from digitkit import registry
+    from digitkit.plugins import registry
 
     assert registry.get_spec("CNN").name == "cnn" and registry.is_model("Dense-Sigmoid")
     result = cli("show-model", "CNN", "--json")

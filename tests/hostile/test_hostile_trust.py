@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from digitkit import registry, trust
+from digitkit.plugins import registry
+from digitkit.modelfiles import trust
 from digitkit.errors import ModelRefusedError
 from plugin_fixtures import TRUSTING_SPEC
 
@@ -101,7 +102,7 @@ def test_check_archive_applies_the_rule(tmp_path, fake_plugins):
     """A real .keras file naming a plugin layer loads only while the plugin declares it."""
     import keras
 
-    from digitkit.modelfile import check_archive, save_model
+    from digitkit.modelfiles.keras_file import check_archive, save_model
 
     module = '''
 import keras

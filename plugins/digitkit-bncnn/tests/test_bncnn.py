@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitkit.testing import assert_conforms
+from digitkit.plugins.testing import assert_conforms
 from digitkit_bncnn.model import SPEC, build_bn_cnn
 
 PLUGIN_ROOT = Path(__file__).resolve().parents[1]

@@ -1,8 +1,8 @@
 """Walking a ``.keras`` file's ``config.json`` as plain JSON, bounded in depth.
 
 One walker for every check that reads the config before Keras does: the trust policy
-(:mod:`digitkit.trust`) wants every serialised object, the weight check
-(:mod:`digitkit.inference.weights`) wants the layers. Each passes a predicate.
+(:mod:`digitkit.modelfiles.trust`) wants every serialised object, the weight check
+(:mod:`digitkit.modelfiles.weights`) wants the layers. Each passes a predicate.
 """
 
 from __future__ import annotations

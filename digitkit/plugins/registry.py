@@ -331,7 +331,7 @@ def _load_spec(entry_point: metadata.EntryPoint, timeout: float | None = None) -
         raise PluginError(f"expected a digitkit.spec.ModelSpec, got {type(target).__name__}")
     if target.name != entry_point.name:
         raise PluginError(f"entry point is named {entry_point.name!r} but its spec says {target.name!r}")
-    from digitkit.plugin_checks import quick_spec_problem
+    from digitkit.plugins.checks import quick_spec_problem
 
     problem = quick_spec_problem(target)
     if problem:
@@ -350,7 +350,7 @@ def _with_checked_builder(spec: ModelSpec) -> ModelSpec:
 
     @functools.wraps(builder)
     def checked(*args: Any, **kwargs: Any) -> Any:
-        from digitkit.plugin_checks import check_is_keras_model
+        from digitkit.plugins.checks import check_is_keras_model
 
         model = builder(*args, **kwargs)
         check_is_keras_model(spec.name, model)

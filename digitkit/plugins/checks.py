@@ -1,6 +1,6 @@
 """The conformance kit's quick checks, run on every plugin before digitkit uses it.
 
-:mod:`digitkit.testing` holds the full kit (build, train, round trip: seconds per model);
+:mod:`digitkit.plugins.testing` holds the full kit (build, train, round trip: seconds per model);
 these are the checks cheap enough to run at discovery and at build time, and strict enough
 that a plugin passing them cannot crash digitkit later: a spec whose metadata is not data,
 or a builder returning something that only looks like a Keras model, is refused up front.
@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 from digitkit.errors import PluginError
-from digitkit.spec import ModelSpec
+from digitkit.spec import API_VERSION, ModelSpec, api_major
 
 MAX_SUMMARY_CHARS = 200
 _CLASS_PATH = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$")
@@ -21,6 +21,10 @@ _CLASS_PATH = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)+$")
 
 def quick_spec_problem(spec: ModelSpec) -> str | None:
     """What makes ``spec`` unusable, or ``None``; no Keras needed."""
+    version = getattr(spec, "api_version", API_VERSION)
+    if api_major(version) != api_major(API_VERSION):
+        return (f"written for plugin API {str(version)[:20]!r}, this digitkit speaks {API_VERSION!r} "
+                "(update the plugin or digitkit)")
     if not isinstance(spec.summary, str) or "\n" in spec.summary or len(spec.summary) > MAX_SUMMARY_CHARS:
         return f"summary must be one line of at most {MAX_SUMMARY_CHARS} characters"
     if not isinstance(spec.num_classes, int) or isinstance(spec.num_classes, bool) or spec.num_classes < 2:

@@ -38,7 +38,7 @@ def check_built_model(spec: ModelSpec, model: Any) -> None:
     Raises:
         PluginError: naming what the spec declares and what the builder made.
     """
-    from digitkit.plugin_checks import check_is_keras_model
+    from digitkit.plugins.checks import check_is_keras_model
 
     check_is_keras_model(spec.name, model)
     problems = []

@@ -2,7 +2,7 @@
 
 Use it from a plugin's tests::
 
-    from digitkit.testing import assert_conforms
+    from digitkit.plugins.testing import assert_conforms
     from my_plugin.model import SPEC
 
     def test_conforms():
@@ -11,7 +11,7 @@ Use it from a plugin's tests::
 or parametrised over several specs (one test per spec, like timm's ``test_models.py``)::
 
     import pytest
-    from digitkit.testing import assert_conforms, conformance_params
+    from digitkit.plugins.testing import assert_conforms, conformance_params
 
     @pytest.mark.parametrize("spec", conformance_params([SPEC_A, SPEC_B]))
     def test_conforms(spec):
@@ -133,7 +133,7 @@ print(json.dumps({"heavy": heavy}))
 
 def spec_module(spec: ModelSpec) -> str | None:
     """The module a spec's entry point names, or failing that the builder's module."""
-    from digitkit import registry
+    from digitkit.plugins import registry
 
     for registered in registry.get_registry().models.values():
         if registered.spec is spec:
@@ -287,7 +287,7 @@ def _check_round_trip(spec: ModelSpec, state: dict[str, Any]) -> str:
     from digitkit.errors import DigitkitError
     from digitkit.inference import load
     from digitkit.inference.outputs import NUM_CLASSES, to_probabilities
-    from digitkit.modelfile import load_model, save_model
+    from digitkit.modelfiles.keras_file import load_model, save_model
 
     with tempfile.TemporaryDirectory(prefix="digitkit-conformance-") as folder:
         path = Path(folder) / f"{spec.name}.keras"
@@ -425,7 +425,7 @@ def check_model(name: str, *, checks: Iterable[str] | None = None) -> list[Check
     Raises:
         UnknownModelError: no model or broken entry point has that name.
     """
-    from digitkit import registry
+    from digitkit.plugins import registry
 
     reg = registry.get_registry()
     if name not in reg.models:
@@ -494,7 +494,7 @@ def check_installed(
     Raises:
         UnknownModelError: ``name`` is neither a model nor a broken entry point.
     """
-    from digitkit import registry
+    from digitkit.plugins import registry
 
     reg = registry.get_registry()
     if name is not None:

@@ -1,6 +1,6 @@
 """Saving and loading Keras model files safely.
 
-Saving goes through :mod:`digitkit.atomic` (Keras writes in place and may prompt).
+Saving goes through :mod:`digitkit._internal.atomic` (Keras writes in place and may prompt).
 Loading checks the file before Keras sees it, in this order (docs/security.md):
 
 1. the path: it exists, is a file, is named ``.keras`` (HDF5, SavedModel and pickle
@@ -10,12 +10,12 @@ Loading checks the file before Keras sees it, in this order (docs/security.md):
 3. the archive's shape: member count, declared uncompressed sizes (zip bombs), member
    names (no absolute paths or ``..``), member checksums;
 4. ``config.json``: under a size cap, valid JSON, and every serialised object in it passes
-   the trust policy (:mod:`digitkit.trust`: Keras' classes, digitkit's layers, classes a
+   the trust policy (:mod:`digitkit.modelfiles.trust`: Keras' classes, digitkit's layers, classes a
    loaded and conforming plugin declares; no ``Lambda`` layer, no serialised function
    outside Keras' activation/loss/metric/initializer modules);
 5. the weights: each layer's declared weights match the shapes stored in
    ``model.weights.h5`` and the parameter count is under a cap
-   (:mod:`digitkit.inference.weights`), so Keras never builds what the file cannot hold.
+   (:mod:`digitkit.modelfiles.weights`), so Keras never builds what the file cannot hold.
 
 Only then is Keras called, always with ``safe_mode=True``.
 """
@@ -28,7 +28,8 @@ import zipfile
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from digitkit import atomic, trust
+from digitkit._internal import atomic
+from digitkit.modelfiles import configwalk, trust
 from digitkit.errors import ModelRefusedError, printable
 
 REQUIRED_MEMBERS = ("config.json", "model.weights.h5")
@@ -174,7 +175,7 @@ def check_archive(path: str | Path) -> Path:
 
     Nothing in the file is deserialised: members are listed, checksummed and
     ``config.json`` is parsed as plain JSON and checked against the trust policy
-    (:meth:`digitkit.trust.Policy.check_config`).
+    (:meth:`digitkit.modelfiles.trust.Policy.check_config`).
 
     Returns:
         The path, for chaining.
@@ -183,6 +184,11 @@ def check_archive(path: str | Path) -> Path:
         ModelRefusedError: missing, empty, truncated, not a zip, wrong format, too large,
             unsafe member names, or a config naming code digitkit does not trust.
     """
+    return _checked(path)[0]
+
+
+def _checked(path: str | Path) -> tuple[Path, dict[str, Any], trust.Policy]:
+    """:func:`check_archive`, also returning the parsed config and the trust policy applied."""
     path = Path(path)
     _check_path(path)
     _check_bytes(path)
@@ -196,14 +202,33 @@ def check_archive(path: str | Path) -> Path:
             config = _read_config(path, archive)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
         raise ModelRefusedError(f"{_name(path)} is a damaged .keras archive: {printable(str(exc))[:200]}") from exc
-    trust.check_config(config, where=_name(path.name))
+    policy = trust.check_config(config, where=_name(path.name))
     _check_weights(path, config)
-    return path
+    return path, config, policy
+
+
+def _register_declared_layers(config: dict[str, Any], policy: trust.Policy) -> None:
+    """Import the modules of the trusted custom classes the config names, registering them with Keras.
+
+    The classes come from specs' ``trusted_classes`` (already checked against the policy), so
+    the gate needs no list of model code of its own: cnn-best's augmentation layer and a
+    plugin's layers are found the same way.
+    """
+    import importlib
+
+    for obj in configwalk.objects(config, configwalk.names_code):
+        module, class_name = obj.get("module"), obj.get("class_name")
+        if isinstance(module, str) and f"{module}.{class_name}" in policy.classes:
+            try:
+                importlib.import_module(module)
+            except BaseException as exc:  # plugin code: anything may come out of its import
+                raise ModelRefusedError(f"the module {printable(module)!r} that defines {printable(str(class_name))!r} "
+                                        f"failed to import: {type(exc).__name__}") from None
 
 
 def _check_weights(path: Path, config: dict[str, Any]) -> None:
     """The declared layers against the stored weight shapes, and the parameter cap."""
-    from digitkit.inference.weights import check_declared_weights
+    from digitkit.modelfiles.weights import check_declared_weights
 
     try:
         with zipfile.ZipFile(path) as archive:
@@ -218,15 +243,17 @@ def load_model(path: str | Path, *, compile: bool = False) -> Any:
     Raises:
         ModelRefusedError: the file is refused or Keras cannot load it.
     """
-    path = check_archive(path)
+    path, config, policy = _checked(path)
     import keras
 
-    import digitkit.zoo.digit_augment  # noqa: F401  registers cnn-best's training-only layer for its runs' files
-
+    _register_declared_layers(config, policy)
     try:
-        return keras.saving.load_model(path, compile=compile, safe_mode=True)
+        model = keras.saving.load_model(path, compile=compile, safe_mode=True)
     except Exception as exc:  # Keras raises many types for a bad file; the user needs one line
         text = str(exc).strip()
         message = text.splitlines()[0] if text else type(exc).__name__
         raise ModelRefusedError(f"{_name(path.name)}: Keras refused to load it: {printable(message)[:300]}") from exc
+    if not isinstance(model, keras.Model):  # a bare layer saved as a .keras file loads as a layer
+        raise ModelRefusedError(f"{_name(path.name)} holds a {printable(type(model).__name__)}, not a model: refused")
+    return model
 

@@ -25,7 +25,7 @@ from digitkit.training.rundir import RunWriter, manifest_fields
 
 
 def fit(options: FitOptions, *, callbacks: list[Any] | None = None, progress: FitProgress | None = None) -> FitResult:
-    """Check ``options`` (no TensorFlow yet), then train; see :func:`digitkit.train.fit`."""
+    """Check ``options`` (no TensorFlow yet), then train; see :func:`digitkit.training.fit`."""
     options.check()
     progress = progress or FitProgress()
     if options.resume is not None:
@@ -200,7 +200,7 @@ class _Fit:
                              f"{self.writer.run.path / runs.STATE}", hint="try a lower --learning-rate")
 
     def _complete(self, model: Any, started: float, stopped_early: bool) -> FitResult:
-        from digitkit.quiet import quiet_native_stderr
+        from digitkit._internal.quiet import quiet_native_stderr
 
         run, recipe = self.writer.run, self.config.recipe
         if stopped_early:

@@ -1,7 +1,7 @@
 """Score a trained model on a test split and keep the results beside its run.
 
 ``evaluate`` loads the model (run id, path or model name), predicts the split, computes
-every metric with :mod:`digitkit.metrics` and, when the model came from a run, saves
+every metric with :mod:`digitkit.evaluation.metrics` and, when the model came from a run, saves
 ``evaluation.json`` and ``predictions.npz`` there (atomically) for ``report`` to reuse.
 The ``evaluation.json`` schema is documented in docs/evaluate.md.
 """
@@ -16,7 +16,9 @@ from typing import Any
 
 import numpy as np
 
-from digitkit import atomic, metrics, runs
+from digitkit import runs
+from digitkit._internal import atomic
+from digitkit.evaluation import metrics
 from digitkit.errors import DigitkitError, InputError, UsageError
 
 SCHEMA = "digitkit.evaluation/1"

@@ -14,7 +14,12 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from digitkit.errors import InputError
-from digitkit.images import MAX_PIXELS, display_name, load_digit, open_image, to_grey
+from digitkit.intake import MAX_PIXELS, decode, display_name, read_bytes, read_digit, to_grey
+
+
+def open_image(source):
+    """Read (bounded) and decode at full resolution."""
+    return decode(read_bytes(source), display_name(source), None)
 
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
 from make_images import EXPECTED, HERE, LABEL  # noqa: E402
@@ -41,8 +46,8 @@ def test_zoo_folder_matches_the_generator():
 
 @pytest.mark.parametrize("name", GOOD)
 def test_every_good_file_loads_as_the_same_upright_digit(name):
-    reference = load_digit(HERE / "grey8.png")
-    digit = load_digit(HERE / name)
+    reference = read_digit(HERE / "grey8.png")
+    digit = read_digit(HERE / name)
     assert_digit(digit)
     # Same digit, white on black, upright: transparency, 16 bits, EXIF, CMYK all handled.
     assert correlation(digit, reference) > 0.85, name
@@ -52,7 +57,7 @@ def test_every_good_file_loads_as_the_same_upright_digit(name):
 @pytest.mark.parametrize("name", BAD)
 def test_every_bad_file_is_refused_with_one_clear_line(name):
     with pytest.raises(InputError) as caught:
-        load_digit(HERE / name)
+        read_digit(HERE / name)
     message = str(caught.value)
     assert EXPECTED[name] in message
     assert "\n" not in message
@@ -61,7 +66,7 @@ def test_every_bad_file_is_refused_with_one_clear_line(name):
 
 def test_all_white_says_no_ink_found():
     with pytest.raises(InputError, match="no ink found"):
-        load_digit(HERE / "all_white.png")
+        read_digit(HERE / "all_white.png")
 
 
 def test_sixteen_bit_grey_is_scaled_not_clipped():
@@ -76,8 +81,8 @@ def test_transparent_background_is_paper():
 
 
 def test_animation_gives_its_first_frame():
-    digit = load_digit(HERE / "animated.gif")
-    assert correlation(digit, load_digit(HERE / "grey8.png")) > 0.9
+    digit = read_digit(HERE / "animated.gif")
+    assert correlation(digit, read_digit(HERE / "grey8.png")) > 0.9
 
 
 def test_size_cap_is_checked_before_decoding(monkeypatch):
@@ -92,22 +97,22 @@ def test_size_cap_is_checked_before_decoding(monkeypatch):
 
 
 def test_bytes_input_and_missing_file():
-    digit = load_digit((HERE / "rgb.jpg").read_bytes())
+    digit = read_digit((HERE / "rgb.jpg").read_bytes())
     assert_digit(digit)
     with pytest.raises(InputError, match="does not exist"):
-        load_digit(HERE / "no-such-file.png")
+        read_digit(HERE / "no-such-file.png")
     with pytest.raises(InputError, match="folder"):
-        load_digit(HERE)
+        read_digit(HERE)
 
 
 def test_non_utf8_file_name(tmp_path):
     # Bytes are image content; a non-UTF-8 name arrives as str with surrogates (like argv).
     path = os.fsdecode(os.fsencode(tmp_path) + b"/seven-\xff.png")
     Image.open(HERE / "grey8.png").save(path, "PNG")
-    assert_digit(load_digit(path))
+    assert_digit(read_digit(path))
     assert display_name(path).endswith("seven-\\xff.png")
     with pytest.raises(InputError) as caught:
-        load_digit(path[:-4] + ".missing")
+        read_digit(path[:-4] + ".missing")
     str(caught.value).encode("utf-8")  # printable: no lone surrogates
 
 
@@ -145,7 +150,7 @@ def pictures(draw):
 @given(pictures())
 def test_any_picture_gives_a_digit_or_an_input_error(data):
     try:
-        digit = load_digit(data)
+        digit = read_digit(data)
     except InputError as exc:
         assert "\n" not in str(exc)
     else:
@@ -158,7 +163,7 @@ def test_any_bytes_give_a_digit_or_an_input_error(data, with_png_signature):
     if with_png_signature:
         data = b"\x89PNG\r\n\x1a\n" + data
     try:
-        digit = load_digit(data)
+        digit = read_digit(data)
     except InputError:
         pass
     else:
@@ -170,6 +175,6 @@ def test_any_bytes_give_a_digit_or_an_input_error(data, with_png_signature):
 def test_truncated_copies_of_good_files_never_escape(cut):
     data = (HERE / "grey8.png").read_bytes()
     try:
-        load_digit(data[: len(data) * cut // 2000])
+        read_digit(data[: len(data) * cut // 2000])
     except InputError:
         pass

@@ -21,7 +21,7 @@ Whatever the list says, an object is refused when it is malformed (a ``class_nam
 ``module`` or ``registered_name`` that is not a string, a ``registered_name`` that is not a
 plain ``Package>Name``) or names a class in :data:`REFUSED_CLASSES` (``Lambda``,
 ``__lambda__``, ``TFSMLayer``: they carry or load code), and a config nesting deeper than
-:data:`digitkit.configwalk.MAX_DEPTH` levels is refused as a whole.
+:data:`digitkit.modelfiles.configwalk.MAX_DEPTH` levels is refused as a whole.
 
 This module is the one place that decides what a config may name; ``modelfile.check_archive``
 applies it once. Everything else is refused before Keras runs. See docs/security.md for the cases.
@@ -34,7 +34,7 @@ import sys
 from dataclasses import dataclass
 from typing import Any, Iterable
 
-from digitkit import configwalk
+from digitkit.modelfiles import configwalk
 from digitkit.errors import ModelRefusedError, printable
 
 # digitkit's own serialisable layers ("digitkit.module.ClassName"); none ship today.
@@ -82,7 +82,7 @@ class Policy:
 
         Raises:
             ModelRefusedError: naming the first offending object and why, or the config
-                nests deeper than :data:`digitkit.configwalk.MAX_DEPTH` levels.
+                nests deeper than :data:`digitkit.modelfiles.configwalk.MAX_DEPTH` levels.
         """
         for obj in configwalk.objects(config, configwalk.names_code):
             self.check_object(obj, where=where)
@@ -165,7 +165,7 @@ def policy() -> Policy:
     Loads the registry (imports the enabled plugins, never TensorFlow by itself): only a
     plugin that loaded and passed the quick checks is in it.
     """
-    from digitkit import registry
+    from digitkit.plugins import registry
 
     classes = set(DIGITKIT_CLASSES)
     for model in registry.get_registry().models.values():

@@ -115,7 +115,7 @@ TEST = '''\
 
 from importlib import metadata
 
-from digitkit.testing import assert_conforms
+from digitkit.plugins.testing import assert_conforms
 from $package.model import SPEC
 
 
@@ -148,7 +148,7 @@ $$ digitkit fit $name
 
 Edit `src/$package/model.py`: the builder makes the Keras model, the `SPEC` declares its
 input, output kind (`logits` or `probabilities`), exact parameter count and training recipe.
-Then run the tests, which use digitkit's conformance kit (`digitkit.testing`):
+Then run the tests, which use digitkit's conformance kit (`digitkit.plugins.testing`):
 
 ```console
 $$ pip install -e ".[test]"

@@ -17,7 +17,7 @@ import os
 import zipfile
 from typing import Any
 
-from digitkit import configwalk
+from digitkit.modelfiles import configwalk
 from digitkit.errors import ModelRefusedError, UsageError
 
 WEIGHTS_MEMBER = "model.weights.h5"
