@@ -252,19 +252,17 @@ def _write_litert_with_converter(model: Any, temp: Path) -> None:
 
 
 def _run_litert(temp: Path, x: np.ndarray) -> np.ndarray:
+    """Run the exported file through the same LiteRT backend ``predict`` uses.
+
+    TensorFlow's own ``tf.lite.Interpreter`` is marked for deletion; checking the file with
+    the runtime that will serve it is also the more honest check.
+    """
     from digitkit.inference import litert_backend
 
-    if litert_backend.available():
-        return litert_backend.LiteRTModel(temp).predict(x)
-    import tensorflow as tf  # the runtime is optional; TensorFlow still ships an interpreter
-
-    interpreter = tf.lite.Interpreter(model_path=str(temp))
-    detail = interpreter.get_input_details()[0]
-    interpreter.resize_tensor_input(detail["index"], list(x.shape))
-    interpreter.allocate_tensors()
-    interpreter.set_tensor(detail["index"], x.astype(np.float32))
-    interpreter.invoke()
-    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    if not litert_backend.available():
+        raise UnavailableError("the LiteRT export's parity check needs the LiteRT runtime",
+                               hint=litert_backend.INSTALL_HINT)
+    return litert_backend.LiteRTModel(temp).predict(x)
 
 
 def _write_onnx(model: Any, temp: Path) -> None:

@@ -148,9 +148,9 @@ def test_failing_save_keeps_previous_model_and_leaves_no_temp_files(tmp_path, mo
     import keras
 
     from digitkit.modelfiles import keras_file as modelfile
-    from digitkit.zoo.small_25_15_10 import build_25_15_10
+    from digitkit.zoo.mlp import SMALL_25_15_10
 
-    model = build_25_15_10()
+    model = SMALL_25_15_10.build()
     target = tmp_path / "model.keras"
     modelfile.save_model(model, target)
     before = target.read_bytes()

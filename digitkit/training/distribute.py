@@ -74,6 +74,9 @@ def choose_placement(*, gpu: bool, devices: str | int | None, mixed_precision: b
         return Placement(tf.distribute.get_strategy(), "default", _names(gpus[:1]) or ["/device:CPU:0"], on_gpu)
     if os.environ.get("TF_CONFIG"):
         _check_tf_config()
+        from digitkit.training.keras_private import require_checked_keras
+
+        require_checked_keras("multi-worker training (TF_CONFIG)")
         strategy = tf.distribute.MultiWorkerMirroredStrategy()
         return Placement(strategy, "multi-worker", [f"{strategy.num_replicas_in_sync} replicas"], on_gpu)
     pool = [d.name for d in tf.config.list_logical_devices("GPU" if gpus else "CPU")]
@@ -87,45 +90,11 @@ def choose_placement(*, gpu: bool, devices: str | int | None, mixed_precision: b
 
 
 def prebuild_for_multi_worker(model: Any, batch: Any) -> None:
-    """Build the model's metrics from a local batch, so Keras does not have to.
+    """Build the model's metrics from a local batch before a multi-worker fit (see
+    :func:`digitkit.training.keras_private.prebuild_metrics`)."""
+    from digitkit.training.keras_private import prebuild_metrics
 
-    Keras 3.15's ``fit`` builds them from the first *distributed* batch through
-    ``strategy.reduce("MEAN", ...)``, which ``MultiWorkerMirroredStrategy`` cannot do with
-    per-replica values ("Attempt to convert a value (PerReplica...) to a Tensor"). Building
-    first, from a plain batch, and skipping that step is the same build without the reduce.
-    """
-    with model.distribute_strategy.scope():
-        model._symbolic_build(data_batch=batch)
-    model._maybe_symbolic_build = lambda iterator=None, data_batch=None: None
-    _patch_metric_reduction()
-
-
-def _patch_metric_reduction() -> None:
-    """Keras 3.15 averages per-replica metric values across workers with
-    ``strategy.reduce("MEAN", v, axis=0)``, which fails on the scalar values every metric
-    gives ("Invalid reduction dimension 0 for input with 0 dimensions"). A scalar's mean
-    across replicas is ``axis=None``; everything else goes to Keras unchanged. Applied only
-    in multi-worker processes."""
-    from keras.src.backend.tensorflow import trainer
-
-    original = trainer.reduce_per_replica
-    if getattr(original, "digitkit_patched", False):
-        return
-
-    def reduce_per_replica(values: Any, strategy: Any, reduction: str) -> Any:
-        import tensorflow as tf
-
-        if reduction in ("auto", "mean") and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-            def mean(value: Any) -> Any:
-                if isinstance(value, tf.distribute.DistributedValues) or tf.is_tensor(value):
-                    return strategy.reduce("MEAN", value, axis=None)
-                return value
-
-            return tf.nest.map_structure(mean, values)
-        return original(values, strategy, reduction)
-
-    reduce_per_replica.digitkit_patched = True  # type: ignore[attr-defined]
-    trainer.reduce_per_replica = reduce_per_replica
+    prebuild_metrics(model, batch)
 
 
 def is_chief() -> bool:

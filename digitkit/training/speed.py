@@ -45,7 +45,9 @@ class SpeedSettings:
 
 def is_dense(model: Any) -> bool:
     """Whether every layer is cheap per sample (dense / reshaping / dropout only)."""
-    return all(type(layer).__name__ in DENSE_LAYER_TYPES for layer in model._flatten_layers(include_self=False))
+    from digitkit.training.keras_private import all_layers
+
+    return all(type(layer).__name__ in DENSE_LAYER_TYPES for layer in all_layers(model))
 
 
 def likely_dense(input_shape: tuple[int, ...]) -> bool:
