@@ -2,8 +2,8 @@
 
 Typer (with Click and pydantic behind it) takes longer to import than the whole LiteRT
 prediction of one image. For the common forms of ``digitkit predict`` (image paths and the
-options listed in :data:`VALUE_OPTIONS` / :data:`FLAGS`, with valid values) the arguments
-are read here and handed to the same function the Typer command calls; anything else
+options of :mod:`digitkit.cli.predict_options`, the one declaration the Typer command is
+made from too, with valid values) the arguments are read here and handed to the same function the Typer command calls; anything else
 (``--help``, global options, an unknown option, a value out of range, shell completion)
 goes to the Typer app, which parses and reports exactly as before. ``tests/test_entry.py``
 checks both parsers agree.
@@ -13,19 +13,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
-# option -> (keyword, converter, check); converters raise ValueError for a bad value.
-VALUE_OPTIONS: dict[str, tuple[str, Callable[[str], Any], Callable[[Any], bool]]] = {
-    "--model": ("model", str, lambda v: True),
-    "-m": ("model", str, lambda v: True),
-    "--top-k": ("top_k", int, lambda v: 1 <= v <= 10),
-    "-k": ("top_k", int, lambda v: 1 <= v <= 10),
-    "--min-confidence": ("min_confidence", float, lambda v: 0.0 <= v <= 1.0),
-    "--backend": ("backend", str, lambda v: True),
-}
-FLAGS = {"--json": "json_output", "--jsonl": "jsonl_output", "--csv": "csv_output", "--show": "show",
-         "--no-preprocess": "no_preprocess"}
+from digitkit._internal.declared import fast_table
+from digitkit.cli.predict_options import OPTIONS
+
+# The Typer command's own table, by spelling (digitkit.cli.predict_options declares it once).
+VALUE_OPTIONS, FLAGS = fast_table(OPTIONS)
 
 
 def parse_predict(args: Sequence[str]) -> dict[str, Any] | None:
@@ -46,7 +40,7 @@ def parse_predict(args: Sequence[str]) -> dict[str, Any] | None:
             continue
         name, has_value, value = item.partition("=")
         if name in FLAGS and not has_value:
-            options[FLAGS[name]] = True
+            options[FLAGS[name].name] = True
             continue
         if name not in VALUE_OPTIONS:
             return None  # --help, --, an unknown option, a short-option cluster
@@ -55,14 +49,11 @@ def parse_predict(args: Sequence[str]) -> dict[str, Any] | None:
                 return None
             value = items[index]
             index += 1
-        keyword, convert, check = VALUE_OPTIONS[name]
+        declared = VALUE_OPTIONS[name]
         try:
-            converted = convert(value)
+            options[declared.name] = declared.parse(value)
         except ValueError:
-            return None
-        if not check(converted) or isinstance(converted, float) and converted != converted:
-            return None
-        options[keyword] = converted
+            return None  # Typer words the refusal
     if not paths:
         return None
     return {"paths": paths, **options}

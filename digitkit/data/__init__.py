@@ -18,7 +18,7 @@ from digitkit import home
 from digitkit.errors import InputError, UnavailableError, UsageError
 
 SAMPLE_DIR = Path(__file__).parent / "sample"
-from digitkit.data.resolve import DEFAULT_DATASET, SAMPLE_NAME, resolve_dataset
+from digitkit.data.resolve import DEFAULT_DATASET, SAMPLE_NAME, DatasetRef, resolve_dataset
 
 Status = Callable[[str], None]
 SPLITS = ("train", "test")
@@ -114,7 +114,7 @@ def _load_path(folder: Path, name: str, split: str, data_dir: Path, status: Stat
                      hint="use train-images-idx3-ubyte.gz & co., or <folder>/<digit>/<image files>")
 
 
-def load_digits(dataset: str | None = None, split: str = "train", *, data_dir: str | Path | None = None,
+def load_digits(dataset: str | DatasetRef | None = None, split: str = "train", *, data_dir: str | Path | None = None,
                 status: Status | None = None) -> Digits:
     """Load one split of a dataset, MNIST-style (uint8 N x 28 x 28, white ink on black).
 
@@ -123,7 +123,8 @@ def load_digits(dataset: str | None = None, split: str = "train", *, data_dir: s
             back to the bundled sample with a note when it cannot be downloaded);
             ``"sample"`` for the bundled sample; a tensorflow-datasets name (``mnist``,
             ``mnist_corrupted/<corruption>``, ``emnist/digits``, ``svhn_cropped``); or a
-            folder holding MNIST IDX files or image files in folders named 0-9.
+            folder holding MNIST IDX files or image files in folders named 0-9; or what
+            :func:`~digitkit.data.resolve.resolve_dataset` made of one.
         split: ``"train"`` or ``"test"``.
         data_dir: where tensorflow-datasets keeps prepared datasets (default: the ``data``
             folder of the digitkit home).
@@ -138,7 +139,7 @@ def load_digits(dataset: str | None = None, split: str = "train", *, data_dir: s
     """
     if split not in SPLITS:
         raise UsageError(f"unknown split {split!r}", hint="use 'train' or 'test'")
-    ref = resolve_dataset(dataset)
+    ref = dataset if isinstance(dataset, DatasetRef) else resolve_dataset(dataset)
     data_dir = Path(data_dir).expanduser() if data_dir is not None else home.data_dir()
     if ref.kind == "sample":
         return _load_sample(split, SAMPLE_NAME)

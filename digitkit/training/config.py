@@ -8,7 +8,7 @@ that the manifest and the saved state can really be resumed.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,8 @@ class FitConfig:
     mixed_precision: bool
     deterministic: bool
     name: str | None = None
+    # The --dataset string as FitOptions.check resolved it, so the loader does not resolve it again.
+    dataset_ref: Any = field(default=None, repr=False, compare=False)
 
     @property
     def options(self) -> dict[str, Any]:
@@ -61,7 +63,8 @@ def new_config(options: FitOptions) -> FitConfig:
     seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
     return FitConfig(spec, recipe, overrides, int(seed), options.dataset, options.train_size, options.test_size,
                      options.early_stopping, options.patience or DEFAULT_PATIENCE, options.augment, options.gpu,
-                     options.devices, options.mixed_precision, options.deterministic, options.name)
+                     options.devices, options.mixed_precision, options.deterministic, options.name,
+                     options.dataset_ref)
 
 
 def find_run(ref: str) -> runs.Run:

@@ -57,8 +57,9 @@ def load_split_data(config: Any, status: Callable[[str], None] | None = None) ->
     Raises:
         UsageError: labels the model cannot output (e.g. a plugin declaring 5 classes).
     """
-    train = limit(load_digits(config.dataset, "train", status=status), config.train_size)
-    test = limit(load_digits(config.dataset, "test", status=status), config.test_size)
+    dataset = config.dataset_ref or config.dataset
+    train = limit(load_digits(dataset, "train", status=status), config.train_size)
+    test = limit(load_digits(dataset, "test", status=status), config.test_size)
     classes = config.spec.num_classes
     for digits in (train, test):
         top = int(digits.labels.max()) if len(digits) else -1

@@ -1,8 +1,11 @@
 """Everything a caller may ask of a fit, checked before TensorFlow is imported.
 
-:class:`FitOptions` is what ``digitkit fit`` parses and what :func:`digitkit.fit` takes
-apart into; :meth:`FitOptions.check` refuses a bad value in milliseconds, so a typo never
-waits for the 5-20 s TensorFlow import (tests/test_fit_options.py checks ``sys.modules``).
+:class:`FitOptions` is the one declaration of fit's options: each field carries its
+command-line form (:func:`digitkit._internal.declared.option`), from which ``digitkit fit``'s
+Typer options are made, and :func:`digitkit.fit` builds one from its keywords.
+:meth:`FitOptions.check` refuses a bad value in milliseconds, so a typo never waits for the
+5-20 s TensorFlow import (tests/test_fit_options.py checks ``sys.modules``), and resolves the
+dataset once; the resolved reference travels to the data loader.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from digitkit._internal.declared import Declared, of_dataclass, option
 from digitkit.errors import UsageError
 
 DEFAULT_PATIENCE = 3
@@ -45,31 +49,65 @@ class FitOptions:
     """
 
     model: str | None = None
-    dataset: str | None = None
-    epochs: int | None = None
-    batch_size: int | None = None
-    learning_rate: float | None = None
-    seed: int | None = None
-    validation_split: float | None = None
-    early_stopping: bool = False
-    patience: int | None = None
-    augment: bool = False
-    gpu: bool = False
-    devices: int | str | None = None
-    mixed_precision: bool = False
-    deterministic: bool = False
-    out: str | Path | None = None
-    resume: str | None = None
-    name: str | None = None
-    train_size: int | None = None
-    test_size: int | None = None
+    dataset: str | None = option(None, "--dataset", "-d", complete="complete_dataset",
+                                 help="Dataset name or folder of MNIST IDX files.")
+    epochs: int | None = option(None, "--epochs", "-e", type=int, help="Epochs (default: the model's recipe).")
+    batch_size: int | None = option(None, "--batch-size", type=int, help="Samples per step (default: recipe).")
+    learning_rate: float | None = option(None, "--learning-rate", type=float,
+                                         help="Optimizer learning rate (default: recipe).")
+    seed: int | None = option(None, "--seed", type=int,
+                              help="Seed for weights, data order, dropout (default: random, recorded in the run).")
+    validation_split: float | None = option(None, "--validation-split", type=float,
+                                            help="Share of training digits held out for validation, 0 for none "
+                                                 "(default: recipe).")
+    early_stopping: bool = option(False, "--early-stopping", type=bool,
+                                  help="Stop when validation loss stops improving; keep the best weights.")
+    patience: int | None = option(None, "--patience", type=int,
+                                  help="Epochs without improvement before early stopping (default 3).")
+    augment: bool = option(False, "--augment", type=bool, help="Random shifts, rotations, scale and stroke width.")
+    gpu: bool = option(False, "--gpu", type=bool, help="Train on a GPU; fail if none is visible.")
+    devices: int | str | None = option(None, "--devices", help="Train data-parallel on N devices, or 'all' "
+                                       "(MirroredStrategy; TF_CONFIG for several machines).")
+    mixed_precision: bool = option(False, "--mixed-precision", type=bool, help="float16 compute (GPU only).")
+    deterministic: bool = option(False, "--deterministic", type=bool,
+                                 help="Deterministic kernels: the same seed repeats a run bit for bit (slower).")
+    out: str | Path | None = option(None, "--out", "-o",
+                                    help="Folder for the run directory (default: the home's runs/).")
+    resume: str | None = option(None, "--resume", metavar="RUN", help="Continue an interrupted run (id or folder).")
+    name: str | None = option(None, "--name", metavar="LABEL", show_default=False,
+                              help="A label for the run, usable wherever a run id is.")
+    train_size: int | None = option(None, "--train-size", type=int, help="Use only the first N training digits.")
+    test_size: int | None = option(None, "--test-size", type=int, help="Use only the first N test digits.")
+
+    @classmethod
+    def declared(cls) -> list[Declared]:
+        """The command-line declaration of every option but the model (``digitkit fit``'s options)."""
+        return of_dataclass(cls)
+
+    @classmethod
+    def from_keywords(cls, model: str | None = None, **options: Any) -> "FitOptions":
+        """``FitOptions(model=model, **options)``; an unknown keyword is a ``TypeError`` naming the closest."""
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(options) - known)
+        if unknown:
+            import difflib
+
+            close = difflib.get_close_matches(unknown[0], sorted(known), n=1)
+            raise TypeError(f"fit() got an unexpected keyword argument {unknown[0]!r}"
+                            + (f"; did you mean {close[0]!r}?" if close else ""))
+        return cls(model=model, **options)
+
+    @property
+    def dataset_ref(self) -> Any:
+        """The dataset as :meth:`check` resolved it (a :class:`~digitkit.data.resolve.DatasetRef`), or ``None``."""
+        return self.__dict__.get("_dataset_ref")
 
     def overrides(self) -> dict[str, Any]:
         """The recipe fields this fit changes."""
         return {k: getattr(self, k) for k in RECIPE_FIELDS if getattr(self, k) is not None}
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = asdict(self)  # fields only: the resolved dataset is not an option
         data["out"] = str(self.out) if self.out is not None else None
         return data
 
@@ -82,6 +120,8 @@ class FitOptions:
         Raises:
             UsageError: the first bad value, named as its command-line flag.
         """
+        if self.__dict__.get("_checked"):
+            return self  # the CLI checks before it shows progress; fit() need not check again
         _positive("epochs", self.epochs)
         _positive("batch_size", self.batch_size)
         _positive("patience", self.patience)
@@ -103,6 +143,7 @@ class FitOptions:
         parse_devices(self.devices)
         if self.resume is not None:
             self._check_resume()
+            object.__setattr__(self, "_checked", True)
             return self
         if not self.model:
             raise UsageError("expected a model name (see `digitkit list-models`) or --resume RUN")
@@ -117,7 +158,9 @@ class FitOptions:
             spec.recipe.replace(**self.overrides())
         except ValueError as exc:
             raise UsageError(str(exc)) from exc
-        resolve_dataset(self.dataset)
+        # Resolved once, here: the reference travels with the options to the data loader.
+        object.__setattr__(self, "_dataset_ref", resolve_dataset(self.dataset))
+        object.__setattr__(self, "_checked", True)
         return self
 
     def _check_resume(self) -> None:
