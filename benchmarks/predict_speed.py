@@ -165,15 +165,21 @@ def cell(r: dict) -> str:
 def one_image(tflite: Path, scratch: Path, env: dict[str, str], repeat: int) -> None:
     one = write_mixed(scratch / "one", 1)
     image = next(one.iterdir())
+    predict = [sys.executable, "-m", "digitkit", "predict", str(image)]
     results = interleaved({
         "bare LiteRT script": [sys.executable, "-c", BARE_ONE, str(tflite), str(image)],
-        "digitkit predict": [sys.executable, "-m", "digitkit", "predict", str(image)],
+        "digitkit predict": predict,  # the latest cnn run: listing the runs, reading manifests
+        "  -m RUN_ID": [*predict, "-m", tflite.parent.name],
+        "  -m cnn@pretrained": [*predict, "-m", "cnn@pretrained"],
+        "  -m FILE.tflite": [*predict, "-m", str(tflite)],
         "digitkit --version": [sys.executable, "-m", "digitkit", "--version"],
     }, env, repeat)
     for name, r in results.items():
         print(f"{name:<22} {cell(r)}")
-    ratio = results["digitkit predict"]["wall"] / results["bare LiteRT script"]["wall"]
-    print(f"one image: digitkit / bare = {ratio:.2f}x (target <= 1.3x), medians of {repeat}")
+    bare = results["bare LiteRT script"]["wall"]
+    for name in ("digitkit predict", "  -m RUN_ID", "  -m cnn@pretrained", "  -m FILE.tflite"):
+        print(f"one image, {name.strip()}: digitkit / bare = {results[name]['wall'] / bare:.2f}x (target <= 1.3x)")
+    print(f"medians of {repeat}")
 
 
 def batch(tflite: Path, scratch: Path, env: dict[str, str], repeat: int, files: int) -> None:

@@ -123,6 +123,11 @@ class Recipe:
         return data
 
 
+def natural_key(text: str) -> list[Any]:
+    """Sort key that orders 'model-2' before 'model-10' (model names, run names)."""
+    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
+
+
 # The plugin contract: what a ModelSpec holds and what its builder must return. The minor
 # version grows with additions a plugin may ignore; the major version changes only when an
 # old spec could be misread, and then plugins written for another major version are refused.

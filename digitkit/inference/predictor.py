@@ -126,13 +126,9 @@ class Predictor:
 def _declared(ref: refs.ModelRef) -> tuple[InputSpec | None, str | None]:
     """What the run (or the model's zoo spec, for shipped weights) says the model takes."""
     if ref.run is not None:
-        return refs.run_input(ref.run)
+        return refs.run_input(ref.run, ref.manifest)
     if ref.pretrained:
-        from digitkit.plugins import registry
-
-        if registry.is_model(ref.name):
-            spec = registry.get_spec(ref.name)
-            return spec.input, spec.output
+        return refs.pretrained_input(ref.name)
     return None, None
 
 
@@ -150,7 +146,7 @@ def _usable_tflite(ref: refs.ModelRef) -> tuple[Path | None, str]:
     run = ref.run
     if run is None or ref.tflite_path.resolve() != run.file(runs.TFLITE).resolve() or ref.keras_path is None:
         return ref.tflite_path, ""
-    state = digests.pair_state(run, refs.read_manifest(run))
+    state = digests.pair_state(run, ref.manifest if ref.manifest is not None else refs.read_manifest(run))
     if state == "replaced":
         raise ModelRefusedError(f"run {run.id}: {runs.TFLITE} is not the file exported from its model "
                                 "(its SHA-256 differs from the one recorded in the manifest)",
@@ -216,6 +212,5 @@ def load(model: str = "cnn", backend: str = "auto", *, threads: int | None = Non
         raise UnavailableError(f"{printable(ref.label)} is a .tflite model and the LiteRT runtime is not installed",
                                hint=litert_backend.INSTALL_HINT)
     if tflite is not None:  # a run with a model.tflite, on a platform without the runtime
-        ref = refs.ModelRef(ref.name, ref.run, ref.keras_path, ref.tflite_path, ref.pretrained,
-                            (*ref.notes, "using Keras (slower start): " + litert_backend.INSTALL_HINT))
+        ref = ref.with_notes("using Keras (slower start): " + litert_backend.INSTALL_HINT)
     return _keras(ref)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,8 @@ class ModelRef:
         tflite_path: the ``.tflite`` file, when there is one (not yet checked for staleness).
         pretrained: the weights shipped with digitkit.
         notes: lines for the user (e.g. "no run of cnn yet: using its pretrained weights").
+        manifest: the run's manifest as read when resolving (a mapping), so nothing after
+            the resolver reads it again.
     """
 
     name: str
@@ -51,6 +53,11 @@ class ModelRef:
     tflite_path: Path | None = None
     pretrained: bool = False
     notes: tuple[str, ...] = field(default=())
+    manifest: dict[str, Any] | None = field(default=None, repr=False, compare=False)
+
+    def with_notes(self, *notes: str) -> "ModelRef":
+        """The same reference with more notes for the user."""
+        return replace(self, notes=(*self.notes, *notes))
 
     @property
     def model_path(self) -> Path:
@@ -77,20 +84,43 @@ def read_manifest(run: runs.Run) -> dict[str, Any]:
     return run.load_manifest().to_dict()
 
 
-def run_input(run: runs.Run) -> tuple[InputSpec | None, str | None]:
+def run_input(run: runs.Run, manifest: dict[str, Any] | None = None) -> tuple[InputSpec | None, str | None]:
     """The input spec and output kind a run's manifest declares (``None`` when it says nothing).
+
+    Args:
+        run: the run.
+        manifest: its manifest, when the caller has read it already.
 
     Raises:
         ModelRefusedError: the manifest describes its input in a way that cannot be used.
     """
-    meta = read_manifest(run).get("spec")
+    meta = (manifest if manifest is not None else read_manifest(run)).get("spec")
+    return declared_input(meta, where=f"run {run.id}: its manifest")
+
+
+def pretrained_input(name: str) -> tuple[InputSpec | None, str | None]:
+    """The input spec and output kind the shipped weights' model card declares.
+
+    Read from the card, so shipped weights need no entry-point discovery to be used.
+    """
+    from digitkit import pretrained
+
+    return declared_input(pretrained.card(name), where=f"{name}{PRETRAINED_SUFFIX}: its model card")
+
+
+def declared_input(meta: Any, *, where: str) -> tuple[InputSpec | None, str | None]:
+    """``(InputSpec, output kind)`` from a spec's metadata (``{"input": {...}, "output": ...}``).
+
+    Raises:
+        ModelRefusedError: the input is described in a way that cannot be used.
+    """
     if not meta:
         return None, None
     try:
         raw = meta["input"]
         spec = InputSpec(image_size=int(raw["image_size"]), shape=tuple(int(d) for d in raw["shape"]))
     except (KeyError, TypeError, ValueError) as exc:
-        raise ModelRefusedError(f"run {run.id}: its manifest has no usable input description ({exc!r})") from None
+        raise ModelRefusedError(f"{where} has no usable input description ({exc!r})") from None
     output = meta.get("output")
     return spec, output if output in ("logits", "probabilities") else None
 
@@ -106,15 +136,16 @@ def _of_run(run: runs.Run, name: str | None = None) -> ModelRef:
     keras_path = run.model_path
     return ModelRef(name or str(manifest.get("model") or run.id), run,
                     keras_path if keras_path.exists() or not tflite.exists() else None,
-                    tflite if tflite.exists() else None)
+                    tflite if tflite.exists() else None, manifest=manifest)
 
 
 def _of_file(path: Path) -> ModelRef:
     run = runs.Run(path.parent.resolve()) if (path.parent / runs.MANIFEST).is_file() else None
-    name = str(read_manifest(run).get("model") or path.stem) if run else path.stem
+    manifest = read_manifest(run) if run else None
+    name = str(manifest.get("model") or path.stem) if manifest else path.stem
     if path.suffix.lower() == ".tflite":
-        return ModelRef(name, run, None, path)
-    return ModelRef(name, run, path, None)
+        return ModelRef(name, run, None, path, manifest=manifest)
+    return ModelRef(name, run, path, None, manifest=manifest)
 
 
 def _pretrained(name: str, *, note: str | None = None) -> ModelRef | None:

@@ -19,6 +19,16 @@ package does not import TensorFlow.
 
 from __future__ import annotations
 
-from digitkit.modelfiles.keras_file import check_archive, load_model, save_model
+from typing import Any
 
 __all__ = ["check_archive", "load_model", "save_model"]
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy: the LiteRT path imports modelfiles.digests alone and should not pay for the
+    # archive checks' imports (zipfile, json, the trust policy).
+    if name in __all__:
+        from digitkit.modelfiles import keras_file
+
+        return getattr(keras_file, name)
+    raise AttributeError(f"module 'digitkit.modelfiles' has no attribute {name!r}")

@@ -38,7 +38,7 @@ from importlib import metadata
 from typing import Any, Iterable, Iterator
 
 from digitkit.errors import PluginError, UnknownModelError
-from digitkit.spec import ModelSpec
+from digitkit.spec import natural_key, ModelSpec
 
 ENTRY_POINT_GROUP = "digitkit.models"
 BUILTIN_DISTRIBUTION = "digitkit"
@@ -109,11 +109,6 @@ class Registry:
         for item in [*self.models.values(), *self.broken]:
             seen.setdefault(item.provider.distribution, item.provider)
         return sorted(seen.values(), key=lambda p: (not p.builtin, p.distribution.lower()))
-
-
-def natural_key(text: str) -> list[Any]:
-    """Sort key that orders 'model-2' before 'model-10'."""
-    return [int(part) if part.isdigit() else part.lower() for part in re.split(r"(\d+)", text)]
 
 
 def _normalise(distribution: str) -> str:

@@ -17,6 +17,7 @@ Nothing here imports TensorFlow or Keras: resolving ``cnn@pretrained`` stays ins
 
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,16 @@ MAX_CARD_BYTES = 256 * 1024
 
 def names() -> list[str]:
     """Names of the models that ship pretrained weights, in registry order (natural sort)."""
-    from digitkit.plugins.registry import natural_key
+    return list(_names())
+
+
+@functools.lru_cache(maxsize=1)
+def _names() -> tuple[str, ...]:
+    # The package's files do not change while it runs: one listing per process.
+    from digitkit.spec import natural_key
 
     found = [p.stem for p in WEIGHTS_DIR.glob("*.json") if p.is_file() and (WEIGHTS_DIR / f"{p.stem}.tflite").is_file()]
-    return sorted(found, key=natural_key)
+    return tuple(sorted(found, key=natural_key))
 
 
 def has(name: str) -> bool:

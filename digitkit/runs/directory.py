@@ -17,6 +17,7 @@ Every file is written through :mod:`digitkit._internal.atomic` and read through
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -30,6 +31,35 @@ from digitkit.runs import files
 from digitkit.runs.manifest import SCHEMA_VERSION, Manifest, ManifestError
 
 RUN_ID_PATTERN = re.compile(r"^\d{8}-\d{6}-[a-z0-9._-]+-[0-9a-f]{4}$")
+# Manifests' bytes by path, with the identity of the file they came from (inode, mtime,
+# size): listing the runs and then resolving one of them reads each manifest once. Every
+# write goes through os.replace (a new inode), so a changed manifest is always read again.
+_MANIFESTS: dict[Path, tuple[tuple[int, int, int], bytes]] = {}
+_MANIFESTS_KEPT = 4096
+
+
+def _manifest_bytes(path: Path) -> bytes:
+    """The bytes of a manifest, read once per process while the file is unchanged.
+
+    Raises:
+        FileNotFoundError: there is no manifest.
+        RunFileError: it is not a regular file, too large or unreadable.
+    """
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise
+    except OSError:
+        return files.read_bytes(path)  # reports the cause
+    key = (info.st_ino, info.st_mtime_ns, info.st_size)
+    seen = _MANIFESTS.get(path)
+    if seen is not None and seen[0] == key:
+        return seen[1]
+    data = files.read_bytes(path)
+    if len(_MANIFESTS) >= _MANIFESTS_KEPT:
+        _MANIFESTS.clear()
+    _MANIFESTS[path] = (key, data)
+    return data
 
 
 class RunUnreadable(files.RunFileError):
@@ -59,18 +89,20 @@ class Run:
         return self.path / files.MODEL
 
     def load_manifest(self) -> Manifest:
-        """The typed manifest.
+        """The typed manifest (a fresh object each call; the file is read once per process
+        while it stays the same file, see :func:`_manifest_bytes`).
 
         Raises:
             RunUnreadable: no manifest, or one that is damaged or from a newer digitkit.
         """
-        if not (self.path / files.MANIFEST).exists():
-            raise RunUnreadable(f"run {self.id} is unreadable: it has no {files.MANIFEST}",
-                                hint=f"remove it with `digitkit runs rm {self.id}`")
+        path = self.path / files.MANIFEST
         try:
-            return Manifest.from_dict(files.read_json(self.path / files.MANIFEST))
+            return Manifest.from_dict(files.parse_json(_manifest_bytes(path), path))
+        except FileNotFoundError:
+            raise RunUnreadable(f"run {self.id} is unreadable: it has no {files.MANIFEST}",
+                                hint=f"remove it with `digitkit runs rm {self.id}`") from None
         except (ManifestError, files.RunFileError) as exc:
-            reason = exc.message.replace(str(self.path / files.MANIFEST), files.MANIFEST)
+            reason = exc.message.replace(str(path), files.MANIFEST)
             raise RunUnreadable(f"run {self.id} is unreadable: {reason}",
                                 hint=f"remove it with `digitkit runs rm {self.id}`") from exc
 

@@ -45,6 +45,11 @@ def read_json(path: str | os.PathLike[str], *, limit: int = MAX_JSON_BYTES) -> A
         InputError: the file is missing, not a regular file, too large or not JSON.
     """
     path = Path(path)
+    return parse_json(read_bytes(path, limit=limit), path)
+
+
+def read_bytes(path: Path, *, limit: int = MAX_JSON_BYTES) -> bytes:
+    """A regular file's bytes, at most ``limit`` of them (see :func:`read_json`)."""
     try:
         with open(path, "rb") as handle:
             if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
@@ -58,6 +63,11 @@ def read_json(path: str | os.PathLike[str], *, limit: int = MAX_JSON_BYTES) -> A
         raise RunFileError(f"{path} cannot be read: {exc.strerror or exc}") from exc
     if len(data) > limit:
         raise RunFileError(f"{path} is larger than {limit >> 20} MiB: not a file digitkit wrote")
+    return data
+
+
+def parse_json(data: bytes, path: Path) -> Any:
+    """``data`` (read from ``path``) as JSON."""
     try:
         return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
