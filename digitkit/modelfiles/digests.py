@@ -27,10 +27,8 @@ def sha256(path: Path) -> str:
 
 def record(run: runs.Run) -> dict[str, str]:
     """Write the digests of the run's model files into its manifest; returns them."""
-    from digitkit.inference.refs import read_manifest
-
     digests = {name: sha256(run.file(name)) for name in (runs.MODEL, runs.TFLITE) if run.file(name).is_file()}
-    read_manifest(run)  # a damaged manifest is reported, not overwritten
+    run.load_manifest()  # a damaged manifest is reported, not overwritten
     run.update_manifest(**{FIELD: digests})
     return digests
 
