@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -203,3 +204,36 @@ def test_shipped_weights_resolve_without_plugin_discovery(tmp_path):
                           env={**os.environ, "DIGITKIT_HOME": str(tmp_path)})
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.split()[-1] == "none"
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "missing or empty"),
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 64, "not a LiteRT model (no TFL3 identifier)"),
+    (b"\x1c\0\0\0TFL", "not a LiteRT model"),
+])
+def test_the_gate_refuses_what_cannot_be_a_tflite_before_the_runtime_sees_it(tmp_path, content, message):
+    from digitkit.errors import ModelRefusedError
+    from digitkit.modelfiles.tflite_file import check_tflite
+
+    path = tmp_path / "model.tflite"
+    path.write_bytes(content)
+    with pytest.raises(ModelRefusedError, match=re.escape(message)):
+        check_tflite(path)
+
+
+def test_the_gate_refuses_a_fifo_named_tflite(tmp_path):
+    from digitkit.errors import ModelRefusedError
+    from digitkit.modelfiles.tflite_file import check_tflite
+
+    fifo = tmp_path / "model.tflite"
+    os.mkfifo(fifo)
+    with pytest.raises(ModelRefusedError, match="not a regular file"):
+        check_tflite(fifo)  # would block forever if it were opened
+
+
+def test_shipped_tflite_files_pass_the_gate():
+    from digitkit import pretrained
+    from digitkit.modelfiles.tflite_file import check_tflite
+
+    for name in pretrained.names():
+        check_tflite(pretrained.path(name, "tflite"))

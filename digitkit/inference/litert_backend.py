@@ -22,13 +22,13 @@ import numpy as np
 from digitkit.errors import ModelRefusedError, UnavailableError, printable
 from digitkit.inference.outputs import NUM_CLASSES
 from digitkit.inference.shapes import shape_text, spec_from_sample_shape
+from digitkit.modelfiles.tflite_file import check_tflite
 from digitkit.spec import InputSpec
 
 # Samples per invoke. Small batches keep a convnet's activations in the CPU caches: the
 # zoo's cnn took 78 us per digit in batches of 32 against 138 us in batches of 128 (one
 # thread, this 2-core EPYC); dense models, whose call overhead shows more, lose < 1 us.
 CHUNK = 32
-MAX_TFLITE_BYTES = 512 << 20
 INSTALL_HINT = "pip install ai-edge-litert (no wheel for this platform? digitkit uses Keras instead)"
 
 
@@ -76,11 +76,7 @@ class LiteRTModel:
         self.where = printable(self.path.name)
         if not available():
             raise UnavailableError("the LiteRT runtime is not installed", hint=INSTALL_HINT)
-        if not self.path.is_file() or self.path.stat().st_size == 0:
-            raise ModelRefusedError(f"{printable(str(self.path))} is missing or empty")
-        if self.path.stat().st_size > MAX_TFLITE_BYTES:
-            raise ModelRefusedError(f"{self.where} is {self.path.stat().st_size >> 20:,} MiB, over digitkit's "
-                                    f"{MAX_TFLITE_BYTES >> 20} MiB limit for a digit model: refused")
+        check_tflite(self.path)  # the gate: before native code parses anything
         from ai_edge_litert.interpreter import Interpreter
 
         threads = num_threads or min(4, os.cpu_count() or 1)

@@ -9,6 +9,8 @@ Nothing else in digitkit decides it. A ``.keras`` file passes, in order (docs/se
 - :mod:`~digitkit.modelfiles.configwalk`: the bounded walk over every serialised object;
 - :mod:`~digitkit.modelfiles.weights`: declared layers against stored weight shapes, and the
   parameter cap, before Keras builds anything;
+- :mod:`~digitkit.modelfiles.tflite_file`: a ``.tflite`` file is a regular file under a size
+  cap that starts like a LiteRT model, before the runtime's native parser sees it;
 - :mod:`~digitkit.modelfiles.digests`: which ``.tflite`` belongs to which ``.keras`` (SHA-256
   recorded in the run's manifest and in the shipped weights' cards).
 
