@@ -101,6 +101,10 @@ class Engine:
         """One sample's input shape as the model declares it (e.g. ``(28, 28, 1)``)."""
         return tuple(int(n) for n in self._predictor.input_spec.shape)
 
+    def shape_digits(self, digits: np.ndarray) -> np.ndarray:
+        """MNIST-style digits (N, 28, 28) in [0, 1] as this model's input (N, *input_shape)."""
+        return self._predictor.shape(digits)
+
     def predict_tensor(self, x: np.ndarray) -> np.ndarray:
         """Probabilities for a batch already shaped ``(N, *input_shape)``, values in [0, 1]."""
         with self._lock:

@@ -76,6 +76,7 @@ class HostGuard:
     def __init__(self, app, allowed: frozenset[str]) -> None:
         self.app = app
         self.allowed = allowed
+        self.state = app.state  # the service, for tests and the server
         self.any = "*" in allowed
 
     async def __call__(self, scope, receive, send) -> None:

@@ -24,6 +24,10 @@ class ModelCache:
     def __init__(self, default: str, keep: int, debug: bool = False,
                  on_load: Callable[[Engine], None] | None = None) -> None:
         self.default = Engine(default, debug)
+        # The server's own model answers to its name and run id, even when that name's newest
+        # run is another one (the operator chose this run).
+        info = self.default.info
+        self._default_names = {name for name in (info["name"], info["run"], self.default.label) if name}
         self.catalog = Catalog()
         self._keep = keep
         self._debug = debug
@@ -40,7 +44,7 @@ class ModelCache:
                 the same answer whether or not it exists).
             DigitkitError: the model is listed but cannot be loaded.
         """
-        if not reference:
+        if not reference or reference in self._default_names:
             return self.default
         choice = self.catalog.choose(reference)
         default_run = self.default.info.get("run")
