@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
@@ -70,7 +71,12 @@ def status_of(exc: DigitkitError) -> int:
 def without_paths(message: str) -> str:
     """``message`` with every absolute path cut to its last part: answers never say where the
     home or the server's files are."""
-    return ABSOLUTE_PATH.sub(lambda m: m.group(1) or "/", message)
+    def cut(match: re.Match) -> str:
+        # Only real locations: "/api/models" in a message is a URL, not a place on this machine.
+        folder = os.path.dirname(match.group())
+        return (match.group(1) or "/") if os.path.isdir(folder) else match.group()
+
+    return ABSOLUTE_PATH.sub(cut, message)
 
 
 def _static_files() -> dict[str, tuple[bytes, str]]:

@@ -18,6 +18,8 @@ log = logging.getLogger("digitkit.serve")
 access = logging.getLogger("digitkit.serve.access")
 
 REQUEST_ID = "digitkit.request_id"
+# A client may send any token as the method; metrics labels and log lines stay few and known.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"})
 REJECTED = "digitkit.rejected"  # set in the scope by whatever refused a request: "gate", "host"
 
 
@@ -92,7 +94,8 @@ class Observe:
         try:
             await self.app(scope, counting_receive, tagged_send)
         except Exception as exc:  # a bug: answered, logged in one line, never re-raised to uvicorn
-            report_bug(exc, request_id, scope.get("method", "?"), _route(scope), self.debug)
+            report_bug(exc, request_id, scope["method"] if scope["method"] in METHODS else "OTHER",
+                       _route(scope), self.debug)
             if not state["started"]:
                 body = json.dumps({"error": internal_error_message(request_id)}).encode()
                 try:
@@ -104,15 +107,16 @@ class Observe:
         finally:
             seconds = time.perf_counter() - started
             route = _route(scope)
+            method = scope["method"] if scope["method"] in METHODS else "OTHER"
             if metrics is not None:
                 metrics.in_flight.dec()
-                metrics.observe(scope["method"], route, state["status"], seconds)
+                metrics.observe(method, route, state["status"], seconds)
                 if scope.get(REJECTED):
                     metrics.rejected.labels(scope[REJECTED]).inc()
             if self.access_log:
                 access.info(json.dumps({
                     "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + "Z",
-                    "request_id": request_id, "method": scope["method"], "route": route,
+                    "request_id": request_id, "method": method, "route": route,
                     "status": state["status"], "duration_ms": round(seconds * 1000, 3),
                     "bytes_in": state["in"], "bytes": state["out"]}, separators=(",", ":")))
 

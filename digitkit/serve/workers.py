@@ -13,10 +13,12 @@ temporary folder the supervisor owns.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -34,6 +36,9 @@ RESTARTS_PER_MINUTE = 5
 def worker_main(model: str, limits: Limits, settings: Any, sock, conn: Connection, log_format: str) -> None:
     """One worker: load the model, say so (or why not) through ``conn``, serve until SIGTERM."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # until uvicorn takes over; see server._Server
+    from digitkit._internal.quiet import silence_tensorflow_startup
+
+    silence_tensorflow_startup()  # as the CLI does: native runtime noise off the terminal
     from digitkit.serve.app import create_app
     from digitkit.serve.server import serve_app, setup_logging
 
@@ -55,6 +60,30 @@ def rebuilt(name: str, exit_code: int, message: str, hint: str | None) -> Digitk
         cls = next((c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, DigitkitError)
                     and c.exit_code == exit_code), DigitkitError)
     return cls(message, hint=hint)
+
+
+@contextlib.contextmanager
+def _real_stderr():
+    """fd 2 pointing where ``sys.stderr`` writes while a worker starts (it inherits fd 2).
+
+    The CLI diverts fd 2 to a temporary file to catch native libraries' noise and writes its
+    own lines through a copy of the terminal's descriptor; a worker must get the terminal.
+    """
+    try:
+        real = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        real = 2
+    if real == 2:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    os.dup2(real, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 class Supervisor:
@@ -96,7 +125,8 @@ class Supervisor:
         model, limits, settings, sock = self.args
         process = self.context.Process(target=worker_main, name="digitkit-serve-worker", daemon=False,
                                        args=(model, limits, settings, sock, sending, self.log_format))
-        process.start()
+        with _real_stderr():
+            process.start()
         sending.close()
         return process, receiving
 
