@@ -42,8 +42,6 @@ from digitkit.serve.uploads import RequestProblem, read_body
 
 STATIC_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
                 ".css": "text/css; charset=utf-8", ".svg": "image/svg+xml"}
-# An absolute POSIX path in a message (a model file in the home, say): shown by its last part.
-ABSOLUTE_PATH = re.compile(r"(?<![\w.~])/(?:[^\s'\"()/]+/)+([^\s'\"()/]*)")
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -68,15 +66,30 @@ def status_of(exc: DigitkitError) -> int:
     return 500
 
 
-def without_paths(message: str) -> str:
-    """``message`` with every absolute path cut to its last part: answers never say where the
-    home or the server's files are."""
-    def cut(match: re.Match) -> str:
-        # Only real locations: "/api/models" in a message is a URL, not a place on this machine.
-        folder = os.path.dirname(match.group())
-        return (match.group(1) or "/") if os.path.isdir(folder) else match.group()
+def server_folders() -> list[str]:
+    """Where this server's files are: the digitkit home, the working folder, the user's home,
+    Python's prefix, the temporary folder. Answers name files in them by their last part."""
+    import sys
+    import tempfile
 
-    return ABSOLUTE_PATH.sub(cut, message)
+    from digitkit import home
+
+    folders = {str(home.home_dir()), os.getcwd(), os.path.expanduser("~"), sys.prefix, tempfile.gettempdir(),
+               os.path.dirname(os.path.dirname(os.path.abspath(__file__)))}
+    folders |= {os.path.realpath(f) for f in folders}
+    return sorted((f.rstrip("/") for f in folders if len(f) > 1), key=len, reverse=True)
+
+
+def without_paths(message: str, folders: list[str] | None = None) -> str:
+    """``message`` with every path inside :func:`server_folders` cut to its last part.
+
+    Decided by the text alone, never by looking at the disk: the answer to a client's own
+    text (``model=/etc/passwd``) must not depend on what exists.
+    """
+    for folder in folders if folders is not None else server_folders():
+        pattern = re.escape(folder) + r"(?:/[^\s'\"()]*)?"
+        message = re.sub(pattern, lambda m: m.group().rstrip("/").rsplit("/", 1)[-1] or "/", message)
+    return message
 
 
 def _static_files() -> dict[str, tuple[bytes, str]]:

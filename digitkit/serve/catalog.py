@@ -10,6 +10,7 @@ Anything not listed is the same 404, whatever exists on disk.
 from __future__ import annotations
 
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from digitkit.errors import UnknownModelError
 # Listing the home reads every run's manifest; a busy server asks often, runs change rarely.
 FRESH_FOR_S = 2.0
 MAX_NAME = 200
+PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9@._-]{0,79}")
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,9 @@ class Choice:
 
 def unknown(reference: str) -> UnknownModelError:
     """The one answer for everything that is not listed: it never depends on the disk."""
-    shown = reference if len(reference) <= 60 else reference[:60] + "..."
-    return UnknownModelError(f"unknown model {shown!r}: give an id or a model name from GET /api/models")
+    # Only a plain name is repeated: the answer to a path never depends on it, let alone on the disk.
+    shown = f" {reference!r}" if PLAIN_NAME.fullmatch(reference) else ""
+    return UnknownModelError(f"unknown model{shown}: give an id or a model name from GET /api/models")
 
 
 class Catalog:

@@ -81,6 +81,11 @@ def setup_logging(log_format: str) -> None:
 
 def serve_app(app, sock: socket.socket, limits: Limits, worker: bool = False) -> None:
     """Serve ``app`` on ``sock`` until SIGTERM (or SIGINT, outside a worker); then drain."""
+    make_server(app, limits, worker).run(sockets=[sock])
+
+
+def make_server(app, limits: Limits, worker: bool = False) -> uvicorn.Server:
+    """The uvicorn server for ``app``, with the bounded connections of ``limits``."""
     from digitkit.serve.connections import protocol_for
 
     metrics = app.state.service.metrics
@@ -95,7 +100,7 @@ def serve_app(app, sock: socket.socket, limits: Limits, worker: bool = False) ->
         timeout_keep_alive=max(1, round(limits.keepalive_timeout_s)),
         timeout_graceful_shutdown=int(limits.timeout_s) + 5,
     )
-    _Server(config, worker).run(sockets=[sock])
+    return _Server(config, worker)
 
 
 def run(model: str, host: str, port: int, limits: Limits | None = None,
