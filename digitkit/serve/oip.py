@@ -130,8 +130,14 @@ def parse_infer(header_length: str | None, body: bytes, max_batch: int) -> tuple
         raise RequestProblem(400, "expected an inference request with exactly one input "
                                   "({\"inputs\": [{\"name\", \"shape\", \"datatype\", \"data\"}]})")
     tensor = request["inputs"][0]
-    if not isinstance(tensor, dict):
+    if not isinstance(tensor, dict) or not isinstance(tensor.get("name"), str):
         raise RequestProblem(400, "expected the input to be an object with name, shape, datatype and data")
+    for where, value, kind in [("the request's id", request.get("id", ""), str),
+                               ("the request's parameters", request.get("parameters", {}), dict),
+                               ("the request's outputs", request.get("outputs", []), list),
+                               ("the input's parameters", tensor.get("parameters", {}), dict)]:
+        if not isinstance(value, kind):
+            raise RequestProblem(400, f"expected {where} to be a JSON {_JSON_TYPES[kind]}")
     shape = tensor.get("shape")
     if not isinstance(shape, list) or not shape or not all(isinstance(n, int) and not isinstance(n, bool)
                                                           and 0 <= n for n in shape):
@@ -150,6 +156,9 @@ def parse_infer(header_length: str | None, body: bytes, max_batch: int) -> tuple
         raise RequestProblem(400, "expected datatype FP32 (the model's input) or BYTES (image files). "
                                   f"Received: datatype={str(datatype)[:20]!r}")
     return request, data, _binary_answer(request)
+
+
+_JSON_TYPES = {str: "string", dict: "object", list: "array"}
 
 
 def _binary_part(parameters: dict, binary: bytes) -> bytes | None:
