@@ -128,6 +128,9 @@ def run(model: str, host: str, port: int, limits: Limits | None = None,
     if not 1 <= workers <= 64:
         raise UsageError(f"expected 1 <= workers <= 64. Received: workers={workers}")
     limits = limits or Limits()
+    if workers > 1:
+        # The cores are shared by the workers: more threads than cores only queue up for them.
+        limits = dataclasses.replace(limits, threads=max(1, limits.threads // workers))
     settings = dataclasses.replace(settings or Settings(), host=host, access_log=log_format == "json")
     setup_logging(log_format)
     sock = bind(host, port)
