@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 
@@ -24,12 +24,12 @@ def command(
     )] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p", help="TCP port; 0 picks a free one.")] = 8000,
     workers: Annotated[Optional[int], typer.Option(
-        "--workers", "-w", show_default=False,
+        "--workers", show_default=False,
         help="Processes serving the port, each with the model loaded [default: cores, at most 8].")] = None,
     allow_host: Annotated[Optional[list[str]], typer.Option(
         "--allow-host", metavar="NAME",
         help="Also answer requests for this Host name, e.g. behind a reverse proxy (repeatable).")] = None,
-    log_format: Annotated[str, typer.Option(
+    log_format: Annotated[Literal["text", "json"], typer.Option(
         "--log-format", help="text, or json: one access line per request on stderr.")] = "text",
 ) -> None:
     """Serve a page to draw or drop digits and a JSON API for predictions.
