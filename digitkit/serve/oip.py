@@ -28,9 +28,8 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from digitkit import __version__
-from digitkit.errors import DigitkitError
 from digitkit.serve import engine as engines
-from digitkit.serve.app import Service, error_response, gated, json_response, status_of
+from digitkit.serve.app import Service, gated, json_response
 from digitkit.serve.uploads import RequestProblem
 
 OUTPUT = "probabilities"
@@ -75,15 +74,14 @@ def _engine(request: Request):
 
 
 async def model_metadata(request: Request) -> Response:
-    import anyio
+    async def prepare(request: Request, body: bytes):
+        return _metadata_job, (request,)  # may load a model: under the gate, on the pool
 
-    service: Service = request.app.state.service
-    try:
-        engine = await anyio.to_thread.run_sync(_engine, request)
-    except RequestProblem as exc:
-        return error_response(exc.status, exc.message)
-    except DigitkitError as exc:
-        return error_response(status_of(exc), service.message(exc))
+    return await gated(request, prepare)
+
+
+def _metadata_job(request: Request) -> Response:
+    engine = _engine(request)
     return json_response({
         "name": request.path_params["name"], "versions": [VERSION], "platform": f"digitkit_{engine.info['backend']}",
         "inputs": [{"name": "input", "datatype": "FP32", "shape": [-1, *engine.input_shape]},
@@ -103,8 +101,9 @@ async def infer(request: Request) -> Response:
     service: Service = request.app.state.service
 
     async def prepare(request: Request, body: bytes):
+        # Parsing a large JSON body takes a while: on the pool, not the event loop.
         return _infer_job, (service, request.path_params.get("name"), request.path_params.get("version"),
-                            *parse_infer(request.headers.get(HEADER_LENGTH), body, service.limits.max_files))
+                            request.headers.get(HEADER_LENGTH), body)
 
     return await gated(request, prepare)
 
@@ -236,8 +235,9 @@ def _binary_answer(request: dict) -> bool:
     return parameters.get("binary_data_output") is True and not outputs
 
 
-def _infer_job(service: Service, name: str, version: str | None, request: dict,
-               data: np.ndarray | list[bytes], binary: bool) -> Response:
+def _infer_job(service: Service, name: str, version: str | None, header_length: str | None,
+               body: bytes) -> Response:
+    request, data, binary = parse_infer(header_length, body, service.limits.max_files)
     if version is not None and version != VERSION:
         raise RequestProblem(404, f"model {name[:60]!r} has no version {version[:20]!r} (only {VERSION})")
     engine = service.models.get(name)
