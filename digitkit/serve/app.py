@@ -19,10 +19,11 @@ import asyncio
 import json
 import os
 import re
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from importlib import resources
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 import anyio
 from starlette.applications import Starlette

@@ -16,7 +16,7 @@ other client out, ``/healthz`` included. Here instead:
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import socket
-from typing import Iterable
+from collections.abc import Iterable
 
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 ANY_ADDRESS = frozenset({"0.0.0.0", "::", ""})

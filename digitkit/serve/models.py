@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from typing import Callable
+from collections.abc import Callable
 
 from digitkit.serve.catalog import Catalog
 from digitkit.serve.engine import Engine

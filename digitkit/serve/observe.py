@@ -93,7 +93,7 @@ class Observe:
             metrics.in_flight.inc()
         try:
             await self.app(scope, counting_receive, tagged_send)
-        except Exception as exc:  # a bug: answered, logged in one line, never re-raised to uvicorn
+        except Exception as exc:  # noqa: BLE001 - a bug: answered, logged in one line, never re-raised
             report_bug(exc, request_id, scope["method"] if scope["method"] in METHODS else "OTHER",
                        _route(scope), self.debug)
             if not state["started"]:

@@ -14,7 +14,7 @@ import resource
 import signal
 import socket
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 import uvicorn
 
