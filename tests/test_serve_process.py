@@ -144,3 +144,36 @@ def _cmdline(pid: int) -> str:
             return cmdline.read().replace(b"\0", b" ").decode(errors="replace")
     except FileNotFoundError:
         return "?"
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_is_replaced(home, tmp_path_factory):
+    import os
+    import signal
+
+    install_run(trained("cnn", tmp_path_factory), home)
+    server = Server("cnn", home, "--workers", "2")
+    try:
+        before = {p for p in worker_pids(server) if "resource_tracker" not in _cmdline(p)}
+        victim = min(before)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        after = before
+        while time.monotonic() < deadline:
+            after = {p for p in worker_pids(server) if "resource_tracker" not in _cmdline(p) and _alive(p)}
+            if victim not in after and len(after) == len(before):
+                break
+            time.sleep(0.2)
+        assert victim not in after and len(after) == len(before), (before, after)
+        for _ in range(10):
+            assert get(server.url, "healthz")["status"] == "ok"
+    finally:
+        code, err = server.stop()
+    assert code == 0, err
+
+
+def test_a_worker_startup_error_is_one_line(cli, home):
+    result = cli("serve", "--model", "nope", "--port", "0", "--workers", "2")
+    assert result.exit_code == 2, result.output
+    assert "unknown model 'nope'" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1

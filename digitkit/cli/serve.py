@@ -62,5 +62,7 @@ def _ready(url: str, info: dict, host: str, workers: int) -> None:
     else:
         console.print(f"[yellow]listening on {escape(host)}: anyone who can reach this computer can use "
                       "the model[/]", soft_wrap=True)
+        console.print("[dim]requests must name this machine or its address in Host "
+                      "(--allow-host NAME for others, e.g. behind a proxy)[/]", soft_wrap=True)
     console.print("[dim]Ctrl-C to stop[/]")
     typer.echo(url)  # data on stdout, so scripts (and tests) can read the address

@@ -31,13 +31,25 @@ def allowed_hosts(bound_to: str, extra: Iterable[str] = ()) -> frozenset[str]:
     if host not in LOOPBACK_NAMES:
         names.add(host)
         if host in ANY_ADDRESS or not _is_loopback(host):
-            # Bound beyond loopback: the machine's own names reach it too.
-            for name in (socket.gethostname(), socket.getfqdn()):
-                if name:
-                    names.add(name.lower())
-        names.discard("")
+            # Bound beyond loopback: the machine's own names reach it too, and, on every
+            # address, the addresses those names have (a LAN client types the IP).
+            own = {name.lower() for name in (socket.gethostname(), socket.getfqdn()) if name}
+            names |= own
+            if host in ANY_ADDRESS:
+                names |= _addresses_of(own)
+        names -= ANY_ADDRESS
     names.update(_bare(name) for name in extra if name)
     return frozenset(names)
+
+
+def _addresses_of(names: set[str]) -> set[str]:
+    found = set()
+    for name in names:
+        try:  # the machine's own names: /etc/hosts or the local resolver, not the network
+            found |= {info[4][0].split("%")[0] for info in socket.getaddrinfo(name, None)}
+        except (OSError, UnicodeError):
+            continue
+    return found
 
 
 def _bare(host: str) -> str:
