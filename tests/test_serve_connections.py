@@ -122,3 +122,21 @@ def test_idle_and_slow_header_connections_are_closed_at_the_deadline(run_folder)
         for sock in (silent, dripping, kept):
             sock.close()
         assert healthz_seconds(server.url) < 1.0
+
+
+def test_raw_requests_without_one_valid_host_are_400(run_folder):
+    limits = Limits()
+    with ThreadServer(create_app("cnn", limits), limits) as server:
+        for request in (b"GET /healthz HTTP/1.0\r\n\r\n",
+                        b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n\r\n",
+                        b"GET /healthz HTTP/1.1\r\nHost: evil.example\r\n\r\n"):
+            with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+                sock.sendall(request)
+                answer = b""
+                while chunk := sock.recv(4096):
+                    answer += chunk
+            status = answer.split(b"\r\n", 1)[0]
+            assert status.split()[1] in (b"400", b"421"), answer
+            body = answer.split(b"\r\n\r\n", 1)[1]
+            assert body.startswith(b'{"error": ') and b"\n" not in body.rstrip(b"\n"), answer
+            assert b'"status"' not in body  # nothing of /healthz's answer
