@@ -1,21 +1,27 @@
-"""`digitkit serve` under load: throughput, latency and memory, against 127.0.0.1 only.
+"""`digitkit serve` under load: ``--workers 2`` against ``--workers 1``, on 127.0.0.1 only.
 
     python benchmarks/serve_load.py [--home DIR] [--model cnn] [--requests 20000]
-        [--concurrency 8] [--max-seconds 300] [--side 28] [--no-preprocess] [--flood 300]
+        [--concurrency 16] [--max-seconds 300] [--workers 2] [--photo-requests 4000]
+        [--no-preprocess] [--flood 300]
 
-Starts ``digitkit serve --port 0`` in a subprocess (the latest completed ``cnn`` run of
-``--home``, or a small one trained into a temporary home), then, with ``--concurrency``
-keep-alive clients on raw asyncio sockets (a heavyweight HTTP client would measure itself):
+Starts two ``digitkit serve --port 0`` subprocesses, the baseline with ``--workers 1`` and
+the candidate with ``--workers N`` (the latest completed ``cnn`` run of ``--home``, or a small
+one trained into a temporary home), then, with ``--concurrency`` keep-alive clients on raw
+asyncio sockets (a heavyweight HTTP client would measure itself):
 
-1. ``POST /api/predict`` with one PNG of a held-out test digit (``--side`` pixels), up to
-   ``--requests`` requests or ``--max-seconds``, sampling the server's RSS every 1,000, in
-   blocks of 2,000, each after a block of the baseline, ``GET /healthz`` (the server's floor:
-   HTTP, routing, JSON, no image), so both see the same load on a shared machine;
-2. a flood: ``--flood`` connections at once, each one prediction: every answer must be
-   200 or 503, and memory must not grow with the flood.
+1. ``POST /api/predict`` with a 28x28 PNG of a held-out test digit, in blocks of 1,000
+   alternating between the two servers (so both see the same machine load), up to
+   ``--requests`` per server or ``--max-seconds``, sampling every worker's RSS every 1,000;
+2. the same with an ordinary ~30 KB photo JPEG of a digit on paper (``--photo-requests``);
+3. SIGTERM to the candidate while its clients are sending: every request it admitted must be
+   answered (200), and it must exit 0;
+4. optionally a flood: ``--flood`` connections at once, each one prediction: 200 or 503 only.
 
-Prints predictions/s (median over blocks), p50/p99 latency, the median ratio to the baseline, and RSS over the run.
-Targets (issue 17): >= 300 predictions/s at 8 clients, p99 <= 100 ms, flat RSS over 20,000.
+Prints predictions/s (median over blocks), p50/p99 latency, the candidate / baseline ratio
+(median of the per-pair ratios) and RSS per worker over the run.
+Targets (issue 26): with 2 workers >= 1.6x the predictions/s of 1 worker for 28x28 PNGs at 16
+clients, >= 500/s with p99 <= 50 ms; >= 250/s for 30 KB photo JPEGs; RSS flat (within 5 MB
+per worker) over 20,000; SIGTERM under load: every admitted request answered, exit 0.
 Every bound is explicit: request count, time, and connections; nothing leaves 127.0.0.1.
 """
 
@@ -33,7 +39,7 @@ import time
 from pathlib import Path
 
 HOST = "127.0.0.1"
-BLOCK = 2000  # predictions per block, each after a baseline block of 500 /healthz requests
+BLOCK = 1000  # predictions per block; blocks alternate between the two servers
 
 
 def rss_mb(pid: int) -> float:
@@ -72,9 +78,55 @@ def ensure_run(home: Path) -> None:
     train_run("cnn", home / "runs", epochs=1)
 
 
-def start_server(model: str, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+def photo_jpeg(target_kb: int = 30) -> bytes:
+    """A held-out digit written on a photographed page: 640x480, uneven light, paper grain,
+    JPEG at the quality that makes it about ``target_kb`` KB (what a phone photo, cropped, is)."""
+    import numpy as np
+    from PIL import Image, ImageFilter
+
+    from digitkit.data import load_digits
+
+    digits = load_digits("sample", split="test")
+    ink = Image.fromarray(digits.images[0]).resize((260, 260), Image.Resampling.BICUBIC).filter(
+        ImageFilter.GaussianBlur(1.2))
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:480, 0:640]
+    paper = 200 + 30 * np.cos(x / 500) * np.sin(y / 400) + rng.normal(0, 6, (480, 640))
+    page = paper.copy()
+    page[110:370, 190:450] -= np.asarray(ink, float) * 0.7
+    rgb = np.stack([page * 1.0, page * 0.97, page * 0.9], axis=-1)
+    image = Image.fromarray(np.clip(rgb, 0, 255).astype(np.uint8))
+    best = b""
+    for quality in range(95, 20, -5):
+        buffer = io.BytesIO()
+        image.save(buffer, format="JPEG", quality=quality)
+        best = buffer.getvalue()
+        if len(best) <= target_kb * 1024:
+            break
+    return best
+
+
+def worker_pids(pid: int) -> list[int]:
+    """The server's worker processes (itself when it has none)."""
+    children = subprocess.run(["ps", "-o", "pid=,comm=", "--ppid", str(pid)], capture_output=True, text=True)
+    found = [int(line.split()[0]) for line in children.stdout.splitlines()
+             if line.split() and "resource_tracker" not in line]
+    workers = []
+    for child in found:  # multiprocessing's resource tracker is a child too: keep the servers
+        try:
+            with open(f"/proc/{child}/cmdline", "rb") as cmdline:
+                if b"resource_tracker" in cmdline.read():
+                    continue
+        except FileNotFoundError:
+            continue
+        workers.append(child)
+    return workers or [pid]
+
+
+def start_server(model: str, env: dict[str, str], workers: int = 1) -> tuple[subprocess.Popen, int]:
     proc = subprocess.Popen([sys.executable, "-m", "digitkit", "serve", "--model", model, "--port", "0",
-                             "--host", HOST], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
+                             "--host", HOST, "--workers", str(workers)],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     line = proc.stdout.readline().strip()
     if not line.startswith("http://"):
         proc.kill()
@@ -160,73 +212,129 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, help="digitkit home with a completed cnn run")
     parser.add_argument("--model", default="cnn", help="model reference to serve")
-    parser.add_argument("--requests", type=int, default=20_000, help="predictions in the main phase")
-    parser.add_argument("--concurrency", type=int, default=8, help="concurrent keep-alive clients")
-    parser.add_argument("--max-seconds", type=float, default=300.0, help="time cap of the main phase")
-    parser.add_argument("--side", type=int, default=28, help="side of the PNG sent, in pixels")
+    parser.add_argument("--requests", type=int, default=20_000, help="28x28 PNG predictions per server")
+    parser.add_argument("--photo-requests", type=int, default=4_000, help="photo JPEG predictions per server")
+    parser.add_argument("--concurrency", type=int, default=16, help="concurrent keep-alive clients")
+    parser.add_argument("--max-seconds", type=float, default=300.0, help="time cap of each phase")
+    parser.add_argument("--workers", type=int, default=2, help="workers of the candidate server")
     parser.add_argument("--no-preprocess", action="store_true",
                         help="send preprocess=false (only resize), as for digits already in MNIST form")
-    parser.add_argument("--flood", type=int, default=300, help="connections in the flood phase (0 to skip)")
+    parser.add_argument("--flood", type=int, default=0, help="connections in the flood phase (0 to skip)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as scratch:
         home = args.home or Path(scratch) / "home"
         ensure_run(home)
         env = {**os.environ, "DIGITKIT_HOME": str(home)}
-        png = digit_png(args.side)
-        proc, port = start_server(args.model, env)
+        servers = [start_server(args.model, env, 1), start_server(args.model, env, args.workers)]
         try:
-            run_phases(args, port, proc.pid, png)
+            run_phases(args, servers)
         finally:
-            proc.terminate()
-            code = proc.wait(timeout=60)
-            print(f"server exit code after SIGTERM: {code}")
+            for proc, _ in servers:
+                if proc.poll() is None:
+                    proc.terminate()
+                    proc.wait(timeout=60)
 
 
-def run_phases(args, port: int, pid: int, png: bytes) -> None:
-    query = "top_k=3" + ("&preprocess=false" if args.no_preprocess else "")
-    predict = request_bytes("POST", f"/api/predict?{query}", png)
-    health = request_bytes("GET", "/healthz")
-    print(f"{os.cpu_count()} CPUs (shared with whatever else runs), {args.concurrency} clients, "
-          f"{len(png)}-byte {args.side}x{args.side} PNG, {'resize only' if args.no_preprocess else 'preprocessed'}")
-    asyncio.run(load(port, predict, 300, args.concurrency, time.monotonic() + 60))  # warm-up
-    # Baseline and predictions interleaved in blocks, so both see the same machine load.
+def compare(args, servers, request: bytes, count: int, label: str) -> tuple[float, float, list[dict]]:
+    """Alternating blocks on both servers; returns the candidate's rate, its p99 (ms), RSS samples."""
+    (base, base_port), (cand, cand_port) = servers
+    for port in (base_port, cand_port):  # warm-up
+        asyncio.run(load(port, request, 300, args.concurrency, time.monotonic() + 60))
     deadline = time.monotonic() + args.max_seconds
-    samples = [(0, rss_mb(pid))]
-    latencies, base_latencies, ratios, rates, base_rates = [], [], [], [], []
-    statuses: dict[int, int] = {}
-    while len(latencies) < args.requests and time.monotonic() < deadline:
-        b_lat, _, b_sec = asyncio.run(load(port, health, 500, args.concurrency, deadline))
-        block = min(BLOCK, args.requests - len(latencies))
-        done = len(latencies)
-        p_lat, p_status, p_sec = asyncio.run(load(
-            port, predict, block, args.concurrency, deadline,
-            on_progress=lambda n: samples.append((done + n, rss_mb(pid)))))
-        if not p_lat or not b_lat:
+    results = {base_port: ([], [], {}), cand_port: ([], [], {})}
+    ratios = []
+    rss = [{pid: rss_mb(pid) for pid in worker_pids(cand.pid)}]
+    while len(results[cand_port][0]) < count and time.monotonic() < deadline:
+        rates = {}
+        for port in (base_port, cand_port):
+            latencies, block_rates, statuses = results[port]
+            block = min(BLOCK, count - len(latencies))
+            lat, status, seconds = asyncio.run(load(port, request, block, args.concurrency, deadline))
+            if not lat:
+                break
+            latencies += lat
+            block_rates.append(len(lat) / seconds)
+            rates[port] = block_rates[-1]
+            for code, n in status.items():
+                statuses[code] = statuses.get(code, 0) + n
+        if len(rates) < 2:
             break
-        base_latencies += b_lat
-        latencies += p_lat
-        for code, n in p_status.items():
-            statuses[code] = statuses.get(code, 0) + n
-        rates.append(len(p_lat) / p_sec)
-        base_rates.append(len(b_lat) / b_sec)
-        ratios.append(rates[-1] / base_rates[-1])
-    rate = statistics.median(rates)
-    report_line("GET /healthz (baseline)", base_latencies, statistics.median(base_rates), {})
-    report_line("POST /api/predict", latencies, rate, statuses)
-    print(f"{'predict / baseline':<26} {statistics.median(ratios):.2f}x (median of {len(ratios)} interleaved blocks; "
-          f"predictions/s per block: {min(rates):.0f}..{max(rates):.0f})")
-    early = statistics.median(mb for _, mb in samples[1:6]) if len(samples) > 5 else samples[0][1]
-    late = statistics.median(mb for _, mb in samples[-5:])
-    print(f"server RSS: {samples[0][1]:.0f} MB after warm-up, median {early:.0f} MB over requests 1k-5k, "
-          f"{late:.0f} MB over the last 5k of {len(latencies)} (growth {late - early:+.1f} MB)")
-    p99 = percentile(latencies, .99) * 1e3
-    print(f"targets: >= 300 req/s {'met' if rate >= 300 else 'MISSED'}, p99 <= 100 ms "
-          f"{'met' if p99 <= 100 else 'MISSED'}, RSS flat (< 10 MB growth) {'met' if late - early < 10 else 'MISSED'}")
+        ratios.append(rates[cand_port] / rates[base_port])
+        rss.append({pid: rss_mb(pid) for pid in worker_pids(cand.pid)})
+    for name, port in (("--workers 1", base_port), (f"--workers {args.workers}", cand_port)):
+        latencies, block_rates, statuses = results[port]
+        report_line(f"{label}, {name}", latencies, statistics.median(block_rates), statuses)
+    print(f"{label}: workers {args.workers} / workers 1 = {statistics.median(ratios):.2f}x "
+          f"(median of {len(ratios)} interleaved pairs of {BLOCK})")
+    latencies, block_rates, _ = results[cand_port]
+    return statistics.median(block_rates), percentile(latencies, .99) * 1e3, rss
+
+
+def sigterm_under_load(args, server) -> None:
+    """SIGTERM while clients send: admitted requests answered (200), then exit 0."""
+    proc, port = server
+    png = digit_png(28)
+    request = request_bytes("POST", "/api/predict?top_k=3", png)
+    outcomes: dict[int | str, int] = {}
+
+    async def client(stop_at: float) -> None:
+        while time.monotonic() < stop_at:
+            try:
+                reader, writer = await asyncio.open_connection(HOST, port)
+            except OSError:
+                outcomes["refused (after the socket closed)"] = outcomes.get("refused (after the socket closed)", 0) + 1
+                await asyncio.sleep(0.05)
+                continue
+            try:
+                while time.monotonic() < stop_at:
+                    try:
+                        status = await asyncio.wait_for(exchange(reader, writer, request), 30)
+                    except (asyncio.IncompleteReadError, ConnectionError):
+                        key = "closed between requests (keep-alive ended, nothing admitted)"
+                        outcomes[key] = outcomes.get(key, 0) + 1
+                        break
+                    outcomes[status] = outcomes.get(status, 0) + 1
+            finally:
+                writer.close()
+
+    async def scenario() -> None:
+        stop_at = time.monotonic() + 4
+        tasks = [asyncio.create_task(client(stop_at)) for _ in range(args.concurrency)]
+        await asyncio.sleep(1.5)
+        proc.terminate()
+        await asyncio.gather(*tasks)
+
+    asyncio.run(scenario())
+    code = proc.wait(timeout=60)
+    print(f"SIGTERM under load ({args.concurrency} clients): {outcomes}; exit code {code}")
+
+
+def run_phases(args, servers) -> None:
+    query = "top_k=3" + ("&preprocess=false" if args.no_preprocess else "")
+    png, jpeg = digit_png(28), photo_jpeg()
+    print(f"{os.cpu_count()} CPUs (shared with whatever else runs), {args.concurrency} clients, "
+          f"{'resize only' if args.no_preprocess else 'preprocessed'}; {len(png)}-byte 28x28 PNG, "
+          f"{len(jpeg) / 1024:.0f} KB 640x480 photo JPEG")
+    rate, p99, rss = compare(args, servers, request_bytes("POST", f"/api/predict?{query}", png),
+                             args.requests, "28x28 PNG")
+    first, last = rss[min(1, len(rss) - 1)], rss[-1]
+    growth = {pid: last.get(pid, float("nan")) - mb for pid, mb in first.items()}
+    print("candidate RSS per worker (MB, after the first block -> the end): " +
+          ", ".join(f"{first[pid]:.0f} -> {last.get(pid, float('nan')):.0f}" for pid in first))
+    photo_rate, photo_p99, _ = compare(
+        args, servers, request_bytes("POST", f"/api/predict?{query}", jpeg, "image/jpeg"),
+        args.photo_requests, "30 KB photo JPEG")
+    worst = max(abs(g) for g in growth.values())
+    print(f"targets: >= 500 PNG/s {'met' if rate >= 500 else 'MISSED'} ({rate:.0f}), p99 <= 50 ms "
+          f"{'met' if p99 <= 50 else 'MISSED'} ({p99:.1f}), >= 250 photos/s "
+          f"{'met' if photo_rate >= 250 else 'MISSED'} ({photo_rate:.0f}), RSS within 5 MB per worker "
+          f"{'met' if worst <= 5 else 'MISSED'} ({worst:.1f}); the 1.6x ratio is printed above")
     if args.flood:
-        before = rss_mb(pid)
-        counts = asyncio.run(flood(port, predict, args.flood))
-        print(f"flood of {args.flood} connections: {counts}; RSS {before:.0f} -> {rss_mb(pid):.0f} MB")
+        _, port = servers[1]
+        counts = asyncio.run(flood(port, request_bytes("POST", f"/api/predict?{query}", png), args.flood))
+        print(f"flood of {args.flood} connections: {counts}")
+    sigterm_under_load(args, servers[1])
 
 
 if __name__ == "__main__":

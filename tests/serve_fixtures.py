@@ -14,11 +14,14 @@ from pathlib import Path
 class Server:
     """``digitkit serve --port 0`` in a subprocess; ``url`` is what it printed."""
 
-    def __init__(self, model: str | Path, home: Path, timeout: float = 120.0) -> None:
+    def __init__(self, model: str | Path, home: Path, *args: str, timeout: float = 120.0) -> None:
         env = {**os.environ, "DIGITKIT_HOME": str(home)}
+        if "--workers" not in args:
+            args = ("--workers", "1", *args)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "digitkit", "serve", "--model", str(model), "--port", "0"],
+            [sys.executable, "-m", "digitkit", "serve", "--model", str(model), "--port", "0", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        self.stderr = ""
         lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=lambda: lines.put(self.proc.stdout.readline()), daemon=True).start()
         try:
@@ -38,4 +41,36 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             _, err = self.proc.communicate()
+        self.stderr = err
         return self.proc.returncode, err
+
+
+class ThreadServer:
+    """The app served by uvicorn in a thread of this process, on 127.0.0.1 (any free port),
+    with the same bounded connections as ``digitkit serve``; for limits a test sets itself."""
+
+    def __init__(self, app, limits) -> None:
+        from digitkit.serve.server import bind, make_server, url_of
+
+        self.sock = bind("127.0.0.1", 0)
+        self.port = self.sock.getsockname()[1]
+        self.url = url_of(self.sock)
+        self.server = make_server(app, limits)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+        import time
+
+        deadline = time.monotonic() + 30
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.01)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+        self.sock.close()
+
+    def __enter__(self) -> "ThreadServer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -72,3 +72,108 @@ def test_sigterm_answers_requests_in_flight_then_exits_0(home, tmp_path_factory)
     assert len(answers) == 6
     assert all(status == 200 and data["predictions"][0]["digit"] is not None for status, data in answers), answers
     assert "Traceback" not in err
+
+
+def worker_pids(server) -> set[int]:
+    """The processes answering: each worker's pid, from the metrics of its own requests."""
+    import subprocess
+
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(server.proc.pid)], capture_output=True, text=True)
+    return {int(p) for p in out.stdout.split()}
+
+
+@pytest.mark.slow
+def test_workers_share_the_port_and_drain_on_sigterm(home, tmp_path_factory):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    install_run(trained("cnn", tmp_path_factory), home)
+    server = Server("cnn", home, "--workers", "2", "--log-format", "json")
+    body = photo_png()
+    answers: list[tuple[int, dict]] = []
+    clients = [threading.Thread(target=lambda: answers.append(post(server.url, body))) for _ in range(6)]
+    try:
+        children = worker_pids(server)
+        assert len(children) >= 2  # two workers (and multiprocessing's resource tracker, maybe)
+        for _ in range(20):
+            assert get(server.url, "healthz")["status"] == "ok"
+        for client in clients:
+            client.start()
+        deadline = time.monotonic() + 30
+        pending = 0
+        while pending == 0 and time.monotonic() < deadline:
+            pending = get(server.url, "healthz")["pending"]
+            time.sleep(0.005)
+        assert pending > 0, "the requests finished before SIGTERM could be sent"
+        with urllib.request.urlopen(server.url + "metrics", timeout=30) as response:
+            families = {f.name: f for f in text_string_to_metric_families(response.read().decode())}
+    finally:
+        code, err = server.stop()
+    for client in clients:
+        client.join(timeout=60)
+    assert code == 0, err
+    assert len(answers) == 6 and all(status == 200 for status, _ in answers), answers
+    # /metrics sums both workers: all the health checks are counted, whichever worker answered
+    healthz = [s for s in families["digitkit_http_requests"].samples
+               if s.name == "digitkit_http_requests_total" and s.labels["route"] == "/healthz"]
+    assert sum(s.value for s in healthz) >= 20
+    assert {"digitkit_http_request_duration_seconds", "digitkit_http_requests_in_flight",
+            "digitkit_requests_rejected", "digitkit_model_load_seconds"} <= set(families)
+    # one JSON access line per request, from the workers, with no client data
+    lines = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    assert sum(line["route"] == "/healthz" for line in lines) >= 20
+    assert sum(line["route"] == "/api/predict" and line["status"] == 200 for line in lines) == 6
+    assert set(lines[0]) == {"time", "request_id", "method", "route", "status", "duration_ms", "bytes_in", "bytes"}
+    assert "Traceback" not in err
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in children) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [_cmdline(p) for p in children if _alive(p)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            return cmdline.read().replace(b"\0", b" ").decode(errors="replace")
+    except FileNotFoundError:
+        return "?"
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_is_replaced(home, tmp_path_factory):
+    import os
+    import signal
+
+    install_run(trained("cnn", tmp_path_factory), home)
+    server = Server("cnn", home, "--workers", "2")
+    try:
+        before = {p for p in worker_pids(server) if "resource_tracker" not in _cmdline(p)}
+        victim = min(before)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        after = before
+        while time.monotonic() < deadline:
+            after = {p for p in worker_pids(server) if "resource_tracker" not in _cmdline(p) and _alive(p)}
+            if victim not in after and len(after) == len(before):
+                break
+            time.sleep(0.2)
+        assert victim not in after and len(after) == len(before), (before, after)
+        for _ in range(10):
+            assert get(server.url, "healthz")["status"] == "ok"
+    finally:
+        code, err = server.stop()
+    assert code == 0, err
+
+
+def test_a_worker_startup_error_is_one_line(cli, home):
+    result = cli("serve", "--model", "nope", "--port", "0", "--workers", "2")
+    assert result.exit_code == 2, result.output
+    assert "unknown model 'nope'" in result.output and "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -178,12 +178,14 @@ def _keras(ref: refs.ModelRef) -> Predictor:
                      model.predict, keras_model=model.model)
 
 
-def load(model: str = "cnn", backend: str = "auto", *, threads: int | None = None) -> Predictor:
+def load(model: str | refs.ModelRef = "cnn", backend: str = "auto", *, threads: int | None = None) -> Predictor:
     """Load a trained model for prediction.
 
     Args:
         model: a run id, a run folder, a ``.keras``/``.tflite`` path, ``<model>@pretrained``,
-            or a model name (its latest completed run, else its shipped weights).
+            or a model name (its latest completed run, else its shipped weights); or an
+            already resolved :class:`~digitkit.inference.refs.ModelRef` (a server resolves
+            names its own way, never relative to its working folder).
         backend: ``"auto"`` (LiteRT when there is an up-to-date ``.tflite`` and the runtime
             is installed, else Keras), ``"litert"`` or ``"keras"``.
         threads: LiteRT interpreter threads (default: up to 4). A server that already runs
@@ -199,7 +201,7 @@ def load(model: str = "cnn", backend: str = "auto", *, threads: int | None = Non
 
     if backend not in BACKENDS:
         raise UsageError(f"expected backend in {BACKENDS}. Received: backend={backend!r}")
-    ref = refs.resolve(model)
+    ref = model if isinstance(model, refs.ModelRef) else refs.resolve(model)
     if backend == "keras" and ref.keras_path is None:
         raise ModelRefusedError(f"{printable(ref.label)} has no .keras model file, so the keras backend cannot be used")
     tflite, why_not = _usable_tflite(ref) if backend != "keras" else (None, "")

@@ -57,21 +57,29 @@ class Engine:
     """A model loaded once, answering batches of digits with the ``predict --json`` shape.
 
     Args:
-        model: a model reference as ``digitkit predict --model`` takes it.
+        model: a model reference as ``digitkit predict --model`` takes it (the operator's),
+            or a resolved :class:`~digitkit.inference.refs.ModelRef` (a client's choice).
+        debug: show the model file's absolute path in :attr:`info` (otherwise its name only:
+            answers must not tell a client where the home is).
 
     Raises:
         DigitkitError: the model is unknown, missing or refused (``UnknownModelError`` for
             nothing answering to ``model``).
     """
 
-    def __init__(self, model: str) -> None:
+    def __init__(self, model, debug: bool = False) -> None:
+        import time
+
         from digitkit.inference import load
 
         self.reference = model
+        self.debug = debug
+        started = time.perf_counter()
         # One interpreter thread: the server already runs requests side by side, and a
         # multi-threaded interpreter then waits for a free core at every call (about 5 ms
         # instead of 0.3 ms per digit on a busy 2-core machine).
         self._predictor = load(model, threads=1)
+        self.load_seconds = time.perf_counter() - started
         # A LiteRT interpreter (and a Keras model called eagerly) must not run two batches
         # at once; preprocessing, the expensive part, happens outside this lock.
         self._lock = threading.Lock()
@@ -80,7 +88,27 @@ class Engine:
     def info(self) -> dict[str, Any]:
         """The ``model`` object of ``predict --json``: name, run, path, backend."""
         p = self._predictor
-        return {"name": p.name, "run": p.run_id, "path": str(p.path), "backend": p.backend}
+        return {"name": p.name, "run": p.run_id, "path": str(p.path) if self.debug else p.path.name,
+                "backend": p.backend}
+
+    @property
+    def label(self) -> str:
+        """How metrics and messages name the model: run id, ``NAME@pretrained`` or file name."""
+        return self._predictor.ref.label
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        """One sample's input shape as the model declares it (e.g. ``(28, 28, 1)``)."""
+        return tuple(int(n) for n in self._predictor.input_spec.shape)
+
+    def shape_digits(self, digits: np.ndarray) -> np.ndarray:
+        """MNIST-style digits (N, 28, 28) in [0, 1] as this model's input (N, *input_shape)."""
+        return self._predictor.shape(digits)
+
+    def predict_tensor(self, x: np.ndarray) -> np.ndarray:
+        """Probabilities for a batch already shaped ``(N, *input_shape)``, values in [0, 1]."""
+        with self._lock:
+            return self._predictor.predict_shaped(x)
 
     def predict(self, digits: list[Digit], top_k: int = 3, with_images: bool = False) -> dict[str, Any]:
         """Predict every readable digit; the result has the same keys as ``predict --json``.
@@ -126,6 +154,11 @@ def list_models() -> list[dict[str, Any]]:
     Each entry has ``id`` (the reference to pass as ``model``), ``model``, ``kind``
     (``"run"`` or ``"pretrained"``) and, when known, ``accuracy`` and ``created``.
     """
+    return [entry for entry, _ in listed_models()]
+
+
+def listed_models() -> list[tuple[dict[str, Any], str | None]]:
+    """:func:`list_models`' entries, each with its run folder (``None`` for pretrained ones)."""
     from digitkit import runs
 
     found = []
@@ -138,22 +171,13 @@ def list_models() -> list[dict[str, Any]]:
         except runs.RunFileError:  # a damaged metrics file leaves the run out of the picker
             continue
         accuracy = metrics.get("accuracy")
-        found.append({"id": run.id, "model": manifest.get("model"), "kind": "run",
-                      "label": manifest.get("name"), "created": manifest.get("started"),
-                      "accuracy": round(float(accuracy), 4) if isinstance(accuracy, (int, float)) else None})
+        found.append(({"id": run.id, "model": manifest.get("model"), "kind": "run",
+                       "label": manifest.get("name"), "created": manifest.get("started"),
+                       "accuracy": round(float(accuracy), 4) if isinstance(accuracy, (int, float)) else None},
+                      str(run.path)))
     from digitkit import pretrained
 
     for name in pretrained.names():
-        found.append({"id": f"{name}@pretrained", "model": name, "kind": "pretrained", "label": None,
-                      "created": None, "accuracy": None})
+        found.append(({"id": f"{name}@pretrained", "model": name, "kind": "pretrained", "label": None,
+                       "created": None, "accuracy": None}, None))
     return found
-
-
-def is_listed_reference(model: str) -> bool:
-    """Whether a request may ask for ``model``: a run id, id prefix or name, never a path.
-
-    A web client must not make the server open arbitrary files, so anything that looks like
-    a path is refused before resolution.
-    """
-    return bool(model) and len(model) <= 200 and not any(ch in model for ch in "/\\\0") \
-        and not model.startswith(".") and not model.lower().endswith((".keras", ".tflite", ".h5"))

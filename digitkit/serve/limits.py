@@ -25,6 +25,12 @@ class Limits:
         threads: worker threads for decoding, preprocessing and inference.
         max_pending: predictions admitted at once, running or waiting (503 beyond it).
         max_models: models kept loaded besides the default one (least recently used dropped).
+        header_timeout_s: time a connection has to send a request's headers, counted from
+            the moment it is open and idle (a client dripping one header a second is closed).
+        keepalive_timeout_s: how long an idle keep-alive connection stays open.
+        max_connections: open connections per worker process; beyond it the longest-idle
+            connection is closed to make room (a new one is refused only when every
+            connection is in the middle of a request), so idle clients cannot lock others out.
     """
 
     max_body_bytes: int = 10 * 1024 * 1024
@@ -33,6 +39,9 @@ class Limits:
     threads: int = max(1, min(4, os.cpu_count() or 1))
     max_pending: int = 64
     max_models: int = 3
+    header_timeout_s: float = 10.0
+    keepalive_timeout_s: float = 5.0
+    max_connections: int = 1024
 
 
 class Gate:

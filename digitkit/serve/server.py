@@ -1,15 +1,20 @@
-"""Running the app with uvicorn: bind first, load the model once, drain on SIGTERM, exit 0.
+"""Running the app with uvicorn: bind first, load the model, drain on SIGTERM, exit 0.
 
 The socket is bound before the model loads so a busy port fails in a second with one line,
-and ``port=0`` picks a free port whose URL is then printed (tests use it).
+and ``port=0`` picks a free port whose URL is then printed (tests use it). With several
+workers (:mod:`digitkit.serve.workers`) every process serves the same socket.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import logging
+import resource
+import signal
 import socket
-from typing import Callable
+import sys
+from collections.abc import Callable
 
 import uvicorn
 
@@ -17,6 +22,7 @@ from digitkit.errors import UnavailableError, UsageError
 from digitkit.serve.limits import Limits
 
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
+LOG_FORMATS = ("text", "json")
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -50,8 +56,56 @@ def url_of(sock: socket.socket) -> str:
     return f"http://{shown}:{port}/"
 
 
+def raise_file_limit(wanted: int) -> None:
+    """Let this process hold ``wanted`` open files if the hard limit allows (each connection
+    is one; the common soft limit of 1024 would refuse connections below the cap)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
+def setup_logging(log_format: str) -> None:
+    """Status and errors as text on stderr; with ``json``, one access line per request too."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    log = logging.getLogger("digitkit.serve")
+    if not log.handlers:
+        log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    access = logging.getLogger("digitkit.serve.access")
+    access.disabled = log_format != "json"
+
+
+def serve_app(app, sock: socket.socket, limits: Limits, worker: bool = False) -> None:
+    """Serve ``app`` on ``sock`` until SIGTERM (or SIGINT, outside a worker); then drain."""
+    make_server(app, limits, worker).run(sockets=[sock])
+
+
+def make_server(app, limits: Limits, worker: bool = False) -> uvicorn.Server:
+    """The uvicorn server for ``app``, with the bounded connections of ``limits``."""
+    from digitkit.serve.connections import protocol_for
+
+    metrics = app.state.service.metrics
+    on_reject = metrics.rejected.labels("connections").inc if metrics is not None else None
+    raise_file_limit(limits.max_connections + 256)
+    config = uvicorn.Config(
+        app, http=protocol_for(limits, on_reject), log_level="warning", access_log=False, lifespan="on",
+        server_header=False,
+        # No uvicorn-wide 503: its limit counts idle connections too, so idle clients could lock
+        # everyone out. The connection cap (connections.py) and the gate (limits.py) bound the load.
+        limit_concurrency=None,
+        timeout_keep_alive=max(1, round(limits.keepalive_timeout_s)),
+        timeout_graceful_shutdown=int(limits.timeout_s) + 5,
+    )
+    return _Server(config, worker)
+
+
 def run(model: str, host: str, port: int, limits: Limits | None = None,
-        on_ready: Callable[[str, dict], None] | None = None) -> None:
+        on_ready: Callable[[str, dict], None] | None = None, *, settings=None, workers: int = 1,
+        log_format: str = "text") -> None:
     """Serve until SIGTERM or Ctrl-C; requests in flight are answered before returning.
 
     Args:
@@ -59,23 +113,40 @@ def run(model: str, host: str, port: int, limits: Limits | None = None,
         host: address to listen on; 127.0.0.1 lets only this computer connect.
         port: TCP port, 0 for any free one.
         limits: request and server bounds.
-        on_ready: called with the URL and the model's info once the model is loaded.
+        on_ready: called with the URL and the model's info once the model is loaded (in
+            every worker).
+        settings: :class:`digitkit.serve.Settings` (its ``host`` is set to ``host``).
+        workers: processes serving the port, each with the model loaded once.
+        log_format: ``text``, or ``json`` for one access line per request on stderr.
     """
-    from digitkit.serve.app import create_app
+    import dataclasses
 
+    from digitkit.serve import Settings
+
+    if log_format not in LOG_FORMATS:
+        raise UsageError(f"expected log format in {LOG_FORMATS}. Received: {log_format!r}")
+    if not 1 <= workers <= 64:
+        raise UsageError(f"expected 1 <= workers <= 64. Received: workers={workers}")
     limits = limits or Limits()
+    if workers > 1:
+        # The cores are shared by the workers: more threads than cores only queue up for them.
+        limits = dataclasses.replace(limits, threads=max(1, limits.threads // workers))
+    settings = dataclasses.replace(settings or Settings(), host=host, access_log=log_format == "json")
+    setup_logging(log_format)
     sock = bind(host, port)
     try:
-        app = create_app(model, limits)
+        if workers > 1:
+            from digitkit.serve.workers import Supervisor
+
+            Supervisor(model, limits, settings, sock, workers, log_format).run(
+                lambda info: on_ready(url_of(sock), info) if on_ready is not None else None)
+            return
+        from digitkit.serve.app import create_app
+
+        app = create_app(model, limits, settings)
         if on_ready is not None:
             on_ready(url_of(sock), app.state.service.models.default.info)
-        config = uvicorn.Config(
-            app, log_level="warning", access_log=False, lifespan="on", server_header=False,
-            # beyond this many open connections uvicorn answers 503 itself
-            limit_concurrency=8 * limits.max_pending,
-            timeout_graceful_shutdown=int(limits.timeout_s) + 5,
-        )
-        _Server(config).run(sockets=[sock])
+        serve_app(app, sock, limits)
     finally:
         sock.close()
 
@@ -86,7 +157,19 @@ class _Server(uvicorn.Server):
     uvicorn re-raises a captured SIGTERM/SIGINT once it has drained, so the process would
     die of the signal (or reach the CLI's "interrupted" handler, exit 130). For a server,
     a stop signal is the normal way to end: requests were answered, so exit 0.
+
+    A worker ignores SIGINT: Ctrl-C reaches every process of the terminal's group, and the
+    supervisor alone decides, sending each worker one SIGTERM.
     """
+
+    def __init__(self, config: uvicorn.Config, worker: bool = False) -> None:
+        super().__init__(config)
+        self.worker = worker
+
+    def handle_exit(self, sig: int, frame) -> None:
+        if self.worker and sig == signal.SIGINT:
+            return
+        super().handle_exit(sig, frame)
 
     @contextlib.contextmanager
     def capture_signals(self):
