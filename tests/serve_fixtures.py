@@ -14,10 +14,10 @@ from pathlib import Path
 class Server:
     """``digitkit serve --port 0`` in a subprocess; ``url`` is what it printed."""
 
-    def __init__(self, model: str | Path, home: Path, timeout: float = 120.0) -> None:
+    def __init__(self, model: str | Path, home: Path, timeout: float = 120.0, args: tuple[str, ...] = ()) -> None:
         env = {**os.environ, "DIGITKIT_HOME": str(home)}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "digitkit", "serve", "--model", str(model), "--port", "0"],
+            [sys.executable, "-m", "digitkit", "serve", "--model", str(model), "--port", "0", *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
         lines: queue.Queue[str] = queue.Queue()
         threading.Thread(target=lambda: lines.put(self.proc.stdout.readline()), daemon=True).start()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Optional
 
 import typer
 
@@ -17,6 +17,9 @@ def command(
         "--host", help="Address to listen on; 127.0.0.1 lets only this computer connect, 0.0.0.0 everyone.",
     )] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p", help="TCP port; 0 picks a free one.")] = 8000,
+    collect: Annotated[Optional[str], typer.Option(
+        "--collect", metavar="DIR", show_default=False,
+        help="Add \"that's wrong, it is: [digit]\" to the page; saves into DIR/<digit>/.")] = None,
 ) -> None:
     """Serve a page to draw or drop digits and a JSON API for predictions.
 
@@ -27,7 +30,7 @@ def command(
     from digitkit.serve import check_installed, serve
 
     check_installed()
-    serve(model, host, port, on_ready=lambda url, info: _ready(url, info, host))
+    serve(model, host, port, on_ready=lambda url, info: _ready(url, info, host), collect=collect)
 
 
 def _ready(url: str, info: dict, host: str) -> None:

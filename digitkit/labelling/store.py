@@ -25,7 +25,7 @@ from digitkit.errors import InputError, UsageError
 
 LABELS_CSV = "labels.csv"
 COLUMNS = ("file", "label", "source", "answer", "confidence", "how")
-HOW = ("typed", "accepted", "auto", "skipped")  # Enter, a digit key, --accept-above, `s`
+HOW = ("typed", "accepted", "auto", "skipped", "collected")  # ...; the last: `serve --collect`
 MAX_CSV_BYTES = 64 * 1024 * 1024
 FLUSH_SECONDS = 0.5
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -143,6 +143,25 @@ class LabelStore:
         if self._unwritten:
             self._write()
 
+    def put_bytes(self, data: bytes, name: str, label: int, answer: int | None = None,
+                  confidence: float = 0.0) -> Row:
+        """Save a picture sent to ``serve --collect`` (already checked to be a picture) as ``label``."""
+        if not 0 <= label <= 9:
+            raise UsageError(f"expected a digit 0-9. Received: digit={label}")
+        digest = hashlib.sha256(data).hexdigest()
+        stem = _UNSAFE.sub("_", Path(name).stem)[:40] or "picture"
+        target = self.out / str(label) / f"{stem}-{digest[:12]}.png"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        atomic.write_bytes(target, data)
+        if f"upload:{digest[:16]}" in self._by_source:  # sent again, maybe as another digit
+            self.undo(f"upload:{digest[:16]}")
+        row = Row(target.relative_to(self.out).as_posix(), label, f"upload:{digest[:16]}",
+                  label if answer is None else int(answer), float(confidence), "collected")
+        self.rows.append(row)
+        self._by_source[row.source] = row
+        self._write()
+        return row
+
     def undo(self, source: str | os.PathLike[str] | None = None) -> Row | None:
         """Forget the decision about ``source`` (default: the last one); its file is removed."""
         if not self.rows:
@@ -150,7 +169,8 @@ class LabelStore:
         if source is None:
             row = self.rows[-1]
         else:
-            row = self._by_source.get(os.path.abspath(os.fspath(source)))
+            key = os.fspath(source)
+            row = self._by_source.get(key if key.startswith("upload:") else os.path.abspath(key))
             if row is None:
                 return None
         self.rows.remove(row)

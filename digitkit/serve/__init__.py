@@ -22,17 +22,18 @@ def check_installed() -> None:
                                hint="pip install 'digitkit[serve]'")
 
 
-def create_app(model: str = "cnn", limits=None):
+def create_app(model: str = "cnn", limits=None, collect=None):
     """The ASGI app with ``model`` loaded (see :func:`digitkit.serve.app.create_app`)."""
     check_installed()
     from digitkit.serve.app import create_app as create
 
-    return create(model, limits)
+    return create(model, limits, collect)
 
 
-def serve(model: str = "cnn", host: str = "127.0.0.1", port: int = 8000, limits=None, on_ready=None) -> None:
+def serve(model: str = "cnn", host: str = "127.0.0.1", port: int = 8000, limits=None, on_ready=None,
+          collect=None) -> None:
     """Serve ``model`` until SIGTERM or Ctrl-C (see :func:`digitkit.serve.server.run`)."""
     check_installed()
     from digitkit.serve.server import run
 
-    run(model, host, port, limits, on_ready)
+    run(model, host, port, limits, on_ready, collect)

@@ -71,8 +71,13 @@ def _static_files() -> dict[str, tuple[bytes, str]]:
 class Service:
     """State shared by the routes: loaded models, worker threads, the gate, the page files."""
 
-    def __init__(self, model: str, limits: Limits) -> None:
+    def __init__(self, model: str, limits: Limits, collect: str | None = None) -> None:
         self.limits = limits
+        self.collector = None
+        if collect is not None:  # before the model loads: an unwritable folder fails at once
+            from digitkit.serve.collect import Collector
+
+            self.collector = Collector(collect)
         self.models = ModelCache(model, limits.max_models)
         self.gate = Gate(limits.max_pending)
         self.pool = ThreadPoolExecutor(limits.threads, thread_name_prefix="digitkit-serve")
@@ -153,6 +158,7 @@ async def models(request: Request) -> Response:
 async def healthz(request: Request) -> Response:
     service: Service = request.app.state.service
     return json_response({"status": "ok", "model": service.models.default.info,
+                          "collect": service.collector is not None,
                           "pending": service.gate.count, "max_pending": service.gate.limit})
 
 
@@ -188,17 +194,20 @@ async def _unexpected(request: Request, exc: Exception) -> Response:
     return error_response(500, "internal error (see the server's log)")
 
 
-def create_app(model: str = "cnn", limits: Limits | None = None) -> Starlette:
+def create_app(model: str = "cnn", limits: Limits | None = None, collect: str | None = None) -> Starlette:
     """The app, with ``model`` loaded now (once per worker process).
 
     Args:
         model: the default model reference, as ``digitkit predict --model`` takes it.
         limits: request and server bounds (defaults: :class:`Limits`).
+        collect: a folder where the page's corrections are saved (``serve --collect``).
 
     Raises:
         DigitkitError: the model cannot be resolved or loaded.
     """
-    service = Service(model, limits or Limits())
+    from digitkit.serve.collect import collect as collect_route
+
+    service = Service(model, limits or Limits(), collect)
 
     @asynccontextmanager
     async def lifespan(app: Starlette):
@@ -211,6 +220,7 @@ def create_app(model: str = "cnn", limits: Limits | None = None) -> Starlette:
             Route("/static/{name}", static, methods=["GET"]),
             Route("/api/predict", predict, methods=["POST"]),
             Route("/api/models", models, methods=["GET"]),
+            Route("/api/collect", collect_route, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),
         ],

@@ -51,7 +51,7 @@ def url_of(sock: socket.socket) -> str:
 
 
 def run(model: str, host: str, port: int, limits: Limits | None = None,
-        on_ready: Callable[[str, dict], None] | None = None) -> None:
+        on_ready: Callable[[str, dict], None] | None = None, collect: str | None = None) -> None:
     """Serve until SIGTERM or Ctrl-C; requests in flight are answered before returning.
 
     Args:
@@ -60,13 +60,14 @@ def run(model: str, host: str, port: int, limits: Limits | None = None,
         port: TCP port, 0 for any free one.
         limits: request and server bounds.
         on_ready: called with the URL and the model's info once the model is loaded.
+        collect: folder for the page's corrections (``--collect``).
     """
     from digitkit.serve.app import create_app
 
     limits = limits or Limits()
     sock = bind(host, port)
     try:
-        app = create_app(model, limits)
+        app = create_app(model, limits, collect)
         if on_ready is not None:
             on_ready(url_of(sock), app.state.service.models.default.info)
         config = uvicorn.Config(
