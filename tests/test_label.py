@@ -119,6 +119,10 @@ def test_a_killed_session_resumes_where_it_stopped(pictures, tmp_path):
     term.wait_for(SCREEN)
     term.press(b"1")
     term.press(b"2")
+    # labels.csv is rewritten just after the next picture is drawn (the fsyncs would delay it)
+    end = time.monotonic() + 5
+    while time.monotonic() < end and len(_rows(out)) < 2:
+        time.sleep(0.01)
     term.kill()
     assert [r["label"] for r in _rows(out)] == ["1", "2"]
     again = Terminal(str(pictures), "--out", str(out), "--model", MODEL)

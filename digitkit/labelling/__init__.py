@@ -94,10 +94,14 @@ def label_pictures(pictures: Sequence[str | os.PathLike[str]], out: str | os.Pat
     ahead = Ahead(sources, model, on_failure=failed)
     review = Review(store, ahead, accept_above=accept_above, tally=tally)
     if reviewer is not None:
-        reviewer(review)
+        try:
+            reviewer(review)
+        finally:
+            review.persist()
         left = ahead.pending() + (1 if review.current is not None else 0)
     else:
         left = 0
         while review.advance() is not None:  # not confident enough: left for a person
             left += 1
+        review.persist()
     return LabelResult(store.out, store.counts(), tally, store.skipped, max(left, 0), already, ahead.model_label)

@@ -44,7 +44,7 @@ class Ahead:
 
     def __init__(self, sources: Sequence[str], model: str, *, on_failure: Callable[[str, str], None] | None = None,
                  backend: str = "auto") -> None:
-        from digitkit.inference.batch import stream
+        from digitkit.inference.batch import default_workers, stream
 
         self.total = len(sources)
         self.scored = self.failed = 0
@@ -53,7 +53,11 @@ class Ahead:
         self._done = False
         self._error: BaseException | None = None
         self._on_failure = on_failure
-        self._stream = stream(list(sources), model, top_k=3, keep_images=True, backend=backend) if sources else None
+        # One decoding process at most: on a 2-core machine the other core stays free for the
+        # reviewer, whose key-to-screen time (not the scoring rate) is what the user feels.
+        workers = min(1, default_workers(len(sources)))
+        self._stream = stream(list(sources), model, top_k=3, keep_images=True, backend=backend,
+                              workers=workers) if sources else None
         self._sources = list(sources)
         self._thread = threading.Thread(target=self._work, name="digitkit-label-ahead", daemon=True)
         self._thread.start()

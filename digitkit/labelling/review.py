@@ -52,7 +52,6 @@ class Review:
         while True:
             picture = self.ahead.next(timeout)
             if picture is None or not self._confident(picture):
-                self.store.flush()
                 self.current = picture
                 self.shown_at = time.perf_counter()
                 return picture
@@ -62,7 +61,8 @@ class Review:
         return self.accept_above is not None and picture.confidence >= self.accept_above
 
     def _decide(self, picture: Picture, label: int | None, how: str) -> None:
-        self.store.put(picture.source, label, picture.best, picture.confidence, how, now=how != "auto")
+        # labels.csv is rewritten (two fsyncs) after the next picture is drawn: see persist()
+        self.store.put(picture.source, label, picture.best, picture.confidence, how, now=False)
         self.tally.count(how)
         self.history.append((picture, how))
 
@@ -88,7 +88,7 @@ class Review:
         if not self.history:
             return self.current
         picture, how = self.history.pop()
-        self.store.undo(picture.source)
+        self.store.undo(picture.source, now=False)
         self.tally.count(how, -1)
         self.tally.undone += 1
         if self.current is not None:
@@ -96,6 +96,12 @@ class Review:
         self.current = picture
         self.shown_at = time.perf_counter()
         return picture
+
+    def persist(self) -> None:
+        """Write ``labels.csv`` now. The reviewer calls it once the next picture is on screen,
+        so the fsyncs do not delay it; a kill in between loses the last row only (its picture
+        is asked again on resume, and placed again under the same name)."""
+        self.store.flush()
 
     def progress(self) -> dict[str, Any]:
         """What the progress line shows."""

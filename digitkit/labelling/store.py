@@ -139,7 +139,7 @@ class LabelStore:
         return row
 
     def flush(self) -> None:
-        """Write ``labels.csv`` if decisions are waiting."""
+        """Write ``labels.csv`` if decisions (or undos) are waiting."""
         if self._unwritten:
             self._write()
 
@@ -162,7 +162,7 @@ class LabelStore:
         self._write()
         return row
 
-    def undo(self, source: str | os.PathLike[str] | None = None) -> Row | None:
+    def undo(self, source: str | os.PathLike[str] | None = None, *, now: bool = True) -> Row | None:
         """Forget the decision about ``source`` (default: the last one); its file is removed."""
         if not self.rows:
             return None
@@ -180,7 +180,9 @@ class LabelStore:
                 (self.out / row.file).unlink()
             except FileNotFoundError:
                 pass
-        self._write()
+        self._unwritten += 1
+        if now:
+            self._write()
         return row
 
     def _write(self) -> None:

@@ -129,3 +129,4 @@ def run(review: Any, console: Console, read_key: Callable[[], bytes]) -> None:
             continue
         draw()
         review.tally.key_ms.append((time.perf_counter() - pressed) * 1000)
+        review.persist()
