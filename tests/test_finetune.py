@@ -99,3 +99,28 @@ def test_a_parent_with_other_classes_is_refused(home, make_run):
 def test_another_architecture_is_refused_after_loading(home, mine):
     with pytest.raises(UsageError, match="another architecture"):
         fit("cnn", init_from="cnn-best@pretrained", dataset=mine, **QUICK)
+
+
+def test_an_interrupted_fine_tune_resumes_frozen_and_replaying(home, mine):
+    import os
+    import signal
+
+    import keras
+
+    from digitkit import pretrained, runs
+    from digitkit.errors import Interrupted
+
+    class SigintAfterFirstEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 0:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    with pytest.raises(Interrupted):
+        fit("25-15-10", init_from="25-15-10@pretrained", dataset=mine, freeze=True, replay=0.5,
+            replay_data="sample", patience=5, epochs=3, seed=2, callbacks=[SigintAfterFirstEpoch()])
+    (run,) = runs.list_runs()
+    resumed = fit(resume=run.id)
+    assert resumed.status == "completed" and resumed.epochs_completed == 3
+    assert any("replay: " in note for note in resumed.notes)
+    before, after = _weights(pretrained.path("25-15-10", "keras")), _weights(resumed.run.model_path)
+    assert np.array_equal(before[0], after[0]) and not np.array_equal(before[-2], after[-2])

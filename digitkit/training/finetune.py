@@ -148,11 +148,17 @@ def load_parent(model: Any, config: Any) -> None:
         UsageError: the parent's input, classes or weight shapes differ from the model's.
         ModelRefusedError: the gate refuses the parent's file.
     """
+    ft = config.finetune
+    if ft.parent:  # a new fit; a resumed one gets its weights from its saved state
+        _copy_parent(model, ft, config.spec)
+    if ft.freeze:  # on resume too: the saved optimizer state holds slots for trainable weights only
+        freeze_features(model)
+
+
+def _copy_parent(model: Any, ft: FineTune, spec: Any) -> None:
     from digitkit.modelfiles import load_model
 
-    ft = config.finetune
     parent = load_model(ft.parent["file"])
-    spec = config.spec
     inputs = tuple(parent.inputs[0].shape[1:]) if len(parent.inputs) == 1 else None
     outputs = tuple(parent.outputs[0].shape[1:]) if len(parent.outputs) == 1 else None
     if inputs != tuple(spec.input.shape):
@@ -160,14 +166,11 @@ def load_parent(model: Any, config: Any) -> None:
     if outputs != (spec.num_classes,):
         raise _mismatch(ft.init_from, spec, f"gives output {outputs}", f"({spec.num_classes},)")
     theirs, ours = parent.get_weights(), model.get_weights()
-    shapes = [w.shape for w in theirs], [w.shape for w in ours]
-    if shapes[0] != shapes[1]:
+    if [w.shape for w in theirs] != [w.shape for w in ours]:
         raise UsageError(f"--init-from {ft.init_from} is another architecture than {spec.name!r} "
                          f"({len(theirs)} weight arrays vs {len(ours)}, or different shapes)",
-                         hint=f"fit the model REF was trained as (its manifest or card names it)")
+                         hint="fit the model REF was trained as (its manifest or card names it)")
     model.set_weights(theirs)
-    if ft.freeze:
-        freeze_features(model)
 
 
 def freeze_features(model: Any) -> list[str]:
