@@ -12,7 +12,7 @@ from digitkit.cli.options import JsonFlag, complete_model_ref
 
 def command(
     pictures: Annotated[List[str], typer.Argument(help="Image files, folders or glob patterns to label.",
-                                                  show_default=False, metavar="PICTURES...")],
+                                                  show_default=False, metavar="PICTURES")],
     out: Annotated[str, typer.Option("--out", "-o", metavar="DIR",
                                      help="Labelled folder: DIR/<digit>/ and DIR/labels.csv.")],
     model: Annotated[str, typer.Option("--model", "-m", metavar="MODEL", autocompletion=complete_model_ref,
