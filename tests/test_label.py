@@ -183,6 +183,11 @@ def test_an_out_that_cannot_be_a_folder_is_refused(cli, pictures, tmp_path):
     assert result.exit_code == 2 and "is not writable" in result.output
 
 
+def test_nothing_to_label_is_one_line(cli, tmp_path):
+    result = cli("label", str(tmp_path / "missing"), "--out", str(tmp_path / "mine"), "--accept-above", "0.5")
+    assert result.exit_code == 3 and "no pictures to label" in result.output and "missing" in result.output
+
+
 def test_a_foreign_labels_csv_is_refused(cli, pictures, tmp_path):
     out = tmp_path / "mine"
     out.mkdir()

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from digitkit.errors import UsageError
+from digitkit.errors import InputError, UsageError
 from digitkit.labelling.review import Review, Tally
 from digitkit.labelling.store import LABELS_CSV, LabelStore
 
@@ -64,7 +64,8 @@ def label_pictures(pictures: Sequence[str | os.PathLike[str]], out: str | os.Pat
         on_failure: called with ``(name, message)`` for each unreadable picture (skipped).
 
     Raises:
-        UsageError: a bad ``accept_above``, an unwritable ``out``, nothing to label.
+        UsageError: a bad ``accept_above``, an unwritable ``out``.
+        InputError: nothing to label (no picture found), a foreign ``labels.csv``.
         ModelRefusedError / UnknownModelError: the model.
     """
     from digitkit.inference.batch import Failure, expand_inputs
@@ -91,6 +92,9 @@ def label_pictures(pictures: Sequence[str | os.PathLike[str]], out: str | os.Pat
             already += 1
         else:
             sources.append(os.fspath(source))
+    if not sources and not already:
+        first = f" (first: {tally.failures[0][0]}: {tally.failures[0][1]})" if tally.failures else ""
+        raise InputError(f"no pictures to label{first}", hint="give image files, folders or glob patterns")
     ahead = Ahead(sources, model, on_failure=failed)
     review = Review(store, ahead, accept_above=accept_above, tally=tally)
     if reviewer is not None:
