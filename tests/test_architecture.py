@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     {"data", "plugins"},
     {"modelfiles"},
     {"inference"},
-    {"exporting", "evaluation", "reading"},
+    {"exporting", "evaluation", "reading", "labelling"},
     {"training", "plugins.testing", "plugins.scaffold"},
     {"render"},
     {"bench", "report", "serve"},

@@ -171,3 +171,17 @@ def test_summary_card_comes_first_times_carry_their_zone_and_markdown_is_clean(t
     assert f"- test accuracy: **{accuracy}**" in markdown
     # Only Markdown syntax is escaped: times, parentheses and plus signs read as written.
     assert "\\+" not in markdown and "\\(" not in markdown and "\\:" not in markdown and "\\-" not in markdown
+
+
+def test_a_fine_tuned_run_shows_its_parent_and_before_after(tiny_run):
+    tiny_run.update_manifest(
+        parent={"ref": "dense-sigmoid@pretrained", "label": "dense-sigmoid@pretrained", "sha256": "sha256:ab12"},
+        finetune={"held_out": {"before": 0.9, "after": 0.95, "size": 40},
+                  "mnist_test": {"before": 0.99, "after": 0.988, "size": 1000}})
+    html = build_report(tiny_run.id).paths[0].read_text(encoding="utf-8")
+    assert "Fine-tuning" in html and "Fine-tuned from dense-sigmoid@pretrained" in html
+    assert "90.00%" in html and "95.00%" in html and "+5.00%" in html and "-0.20%" in html
+
+
+def test_a_run_that_was_not_fine_tuned_has_no_such_section(tiny_run):
+    assert "Fine-tuning" not in build_report(tiny_run.id).paths[0].read_text(encoding="utf-8")

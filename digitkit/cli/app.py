@@ -162,7 +162,7 @@ def root(
 def _register() -> None:
     # One module per command; each exposes `command` (a function) or `app` (a sub-app).
     from digitkit.cli import (
-        bench, datasets, evaluate, export, fit, info, list_models, plugin_new, plugins, predict,
+        bench, datasets, evaluate, export, fit, info, label, list_models, plugin_new, plugins, predict,
         preview, report, runs, show_model,
     )
 
@@ -173,6 +173,7 @@ def _register() -> None:
         ("show-model", show_model, "Show a model's metadata, recipe and layers."),
         ("datasets", datasets, "List the datasets digitkit can read; prepare one."),
         ("preview", preview, "Show dataset digits or image files in the terminal."),
+        ("label", label, "Label pictures of your handwriting in the terminal."),
         ("fit", fit, "Train a model with its recipe and save the run."),
         ("evaluate", evaluate, "Score a trained model: metrics, confusions, mistakes."),
         ("predict", predict, "Predict the digit in images of handwritten digits."),

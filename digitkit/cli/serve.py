@@ -31,6 +31,9 @@ def command(
         help="Also answer requests for this Host name, e.g. behind a reverse proxy (repeatable).")] = None,
     log_format: Annotated[Literal["text", "json"], typer.Option(
         "--log-format", help="text, or json: one access line per request on stderr.")] = "text",
+    collect: Annotated[Optional[str], typer.Option(
+        "--collect", metavar="DIR", show_default=False,
+        help="Add \"that's wrong, it is: [digit]\" to the page; saves into DIR/<digit>/.")] = None,
 ) -> None:
     """Serve a page to draw or drop digits and a JSON API for predictions.
 
@@ -42,8 +45,14 @@ def command(
     from digitkit.serve import Settings, check_installed, serve
 
     check_installed()
-    settings = Settings(allow_hosts=tuple(allow_host or ()), debug=bool(os.environ.get("DIGITKIT_DEBUG")))
-    count = default_workers() if workers is None else workers
+    settings = Settings(allow_hosts=tuple(allow_host or ()), debug=bool(os.environ.get("DIGITKIT_DEBUG")),
+                        collect=collect)
+    if collect is not None and workers not in (None, 1):
+        from digitkit.errors import UsageError
+
+        raise UsageError("--collect writes one folder from one process: use it with --workers 1")
+    # The collected pictures and labels.csv have one writer: a collecting server is one process.
+    count = 1 if collect is not None else default_workers() if workers is None else workers
     serve(model, host, port, on_ready=lambda url, info: _ready(url, info, host, count),
           settings=settings, workers=count, log_format=log_format)
 

@@ -110,6 +110,7 @@ def run_detail(manifest: dict[str, Any], history: dict[str, Any] | None, files: 
         lines.append(("test", f"loss {test['loss']:.4f}, accuracy {test['accuracy']:.4f}"))
     if history and history.get("epoch"):
         lines.append(("history", _history_summary(history)))
+    lines += finetune_lines(manifest)
     for key in ("error", "resume_command"):
         if manifest.get(key):
             lines.append((key.replace("_", " "), manifest[key]))
@@ -119,6 +120,25 @@ def run_detail(manifest: dict[str, Any], history: dict[str, Any] | None, files: 
     for key, value in lines:
         table.add_row(key, escape(str(value)))
     return table
+
+
+def finetune_lines(manifest: dict[str, Any]) -> list[tuple[str, str]]:
+    """A fine-tuned run's parent and its accuracy before and after (``fit --init-from``)."""
+    parent = manifest.get("parent")
+    if not isinstance(parent, dict):
+        return []
+    lines = [("parent", str(parent.get("label") or parent.get("ref")))]
+    compare = manifest.get("finetune") if isinstance(manifest.get("finetune"), dict) else {}
+    for key, label in (("held_out", "your held-out"), ("mnist_test", "MNIST test")):
+        scores = compare.get(key)
+        if isinstance(scores, dict) and _numbers(scores.get("before"), scores.get("after")):
+            lines.append((label, f"{scores['before']:.2%} before, {scores['after']:.2%} after "
+                                 f"({scores.get('size')} digits)"))
+    return lines
+
+
+def _numbers(*values: Any) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
 
 def _history_summary(history: dict[str, Any]) -> str:

@@ -195,6 +195,27 @@ def summary_card(data: RunData, title: str = "Summary") -> Card:
     return Card(title, items, subtitle=f"run {data.run.id}")
 
 
+def _finetune_blocks(data: RunData) -> list[Block]:
+    """A run of ``fit --init-from``: its parent, and accuracy before and after fine-tuning."""
+    parent = data.manifest.get("parent")
+    if not isinstance(parent, dict):
+        return []
+    compare = data.manifest.get("finetune") if isinstance(data.manifest.get("finetune"), dict) else {}
+    rows = []
+    for key, label in (("held_out", "your held-out pictures"), ("mnist_test", "MNIST test")):
+        scores = compare.get(key)
+        if isinstance(scores, dict) and all(isinstance(scores.get(k), (int, float)) for k in ("before", "after")):
+            rows.append([label, f"{scores['before']:.2%}", f"{scores['after']:.2%}",
+                         f"{scores['after'] - scores['before']:+.2%}", f"{scores.get('size', '-'):,}"])
+    blocks: list[Block] = [Heading("Fine-tuning", 3),
+                           Paragraph(f"Fine-tuned from {parent.get('label') or parent.get('ref')} "
+                                     f"({parent.get('sha256', '-')}).")]
+    if rows:
+        blocks.append(Table(["digits", "before", "after", "change", "count"], rows,
+                            caption="Accuracy of the parent's weights and of this run's"))
+    return blocks
+
+
 def run_blocks(data: RunData, prefix: str = "", *, card: bool = True) -> list[Block]:
     """Everything about one run: its summary card first, then the details."""
     ev = data.evaluation
@@ -209,6 +230,7 @@ def run_blocks(data: RunData, prefix: str = "", *, card: bool = True) -> list[Bl
                                "Correct digits (the diagonal) in blue, errors in vermillion on their own "
                                "scale; empty cells are zero."),
                         _confused_table(ev)])]
+    blocks += _finetune_blocks(data)
     blocks += [Heading("Learning curves", 3), *_curves(data, prefix)]
     blocks += [Heading("Digits", 3), *_pictures(data, prefix)]
     blocks += [Heading("Manifest", 3), _manifest_table(data)]

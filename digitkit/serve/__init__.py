@@ -33,6 +33,7 @@ class Settings:
         debug: absolute paths in answers and tracebacks in the log.
         access_log: one JSON line per request on the ``digitkit.serve.access`` logger.
         metrics: count requests for ``GET /metrics``.
+        collect: a folder where the page's corrections are saved (``serve --collect``), or ``None``.
     """
 
     host: str = "127.0.0.1"
@@ -40,6 +41,7 @@ class Settings:
     debug: bool = False
     access_log: bool = False
     metrics: bool = True
+    collect: str | None = None
 
 
 def create_app(model: str = "cnn", limits=None, settings: Settings | None = None):

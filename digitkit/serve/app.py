@@ -114,6 +114,11 @@ class Service:
             from digitkit.serve.metrics import Metrics
 
             self.metrics = Metrics()
+        self.collector = None
+        if settings.collect is not None:  # before the model loads: an unwritable folder fails at once
+            from digitkit.serve.collect import Collector
+
+            self.collector = Collector(settings.collect)
         self.models = ModelCache(model, limits.max_models, settings.debug, on_load=self.loaded)
         self.loaded(self.models.default)
         self.gate = Gate(limits.max_pending)
@@ -172,6 +177,7 @@ async def gated(request: Request, prepare: Prepare) -> Response:
 async def healthz(request: Request) -> Response:
     service: Service = request.app.state.service
     return json_response({"status": "ok", "model": service.models.default.info,
+                          "collect": service.collector is not None,
                           "pending": service.gate.count, "max_pending": service.gate.limit})
 
 

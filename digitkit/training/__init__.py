@@ -10,7 +10,10 @@ options) -> ``config`` (recipe, overrides, seed; what a resume may continue) -> 
 ``compile_for`` with ``speed``'s settings) -> ``loop`` (the epoch loop, with ``callbacks``,
 ``best``, ``history``, ``state`` and ``lock``) -> ``rundir`` (the files of a run) -> ``result``.
 ``progress`` is the interface a renderer implements; ``augment`` holds the training-time
-augmentation; ``keras_private`` the few private Keras calls, guarded.
+augmentation; ``keras_private`` the few private Keras calls, guarded. ``finetune`` (with
+``--init-from``: the parent's weights, the few-example recipe, ``--freeze``, accuracy
+before/after) and ``replay`` (``--replay``: MNIST digits mixed in) hook into ``config``,
+``runtime``, ``data`` and ``loop`` with a few lines each.
 
     >>> import digitkit
     >>> result = digitkit.fit("dense-sigmoid", epochs=1, train_size=500)   # doctest: +SKIP
@@ -38,7 +41,8 @@ def fit(model_name: str | None = None, *, callbacks: list[Any] | None = None,
     options, which ``digitkit fit --help`` also lists): ``dataset``, ``epochs``,
     ``batch_size``, ``learning_rate``, ``seed``, ``validation_split``, ``early_stopping``,
     ``patience``, ``augment``, ``gpu``, ``devices``, ``mixed_precision``, ``deterministic``,
-    ``out``, ``resume``, ``name``, ``train_size``, ``test_size``. Every option is checked
+    ``out``, ``resume``, ``name``, ``train_size``, ``test_size``, ``init_from``, ``freeze``,
+    ``replay``, ``replay_data``. Every option is checked
     before TensorFlow is imported, so a bad value fails at once.
 
     Args:

@@ -42,6 +42,7 @@ class FitConfig:
     mixed_precision: bool
     deterministic: bool
     name: str | None = None
+    finetune: Any = None  # a digitkit.training.finetune.FineTune with --init-from, else None
     # The --dataset string as FitOptions.check resolved it, so the loader does not resolve it again.
     dataset_ref: Any = field(default=None, repr=False, compare=False)
 
@@ -49,7 +50,7 @@ class FitConfig:
     def options(self) -> dict[str, Any]:
         return {"early_stopping": self.early_stopping, "patience": self.patience, "augment": self.augment,
                 "gpu": self.gpu, "devices": self.devices, "mixed_precision": self.mixed_precision,
-                "deterministic": self.deterministic}
+                "deterministic": self.deterministic, **(self.finetune.options() if self.finetune else {})}
 
 
 def new_config(options: FitOptions) -> FitConfig:
@@ -61,10 +62,15 @@ def new_config(options: FitOptions) -> FitConfig:
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     seed = options.seed if options.seed is not None else secrets.randbelow(2**31)
-    return FitConfig(spec, recipe, overrides, int(seed), options.dataset, options.train_size, options.test_size,
-                     options.early_stopping, options.patience or DEFAULT_PATIENCE, options.augment, options.gpu,
-                     options.devices, options.mixed_precision, options.deterministic, options.name,
-                     options.dataset_ref)
+    config = FitConfig(spec, recipe, overrides, int(seed), options.dataset, options.train_size, options.test_size,
+                       options.early_stopping, options.patience or DEFAULT_PATIENCE, options.augment, options.gpu,
+                       options.devices, options.mixed_precision, options.deterministic, options.name,
+                       dataset_ref=options.dataset_ref)
+    if options.init_from is not None:  # a few-example recipe where the caller left the choice open
+        from digitkit.training.finetune import few_example_config
+
+        config = few_example_config(config, options)
+    return config
 
 
 def find_run(ref: str) -> runs.Run:
@@ -143,4 +149,13 @@ def resume_config(options: FitOptions, run: runs.Run) -> tuple[runs.Run, FitConf
         bool(saved.get("augment")), options.gpu or bool(saved.get("gpu")),
         options.devices if options.devices is not None else saved.get("devices"),
         bool(saved.get("mixed_precision")), options.deterministic or bool(saved.get("deterministic")),
-        manifest.get("name") if isinstance(manifest.get("name"), str) else None)
+        manifest.get("name") if isinstance(manifest.get("name"), str) else None, finetune=_saved_finetune(saved))
+
+
+def _saved_finetune(saved: dict[str, Any]) -> Any:
+    """A resumed fine-tune keeps its replay (its weights come from the saved state)."""
+    if not saved.get("init_from"):
+        return None
+    from digitkit.training.finetune import FineTune
+
+    return FineTune.from_options(saved)

@@ -68,6 +68,12 @@ def load_split_data(config: Any, status: Callable[[str], None] | None = None) ->
                              f"have labels up to {top}", hint="its spec's num_classes must cover digits 0-9")
     split = split_validation(train, config.recipe.validation_split, config.seed)
     notes = list(train.notes)
+    finetune = getattr(config, "finetune", None)
+    if finetune is not None and finetune.replay:  # held-out digits stay the user's own
+        from digitkit.training import replay
+
+        mixed, note = replay.mix(split.train, finetune.replay, finetune.replay_data, config.seed, status)
+        split, notes = SplitData(mixed, split.validation), notes + [note]
     return FitData(split.train, split.validation, test, train.fingerprint(), notes)
 
 

@@ -70,6 +70,7 @@ class _Fit:
         if self.placement.kind == "multi-worker":
             distribute.prebuild_for_multi_worker(model, next(iter(self.test)))
         self.data = data
+        self.compare = self._before_after(model, data)
         if self.resumed_run is not None:
             self.writer = RunWriter(self.resumed_run, previous_seconds=self._restore(model))
             return self._train(model, epoch_data, started)
@@ -97,6 +98,17 @@ class _Fit:
             return self._train(model, epoch_data, started, first=True)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+    def _before_after(self, model: Any, data: Any) -> Any:
+        """A fine-tune scores its parent's weights before training (not on resume: gone)."""
+        if self.config.finetune is None or self.resumed_run is not None:
+            return None
+        from digitkit.training.finetune import BeforeAfter
+
+        self.progress.phase("scoring the parent model")
+        compare = BeforeAfter(self.config, data.test, self.eval_args, status=self.progress.note)
+        compare.measure_before(model)
+        return compare
 
     def _load_data(self) -> Any:
         from digitkit.training.data import load_split_data
@@ -211,11 +223,12 @@ class _Fit:
         with quiet_native_stderr():  # TensorFlow's late C++ log lines come from here
             scores = model.evaluate(self.test, verbose=0, return_dict=True)
         test_metrics = {"loss": float(scores["loss"]), "accuracy": float(scores["accuracy"])}
+        finetune = {"finetune": self.compare.after(model)} if self.compare is not None else {}
         self.notes += self.writer.save_models(model, self.best.weights, stopped_early)
         run.write(runs.METRICS, test_metrics)
         self.history.write(run)
         manifest = self.writer.finish("completed", started, self.history, self.notes, test_metrics=test_metrics,
-                                      best_epoch=self.best.epoch)
+                                      best_epoch=self.best.epoch, **finetune)
         train_state.clear(run)
         result = FitResult(run.id, run.path, self.config.spec.name, "completed", recipe.epochs, len(self.history),
                            self.history.to_dict(), test_metrics, manifest["duration_s"], self.best.epoch,

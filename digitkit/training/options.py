@@ -26,6 +26,7 @@ LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 RECIPE_FIELDS = ("epochs", "batch_size", "learning_rate", "validation_split")
 # Only these may be given with --resume (the rest would change what the run computes).
 RESUME_FIELDS = ("model", "epochs", "resume", "gpu", "devices", "deterministic")
+FINETUNE_FIELDS = ("freeze", "replay", "replay_data")  # meaningful only with --init-from
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,11 @@ class FitOptions:
         resume: id or folder of an interrupted run.
         name: a label for the run, stored in the manifest field ``name``.
         train_size, test_size: use only the first N digits.
+        init_from: a model reference whose weights the fit starts from (see
+            :mod:`digitkit.training.finetune` for the few-example recipe it implies).
+        freeze: with ``init_from``, train only the layers after the last feature layer.
+        replay, replay_data: with ``init_from``, mix this share of digits from ``replay_data``
+            (default MNIST) into the training digits.
     """
 
     model: str | None = None
@@ -78,6 +84,16 @@ class FitOptions:
                               help="A label for the run, usable wherever a run id is.")
     train_size: int | None = option(None, "--train-size", type=int, help="Use only the first N training digits.")
     test_size: int | None = option(None, "--test-size", type=int, help="Use only the first N test digits.")
+    init_from: str | None = option(None, "--init-from", metavar="REF", show_default=False,
+                                   help="Fine-tune from these weights (NAME@pretrained, a run id or a .keras "
+                                        "file) with a few-example recipe.")
+    freeze: bool = option(False, "--freeze", type=bool,
+                          help="With --init-from: train only the classifier, keep feature layers frozen.")
+    replay: float | None = option(None, "--replay", metavar="FRACTION", type=float, show_default=False,
+                                  help="With --init-from: share of each batch drawn from MNIST so the model "
+                                       "keeps what it knew (0 < FRACTION < 1).")
+    replay_data: str | None = option(None, "--replay-data", metavar="DATASET", show_default=False,
+                                     help="Where --replay draws its digits from (default: mnist).")
 
     @classmethod
     def declared(cls) -> list[Declared]:
@@ -160,8 +176,27 @@ class FitOptions:
             raise UsageError(str(exc)) from exc
         # Resolved once, here: the reference travels with the options to the data loader.
         object.__setattr__(self, "_dataset_ref", resolve_dataset(self.dataset))
+        self._check_finetune(spec)
         object.__setattr__(self, "_checked", True)
         return self
+
+    def _check_finetune(self, spec: Any) -> None:
+        if self.init_from is None:
+            given = [f for f in FINETUNE_FIELDS if getattr(self, f) not in (None, False)]
+            if given:
+                raise UsageError(f"--{given[0].replace('_', '-')} needs --init-from REF (it fine-tunes a model)")
+            return
+        if self.replay is not None and not 0 < self.replay < 1:
+            raise _bad("replay", self.replay, "0 < value < 1")
+        if self.replay_data is not None and self.replay is None:
+            raise UsageError("--replay-data needs --replay FRACTION")
+        from digitkit.training.finetune import check_parent
+
+        object.__setattr__(self, "_parent", check_parent(self.init_from, spec))
+        if self.replay is not None:
+            from digitkit.data.resolve import resolve_dataset
+
+            object.__setattr__(self, "_replay_ref", resolve_dataset(self.replay_data))
 
     def _check_resume(self) -> None:
         default = FitOptions()

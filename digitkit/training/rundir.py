@@ -25,6 +25,7 @@ def manifest_fields(config: FitConfig, data: Any, placement: Any, speed: Any) ->
         "versions": environment.library_versions(), "machine": environment.machine(),
         "placement": placement.describe(), "speed": speed.to_dict(),
         "epochs_planned": config.recipe.epochs, "epochs_completed": 0, "test_metrics": None,
+        **({"parent": config.finetune.parent} if config.finetune is not None else {}),
     }
 
 

@@ -57,6 +57,10 @@ def build_model(config: FitConfig, runtime: Runtime, steps_per_epoch: int) -> tu
         with placement.strategy.scope():
             model = config.spec.build()
             check_model(config.spec, model)
+            if config.finetune is not None:  # before compiling: Keras reads `trainable` then
+                from digitkit.training.finetune import load_parent
+
+                load_parent(model, config)
             settings = speed.choose_settings(model, on_gpu=placement.on_gpu, steps_per_epoch=steps_per_epoch,
                                              distributed=placement.kind != "default")
             compile_for(config.spec, config.recipe, model=model, steps_per_execution=settings.steps_per_execution,

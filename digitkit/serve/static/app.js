@@ -143,6 +143,7 @@ async function predictDrawing() {
   const mine = ++sequence;
   try {
     const blob = await drawingBlob();
+    lastPicture = blob;
     const data = await ask(blob, { "Content-Type": "image/png" });
     if (mine !== sequence) return;
     const answer = data.predictions[0];
@@ -188,6 +189,7 @@ function fillBars(list, topK) {
 async function predictFiles(files) {
   files = Array.from(files).slice(0, 64);
   if (!files.length) return;
+  lastPicture = files[0];
   const form = new FormData();
   for (const file of files) form.append("file", file, file.name);
   setStatus(`Reading ${files.length} file${files.length > 1 ? "s" : ""}…`);
@@ -242,6 +244,37 @@ drop.addEventListener("drop", (event) => {
 // A file dropped next to the zone must not navigate away from the page.
 window.addEventListener("dragover", (event) => event.preventDefault());
 window.addEventListener("drop", (event) => event.preventDefault());
+
+// --- corrections (serve --collect DIR) ----------------------------------------------
+
+let lastPicture = null;  // the drawing or file last asked about
+
+async function collect(event) {
+  event.preventDefault();
+  if (!lastPicture) { setStatus("Draw or drop a digit first.", true); return; }
+  const digit = $("truth").value;
+  try {
+    const response = await fetch(`/api/collect?digit=${encodeURIComponent(digit)}`,
+                                 { method: "POST", body: lastPicture });
+    let data;
+    try { data = await response.json(); } catch (_) { data = {}; }
+    if (!response.ok) throw new Error(data.error || `the server answered ${response.status}`);
+    setStatus(`Saved as a ${data.digit} (${data.collected} collected).`);
+  } catch (error) {
+    setStatus(error.message, true);
+  }
+}
+
+async function showCollect() {
+  try {
+    const response = await fetch("/healthz");
+    const data = await response.json();
+    $("collect").hidden = !data.collect;
+  } catch (_) { /* the page works without it */ }
+}
+
+$("collect").addEventListener("submit", collect);
+showCollect();
 
 // --- models --------------------------------------------------------------------------
 
