@@ -1,0 +1,156 @@
+"""Where the digits may be: slant, lines, marks, and the pieces a number is cut into.
+
+Classic recognition-based segmentation (Casey & Lecolinet, "A survey of methods and
+strategies in character segmentation", 1996; the over-segment-then-choose scheme of
+Fujisawa et al. for handwritten numerals): this module over-segments, proposing more
+pieces ("atoms") than there are digits: every connected component, and the parts of wide
+components cut at the valleys of their ink. :mod:`digitkit.reading.paths` then lets the
+classifier choose which consecutive atoms make each digit.
+
+Everything is measured against the line's digit height ``h``, so it works at any scale.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from digitkit.reading.components import Piece
+
+# Slants tried (tan of the angle): writing leans up to ~20 degrees either way.
+SLANTS = np.linspace(-0.36, 0.36, 13)
+# A piece smaller than this share of h*h (and 3 px) is a speck: dropped.
+SPECK_SHARE = 0.004
+# A piece lower than this share of h, standing apart from the digits, is a mark (. , -).
+MARK_HEIGHT = 0.45
+# Pieces wider than this share of h may hold several digits: they are cut.
+CUT_WIDTH = 0.75
+# Cuts keep at least this share of h on each side, and this much from each other.
+CUT_MARGIN = 0.2
+CUT_SPACING = 0.15
+# Where no valley is found over this share of h, cuts are added every CUT_STEP * h.
+CUT_GAP = 0.55
+CUT_STEP = 0.25
+
+
+@dataclass
+class Line:
+    """One line of writing: its digit height, atoms left to right, and marks."""
+
+    height: float
+    atoms: list[Piece]
+    marks: list[Piece] = field(default_factory=list)
+    components: int = 0  # pieces before cutting (for "one digit reads as predict")
+
+
+def deslant(ys: np.ndarray, xs: np.ndarray) -> float:
+    """The shear (tan of the slant) that makes the strokes most upright: the one whose column
+    histogram is most peaked (largest sum of squares), as in classic slant correction."""
+    if ys.size == 0:
+        return 0.0
+    centre = float(ys.mean())
+    best, best_score = 0.0, -1.0
+    for t in SLANTS:
+        shifted = np.round(xs + t * (ys - centre)).astype(np.int64)
+        counts = np.bincount(shifted - shifted.min())
+        score = float(np.dot(counts, counts))
+        if score > best_score * 1.0001 or (abs(score - best_score) <= best_score * 1e-4 and abs(t) < abs(best)):
+            best, best_score = float(t), score
+    return best
+
+
+def shear_pieces(parts: list[Piece], t: float, centre: float) -> None:
+    for p in parts:
+        p.sx = np.round(p.xs + t * (p.ys - centre)).astype(np.int64)
+
+
+def lines_of(parts: list[Piece]) -> list[list[Piece]]:
+    """Pieces grouped into lines of writing, top to bottom (bands of rows the large pieces span)."""
+    if not parts:
+        return []
+    largest = max(p.size for p in parts)
+    big = [p for p in parts if p.size >= 0.1 * largest]
+    spans = sorted((p.top, p.bottom) for p in big)
+    bands: list[list[int]] = []
+    for top, bottom in spans:
+        # Overlapping by a third of the smaller height: same line (a descender can reach the next).
+        if bands and top < bands[-1][1] - min(bottom - top, bands[-1][1] - bands[-1][0]) / 3:
+            bands[-1][1] = max(bands[-1][1], bottom)
+        else:
+            bands.append([top, bottom])
+    grouped: list[list[Piece]] = [[] for _ in bands]
+    for p in parts:
+        overlaps = [min(p.bottom, b) - max(p.top, t) for t, b in bands]
+        best = int(np.argmax(overlaps))
+        if overlaps[best] <= 0:  # between lines: the nearest
+            best = int(np.argmin([min(abs(p.top - b), abs(t - p.bottom)) for t, b in bands]))
+        grouped[best].append(p)
+    return [g for g in grouped if g]
+
+
+def digit_height(parts: list[Piece]) -> float:
+    largest = max(p.size for p in parts)
+    heights = [p.height for p in parts if p.size >= 0.15 * largest]
+    return float(np.percentile(heights, 75))
+
+
+def line_of(parts: list[Piece]) -> Line:
+    """Specks dropped, marks set apart, wide pieces cut: the atoms of one line."""
+    h = digit_height(parts)
+    parts = [p for p in parts if p.size >= max(3, SPECK_SHARE * h * h)]
+    tall = [p for p in parts if p.height >= MARK_HEIGHT * h]
+    atoms, marks = list(tall), []
+    for p in parts:
+        if p.height >= MARK_HEIGHT * h:
+            continue
+        beside = any(p.left <= q.right and q.left <= p.right for q in tall)
+        (atoms if beside or p.width >= 0.9 * h else marks).append(p)
+    line = Line(h, [], marks, components=len(atoms))
+    for p in atoms:
+        line.atoms.extend(cut(p, h) if p.width > CUT_WIDTH * h else [p])
+    line.atoms.sort(key=lambda p: p.centre)
+    return line
+
+
+def cut_columns(piece: Piece, h: float) -> list[int]:
+    """Deslanted columns where a wide piece may be cut: the valleys of its column ink counts,
+    and evenly spaced columns where there are none (two digits overlapping have no valley)."""
+    left, width = piece.left, piece.width
+    counts = np.bincount(piece.sx - left, minlength=width).astype(np.float32)
+    smooth = np.convolve(np.pad(counts, 1, mode="edge"), [0.25, 0.5, 0.25], mode="valid")
+    margin = max(2, int(round(CUT_MARGIN * h)))
+    inner = np.arange(margin, width - margin + 1)
+    if inner.size == 0:
+        return []
+    valley = [int(c) for c in inner if c < width - 1 and smooth[c] <= smooth[c - 1] and smooth[c] <= smooth[c + 1]
+              and smooth[c] < smooth.max()]
+    chosen: list[int] = []
+    spacing = max(2, CUT_SPACING * h)
+    for c in sorted(valley, key=lambda c: smooth[c]):
+        if all(abs(c - o) >= spacing for o in chosen):
+            chosen.append(c)
+    chosen.sort()
+    step, gap = max(2, CUT_STEP * h), CUT_GAP * h
+    edges = [0, *chosen, width]
+    extra = []
+    for a, b in zip(edges, edges[1:]):
+        if b - a > gap:
+            count = int((b - a) // step)
+            extra.extend(int(round(a + (b - a) * k / (count + 1))) for k in range(1, count + 1))
+    columns = sorted(set(chosen) | {c for c in extra if margin <= c <= width - margin})
+    return [left + c for c in columns]
+
+
+def cut(piece: Piece, h: float) -> list[Piece]:
+    """A wide piece cut at every candidate column (the path search may join them again)."""
+    parts, rest = [], piece
+    for column in cut_columns(piece, h):
+        head, rest = rest.split(column)
+        if head.size:
+            parts.append(head)
+        if not rest.size:
+            break
+    if rest.size:
+        parts.append(rest)
+    return parts

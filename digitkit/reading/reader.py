@@ -1,0 +1,173 @@
+"""Reading the numbers in many pictures: one model load, one model call per chunk of pictures.
+
+Inputs are expanded as for ``predict`` (files, folders, globs, ``-``, bytes), read through
+the same bounded intake, planned (:func:`digitkit.reading.number.plan`), and a chunk's
+candidate digits go to the model together, so a folder costs one call per
+:data:`CHUNK` pictures. Answers come in input order, as each chunk is done.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Iterable, Iterator
+
+import numpy as np
+
+from digitkit.errors import InputError, UsageError
+from digitkit.reading.number import Plan, decide, plan
+from digitkit.reading.results import NothingRead, ReadFailure, Reading, ReadResult
+
+DEFAULT_MODEL = "cnn"
+CHUNK = 32
+STDIN = "-"
+
+
+def _short(name: str, exc: InputError) -> str:
+    message = exc.message
+    for prefix in (name, "<bytes>"):
+        if message.startswith(prefix):
+            return message[len(prefix):].lstrip(": ").strip()
+    return message
+
+
+def plan_inputs(items: list[tuple[str, Any]], keep_pictures: bool) -> list[Plan | ReadFailure]:
+    """Read and plan each input (bounded intake); a :class:`ReadFailure` in place of each that fails."""
+    from digitkit.inference.batch import Failure
+    from digitkit.intake import read_picture
+
+    planned: list[Plan | ReadFailure] = []
+    for name, source in items:
+        if isinstance(source, Failure):
+            planned.append(ReadFailure(name, source.message))
+            continue
+        try:
+            read_name, grey = read_picture(source)
+            planned.append(plan(read_name, grey, keep_picture=keep_pictures))
+        except InputError as exc:
+            planned.append(ReadFailure(name, _short(name, exc)))
+    return planned
+
+
+class ReadingStream:
+    """Readings for many inputs, in input order, as they are ready (iterate it).
+
+    ``total`` is the number of inputs; ``predictor`` the loaded model; ``read`` / ``failed``
+    count so far; ``chunk_done`` is true after the last answer of a chunk.
+    """
+
+    def __init__(self, items: list[tuple[str, Any]], predictor: Any, *, top_k: int, digits: int | None,
+                 keep_marks: bool, keep_pictures: bool, chunk: int) -> None:
+        self.items, self.predictor = items, predictor
+        self.top_k, self.digits, self.keep_marks, self.keep_pictures = top_k, digits, keep_marks, keep_pictures
+        self.chunk = chunk
+        self.total = len(items)
+        self.read = self.failed = 0
+        self.chunk_done = False
+        self.started = time.perf_counter()
+
+    def __iter__(self) -> Iterator[Reading | ReadFailure]:
+        for begin in range(0, self.total, self.chunk):
+            planned = plan_inputs(self.items[begin:begin + self.chunk], self.keep_pictures)
+            yield from self._answer(planned)
+
+    def _answer(self, planned: list[Plan | ReadFailure]) -> Iterator[Reading | ReadFailure]:
+        plans = [p for p in planned if isinstance(p, Plan)]
+        images = [p.images for p in plans if len(p.images)]
+        probabilities = self.predictor.predict_proba(np.concatenate(images)) if images else np.zeros((0, 10))
+        rows, offset = {}, 0
+        for p in plans:
+            rows[id(p)] = probabilities[offset:offset + len(p.images)]
+            offset += len(p.images)
+        last = len(planned) - 1
+        for position, item in enumerate(planned):
+            self.chunk_done = position == last
+            if isinstance(item, Plan):
+                try:
+                    item = decide(item, rows[id(item)], top_k=self.top_k, digits=self.digits,
+                                  keep_marks=self.keep_marks)
+                except InputError as exc:
+                    item = ReadFailure(item.name, _short(item.name, exc))
+            if isinstance(item, ReadFailure):
+                self.failed += 1
+            else:
+                self.read += 1
+            yield item
+
+
+def _check(top_k: int, digits: int | None) -> None:
+    if not 1 <= top_k <= 10:
+        raise UsageError(f"expected 1 <= top_k <= 10. Received: top_k={top_k}")
+    if digits is not None and not 1 <= digits <= 200:
+        raise UsageError(f"expected 1 <= digits <= 200. Received: digits={digits}")
+
+
+def stream(paths: Any, model: str = DEFAULT_MODEL, top_k: int = 3, *, digits: int | None = None,
+           keep_marks: bool = False, backend: str = "auto", keep_pictures: bool = False,
+           chunk: int = CHUNK) -> ReadingStream:
+    """Start reading many pictures; iterate the result for answers in input order.
+
+    The model is loaded (and refused, if it must be) before anything is read. Arguments as
+    for :func:`read`, plus ``keep_pictures`` (keep each grey picture, for drawing it) and
+    ``chunk`` (pictures per model call).
+    """
+    from digitkit.inference import load
+    from digitkit.inference.batch import _read_stdin, expand_inputs
+
+    _check(top_k, digits)
+    if isinstance(paths, (str, bytes, bytearray, os.PathLike)):
+        paths = [paths]
+    paths = list(paths)
+    if not paths:
+        raise UsageError("expected at least one picture, folder or pattern. Received: paths=[]")
+    items = [(name, _read_stdin() if source == STDIN else source) for name, source in expand_inputs(paths)]
+    predictor = load(model, backend)
+    return ReadingStream(items, predictor, top_k=top_k, digits=digits, keep_marks=keep_marks,
+                         keep_pictures=keep_pictures, chunk=max(1, chunk))
+
+
+def read(paths: Any, model: str = DEFAULT_MODEL, top_k: int = 3, *, digits: int | None = None,
+         keep_marks: bool = False, backend: str = "auto", keep_pictures: bool = False) -> ReadResult:
+    """Read the number in each picture: every digit found, ordered, read by the model.
+
+    Args:
+        paths: pictures, folders (searched recursively), glob patterns, ``"-"`` for stdin,
+            or raw image bytes; one or many.
+        model: any model reference ``predict`` takes (run id, file, name, ``NAME@pretrained``).
+        top_k: how many digits to rank for each digit found (1..10).
+        digits: when the count is known: read exactly this many digits (the best split).
+        keep_marks: keep ``.``, ``,`` and ``-`` between digits in the text.
+        backend: ``"auto"``, ``"litert"`` or ``"keras"``.
+        keep_pictures: keep each grey picture (``Reading.picture``) and digit images.
+
+    Returns:
+        A :class:`ReadResult`; ``result.check()`` raises ``PartialFailure`` when some failed.
+
+    Raises:
+        NothingRead: no picture could be read (an ``InputError``, exit code 3).
+        ModelRefusedError: the model is missing or broken.
+    """
+    answers = stream(paths, model, top_k, digits=digits, keep_marks=keep_marks, backend=backend,
+                     keep_pictures=keep_pictures)
+    readings: list[Reading] = []
+    failures: list[ReadFailure] = []
+    for item in answers:
+        (failures if isinstance(item, ReadFailure) else readings).append(item)
+    if not readings:
+        raise NothingRead(failures or [ReadFailure("input", "nothing to read")])
+    engine = answers.predictor
+    return ReadResult(readings, failures, engine.name, engine.path, engine.run_id, engine.backend,
+                      time.perf_counter() - answers.started, engine.notes)
+
+
+def read_many(items: Iterable[tuple[str, np.ndarray]], predictor: Any, **options: Any) -> list[Reading | ReadFailure]:
+    """Read grey pictures already in memory with a loaded predictor (benchmarks, the server)."""
+    planned: list[Plan | ReadFailure] = []
+    for name, grey in items:
+        try:
+            planned.append(plan(name, grey))
+        except InputError as exc:
+            planned.append(ReadFailure(name, _short(name, exc)))
+    stream_ = ReadingStream([], predictor, top_k=options.get("top_k", 3), digits=options.get("digits"),
+                            keep_marks=options.get("keep_marks", False), keep_pictures=False, chunk=CHUNK)
+    return list(stream_._answer(planned))
