@@ -23,6 +23,8 @@ class Piece:
     ys: np.ndarray
     xs: np.ndarray
     sx: np.ndarray
+    cut_left: bool = False  # made by cutting a larger piece on that side
+    cut_right: bool = False
 
     @property
     def box(self) -> tuple[int, int, int, int]:
@@ -65,15 +67,15 @@ class Piece:
     def split(self, column: int) -> tuple["Piece", "Piece"]:
         """The pixels left of a deslanted column, and the others."""
         left = self.sx < column
-        return (Piece(self.ys[left], self.xs[left], self.sx[left]),
-                Piece(self.ys[~left], self.xs[~left], self.sx[~left]))
+        return (Piece(self.ys[left], self.xs[left], self.sx[left], self.cut_left, True),
+                Piece(self.ys[~left], self.xs[~left], self.sx[~left], True, self.cut_right))
 
 
 def join(parts: list[Piece]) -> Piece:
     if len(parts) == 1:
         return parts[0]
     return Piece(np.concatenate([p.ys for p in parts]), np.concatenate([p.xs for p in parts]),
-                 np.concatenate([p.sx for p in parts]))
+                 np.concatenate([p.sx for p in parts]), parts[0].cut_left, parts[-1].cut_right)
 
 
 def pieces(mask: np.ndarray) -> list[Piece]:

@@ -13,8 +13,10 @@ import numpy as np
 
 # Ink must stand out from the paper by this much (0..1 grey).
 MIN_CONTRAST = 0.08
-# Background blocks: the paper's level is the median of each block (most of a block is paper).
+# Background blocks: the paper's level is a low percentile of each block's ink (most of a
+# block is paper; a thick stroke may still fill a good part of one).
 BLOCKS = 12
+PAPER_SHARE = 30
 # Paper whose border varies less than this (10th to 90th percentile) is evenly lit.
 FLAT_PAPER = 0.03
 # A horizontal run is a printed line when it is at least this share of the picture's width
@@ -52,14 +54,15 @@ def ink_of(grey: np.ndarray) -> np.ndarray:
 
 
 def _background(ink: np.ndarray) -> np.ndarray:
-    """The paper's level everywhere: block medians, smoothly interpolated (bilinear)."""
+    """The paper's level everywhere: block levels, smoothly interpolated (bilinear)."""
     h, w = ink.shape
-    by, bx = max(1, min(BLOCKS, h // 16)), max(1, min(BLOCKS * 4, w // 16))
+    side = max(32, min(h, w) / 3)  # blocks much larger than a stroke: mostly paper
+    by, bx = max(1, min(BLOCKS, int(h / side))), max(1, min(BLOCKS * 4, int(w / side)))
     if by * bx == 1:
         return np.full_like(ink, float(np.median(ink)))
     ys = np.linspace(0, h, by + 1).astype(int)
     xs = np.linspace(0, w, bx + 1).astype(int)
-    grid = np.array([[np.median(ink[ys[i]:ys[i + 1], xs[j]:xs[j + 1]]) for j in range(bx)] for i in range(by)],
+    grid = np.array([[np.percentile(ink[ys[i]:ys[i + 1], xs[j]:xs[j + 1]], PAPER_SHARE) for j in range(bx)] for i in range(by)],
                     np.float32)
     # Each block's median stands at its centre; interpolate between centres.
     cy, cx = (ys[:-1] + ys[1:]) / 2, (xs[:-1] + xs[1:]) / 2

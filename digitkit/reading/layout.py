@@ -20,12 +20,15 @@ from digitkit.reading.components import Piece
 
 # Slants tried (tan of the angle): writing leans up to ~20 degrees either way.
 SLANTS = np.linspace(-0.36, 0.36, 13)
+# Lines of writing are at least this far apart (share of the digit height).
+LINE_GAP = 0.3
 # A piece smaller than this share of h*h (and 3 px) is a speck: dropped.
 SPECK_SHARE = 0.004
 # A piece lower than this share of h, standing apart from the digits, is a mark (. , -).
 MARK_HEIGHT = 0.45
-# Pieces wider than this share of h may hold several digits: they are cut.
-CUT_WIDTH = 0.75
+# Pieces wider than this share of h may hold several digits: they are cut. Measured on
+# 60 numbers a condition (seed 7): 1.1 gives separated 91.7 %, touching 30 %; no cuts 98.3 %, 5 %.
+CUT_WIDTH = 1.1
 # Cuts keep at least this share of h on each side, and this much from each other.
 CUT_MARGIN = 0.2
 CUT_SPACING = 0.15
@@ -72,10 +75,12 @@ def lines_of(parts: list[Piece]) -> list[list[Piece]]:
     largest = max(p.size for p in parts)
     big = [p for p in parts if p.size >= 0.1 * largest]
     spans = sorted((p.top, p.bottom) for p in big)
+    h = float(np.median([b - t for t, b in spans]))
     bands: list[list[int]] = []
     for top, bottom in spans:
-        # Overlapping by a third of the smaller height: same line (a descender can reach the next).
-        if bands and top < bands[-1][1] - min(bottom - top, bands[-1][1] - bands[-1][0]) / 3:
+        # Rows that overlap, or nearly meet (the halves of a digit broken across), are one
+        # line; lines of writing are further apart than LINE_GAP * h.
+        if bands and top < bands[-1][1] + LINE_GAP * h:
             bands[-1][1] = max(bands[-1][1], bottom)
         else:
             bands.append([top, bottom])
@@ -90,9 +95,16 @@ def lines_of(parts: list[Piece]) -> list[list[Piece]]:
 
 
 def digit_height(parts: list[Piece]) -> float:
+    """The line's digit height: for each large piece, the height of all the ink in its
+    columns (so the fragments of a broken digit measure the whole digit), then the median."""
     largest = max(p.size for p in parts)
-    heights = [p.height for p in parts if p.size >= 0.15 * largest]
-    return float(np.percentile(heights, 75))
+    heights = []
+    for p in parts:
+        if p.size < 0.15 * largest:
+            continue
+        above = [q for q in parts if q.left < p.right and p.left < q.right]
+        heights.append(max(q.bottom for q in above) - min(q.top for q in above))
+    return float(np.median(heights))
 
 
 def line_of(parts: list[Piece]) -> Line:

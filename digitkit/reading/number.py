@@ -24,7 +24,7 @@ MAX_DIGITS = 200
 # More separate pieces than this is noise or a page of text, not a number: refused at once.
 MAX_PIECES = 4000
 # A gap this wide (share of the digit height, about a digit's width) is a space.
-SPACE = 0.7
+SPACE = 0.9
 
 
 @dataclass
@@ -86,11 +86,12 @@ def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | 
         InputError: no digits found, or not ``digits`` of them.
     """
     logs = np.log(np.maximum(probabilities.max(axis=1), 1e-12)) if len(probabilities) else np.zeros(0)
+    classes = probabilities.argmax(axis=1) if len(probabilities) else np.zeros(0, int)
     per_line, offset, offsets = [], 0, []
     for line, cands in zip(p.lines, p.candidates):
         offsets.append(offset)
         limit = digits if digits is not None else len(line.atoms)
-        per_line.append(best_paths(line, cands, logs[offset:offset + len(cands)], min(limit, len(line.atoms))))
+        per_line.append(best_paths(line, cands, logs[offset:offset + len(cands)], classes[offset:offset + len(cands)], min(limit, len(line.atoms))))
         offset += len(cands)
     counts = split_count(per_line, digits)
     if digits is not None and not counts:
