@@ -9,7 +9,7 @@ laid left to right, in one of these conditions (``--count`` numbers each):
 
 - ``separated``: gaps of 2-12 px between digits;
 - ``touching``: gaps of -4 to 0 px (digits touch or overlap);
-- ``broken``: separated, with 1-2 thin bands erased across each digit's strokes;
+- ``broken``: separated, with 1-2 breaks (2-3 px) in each digit's strokes;
 - ``slanted``: separated, then sheared by up to +-15 degrees;
 - ``uneven``: separated, digit heights 20-34 px and baselines moved by up to +-5 px;
 - ``ruled``: on a form line: a ruled line under the digits (touching some) and one above;
@@ -75,15 +75,20 @@ def compose(digits: list[np.ndarray], gaps: list[int], offsets: list[int], pad: 
 
 
 def erase_bands(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """1-2 thin bands (2-3 px) across the digit at random angles: a broken pen or scan."""
+    """1-2 breaks in the strokes: a band 2-3 px wide, at a random angle, erased within 5-7 px
+    of a random point of the ink (a pen skipping, a scan losing a thin stretch)."""
     h, w = ink.shape
     ys, xs = np.mgrid[0:h, 0:w]
     out = ink.copy()
+    inked = np.flatnonzero(ink.ravel() >= 0.5)
     for _ in range(int(rng.integers(1, 3))):
+        if inked.size == 0:
+            break
+        cy, cx = divmod(int(inked[rng.integers(inked.size)]), w)
         angle = rng.uniform(0, np.pi)
-        cy, cx = rng.uniform(0.25, 0.75) * h, rng.uniform(0.25, 0.75) * w
         distance = np.abs((ys - cy) * np.cos(angle) - (xs - cx) * np.sin(angle))
-        out[distance < rng.uniform(1.0, 1.6)] = 0
+        near = (ys - cy) ** 2 + (xs - cx) ** 2 <= rng.uniform(5, 7) ** 2
+        out[(distance < rng.uniform(1.0, 1.6)) & near] = 0
     return out
 
 

@@ -25,6 +25,7 @@ class Piece:
     sx: np.ndarray
     cut_left: bool = False  # made by cutting a larger piece on that side
     cut_right: bool = False
+    origin: int = -1  # which uncut piece of its line it comes from
 
     @property
     def box(self) -> tuple[int, int, int, int]:
@@ -67,8 +68,8 @@ class Piece:
     def split(self, column: int) -> tuple["Piece", "Piece"]:
         """The pixels left of a deslanted column, and the others."""
         left = self.sx < column
-        return (Piece(self.ys[left], self.xs[left], self.sx[left], self.cut_left, True),
-                Piece(self.ys[~left], self.xs[~left], self.sx[~left], True, self.cut_right))
+        return (Piece(self.ys[left], self.xs[left], self.sx[left], self.cut_left, True, self.origin),
+                Piece(self.ys[~left], self.xs[~left], self.sx[~left], True, self.cut_right, self.origin))
 
 
 def join(parts: list[Piece]) -> Piece:

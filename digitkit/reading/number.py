@@ -8,14 +8,15 @@ makes their 28x28 images; the caller classifies the images of many plans at once
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+import os
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from digitkit.errors import InputError
 from digitkit.reading import ink as inking
 from digitkit.reading.components import Piece, pieces
-from digitkit.reading.layout import Line, deslant, line_of, lines_of, shear_pieces
+from digitkit.reading.layout import CUT_WIDTH, REFINE_WIDTH, Line, deslant, line_of, lines_of, recut, shear_pieces
 from digitkit.reading.normalize import digit_image
 from digitkit.reading.paths import Candidate, best_paths, candidates, split_count
 from digitkit.reading.results import DigitRead, Reading
@@ -23,6 +24,8 @@ from digitkit.reading.results import DigitRead, Reading
 MAX_DIGITS = 200
 # More separate pieces than this is noise or a page of text, not a number: refused at once.
 MAX_PIECES = 4000
+# A wide piece read whole with less than this probability is cut and read again.
+SURE = float(os.environ.get("DK_SURE", 0.95))
 # A gap this wide (share of the digit height, about a digit's width) is a space.
 SPACE = 0.9
 
@@ -38,9 +41,11 @@ class Plan:
     images: np.ndarray  # (M, 28, 28): every line's candidates, then the whole picture's digit if any
     whole: bool  # the last image is the intake's digit of the whole picture (one piece of ink)
     grey: np.ndarray | None = None
+    ink: np.ndarray | None = field(default=None, repr=False)  # kept until refined
+    mask: np.ndarray | None = field(default=None, repr=False)
 
 
-def plan(name: str, grey: np.ndarray, *, keep_picture: bool = False) -> Plan:
+def plan(name: str, grey: np.ndarray, *, digits: int | None = None, keep_picture: bool = False) -> Plan:
     """Find the candidate digits of one grey picture (uint8, or float in [0, 1]).
 
     Raises:
@@ -57,14 +62,15 @@ def plan(name: str, grey: np.ndarray, *, keep_picture: bool = False) -> Plan:
     ys = np.concatenate([p.ys for p in found])
     slant = deslant(ys, np.concatenate([p.xs for p in found]))
     shear_pieces(found, slant, float(ys.mean()))
-    lines = [line_of(group) for group in lines_of(found)]
+    # A known count keeps cuts from multiplying digits: every piece that may hold two is cut.
+    cut_width = REFINE_WIDTH if digits is not None else CUT_WIDTH
+    lines = [line_of(group, cut_width) for group in lines_of(found)]
     lines = [line for line in lines if line.atoms]
     estimate = sum(max(1, round(sum(a.width for a in line.atoms) / (0.6 * line.height))) for line in lines)
     if estimate > MAX_DIGITS:
         raise InputError(f"{name}: about {estimate} digits: more than {MAX_DIGITS} are not read",
                          hint="crop the picture to the number")
-    cands = [candidates(line) for line in lines]
-    images = [digit_image(c.piece, ink, mask) for line_cands in cands for c in line_cands]
+    cands, images = _candidates(lines, ink, mask)
     whole = len(lines) == 1 and lines[0].components == 1 and not lines[0].marks
     if whole:
         from digitkit.intake import digit_from
@@ -75,7 +81,36 @@ def plan(name: str, grey: np.ndarray, *, keep_picture: bool = False) -> Plan:
             whole = False
     stack = np.stack(images).astype(np.float32) if images else np.zeros((0, 28, 28), np.float32)
     return Plan(name, (grey.shape[1], grey.shape[0]), lines, cands, stack, whole,
-                grey if keep_picture else None)
+                grey if keep_picture else None, ink, mask)
+
+
+def _candidates(lines: list[Line], ink: np.ndarray, mask: np.ndarray) -> tuple[list[list[Candidate]], list[np.ndarray]]:
+    cands = [candidates(line) for line in lines]
+    return cands, [digit_image(c.piece, ink, mask) for line_cands in cands for c in line_cands]
+
+
+def refine(p: Plan, probabilities: np.ndarray) -> Plan | None:
+    """A second plan where wide pieces the classifier is unsure of whole are cut (touching
+    digits); ``None`` when there are none. Cutting only those keeps a wide "0" or "2" whole."""
+    lines, changed, offset = [], False, 0
+    for line, cands in zip(p.lines, p.candidates):
+        which = set(line.cut)
+        for c, row in zip(cands, probabilities[offset:offset + len(cands)]):
+            if c.stop - c.start != 1 or float(row.max()) >= SURE:
+                continue
+            for i, piece in enumerate(line.pieces):
+                if piece is c.piece and i not in which and piece.width > REFINE_WIDTH * line.height:
+                    which.add(i)
+        offset += len(cands)
+        if which != set(line.cut):
+            line, changed = recut(line, which), True
+        lines.append(line)
+    if not changed:
+        return None
+    cands, images = _candidates(lines, p.ink, p.mask)
+    if p.whole:
+        images.append(p.images[-1])
+    return replace(p, lines=lines, candidates=cands, images=np.stack(images).astype(np.float32))
 
 
 def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | None = None,

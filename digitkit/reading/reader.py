@@ -15,7 +15,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from digitkit.errors import InputError, UsageError
-from digitkit.reading.number import Plan, decide, plan
+from digitkit.reading.number import Plan, decide, plan, refine
 from digitkit.reading.results import NothingRead, ReadFailure, Reading, ReadResult
 
 DEFAULT_MODEL = "cnn"
@@ -31,7 +31,8 @@ def _short(name: str, exc: InputError) -> str:
     return message
 
 
-def plan_inputs(items: list[tuple[str, Any]], keep_pictures: bool) -> list[Plan | ReadFailure]:
+def plan_inputs(items: list[tuple[str, Any]], keep_pictures: bool, digits: int | None = None,
+                ) -> list[Plan | ReadFailure]:
     """Read and plan each input (bounded intake); a :class:`ReadFailure` in place of each that fails."""
     from digitkit.inference.batch import Failure
     from digitkit.intake import read_picture
@@ -43,7 +44,7 @@ def plan_inputs(items: list[tuple[str, Any]], keep_pictures: bool) -> list[Plan 
             continue
         try:
             read_name, grey = read_picture(source)
-            planned.append(plan(read_name, grey, keep_picture=keep_pictures))
+            planned.append(plan(read_name, grey, digits=digits, keep_picture=keep_pictures))
         except InputError as exc:
             planned.append(ReadFailure(name, _short(name, exc)))
     return planned
@@ -68,17 +69,21 @@ class ReadingStream:
 
     def __iter__(self) -> Iterator[Reading | ReadFailure]:
         for begin in range(0, self.total, self.chunk):
-            planned = plan_inputs(self.items[begin:begin + self.chunk], self.keep_pictures)
+            planned = plan_inputs(self.items[begin:begin + self.chunk], self.keep_pictures, self.digits)
             yield from self._answer(planned)
 
     def _answer(self, planned: list[Plan | ReadFailure]) -> Iterator[Reading | ReadFailure]:
         plans = [p for p in planned if isinstance(p, Plan)]
-        images = [p.images for p in plans if len(p.images)]
-        probabilities = self.predictor.predict_proba(np.concatenate(images)) if images else np.zeros((0, 10))
-        rows, offset = {}, 0
+        rows = self._classify(plans)
+        # Second pass: wide pieces the model was unsure of whole are cut and read again.
+        refined = {}
         for p in plans:
-            rows[id(p)] = probabilities[offset:offset + len(p.images)]
-            offset += len(p.images)
+            second = refine(p, rows[id(p)])
+            if second is not None:
+                refined[id(p)] = second
+        if refined:
+            rows.update(self._classify(list(refined.values())))
+            planned = [refined.get(id(p), p) if isinstance(p, Plan) else p for p in planned]
         last = len(planned) - 1
         for position, item in enumerate(planned):
             self.chunk_done = position == last
@@ -93,6 +98,17 @@ class ReadingStream:
             else:
                 self.read += 1
             yield item
+
+
+    def _classify(self, plans: list[Plan]) -> dict[int, np.ndarray]:
+        """Every candidate of ``plans`` in one model call; each plan's rows by ``id(plan)``."""
+        images = [p.images for p in plans if len(p.images)]
+        probabilities = self.predictor.predict_proba(np.concatenate(images)) if images else np.zeros((0, 10))
+        rows, offset = {}, 0
+        for p in plans:
+            rows[id(p)] = probabilities[offset:offset + len(p.images)]
+            offset += len(p.images)
+        return rows
 
 
 def _check(top_k: int, digits: int | None) -> None:
@@ -165,7 +181,7 @@ def read_many(items: Iterable[tuple[str, np.ndarray]], predictor: Any, **options
     planned: list[Plan | ReadFailure] = []
     for name, grey in items:
         try:
-            planned.append(plan(name, grey))
+            planned.append(plan(name, grey, digits=options.get("digits")))
         except InputError as exc:
             planned.append(ReadFailure(name, _short(name, exc)))
     stream_ = ReadingStream([], predictor, top_k=options.get("top_k", 3), digits=options.get("digits"),
