@@ -20,9 +20,8 @@ def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, digits: int
         DigitkitError: for the CLI edge to print (NothingRead, PartialFailure, ...).
     """
     from digitkit.errors import UsageError
-    from digitkit.inference.batch import check_failures
     from digitkit.reading import stream
-    from digitkit.reading.results import NothingRead, ReadFailure, ReadResult
+    from digitkit.reading.results import NothingRead, ReadFailure, ReadResult, check_failures
 
     if sum((json_output, jsonl_output, csv_output)) > 1:
         raise UsageError("--json, --jsonl and --csv cannot be used together")
@@ -92,7 +91,8 @@ def _print_reading(reading: Any) -> None:
     from digitkit.render.numbers import reading_view
 
     console = out()
-    console.print(reading_view(reading, min(console.width, 80), colour=has_colour(console)))
+    width = min(console.width, 80)
+    console.print(reading_view(reading, width, colour=has_colour(console)), width=width)
     console.print()
 
 

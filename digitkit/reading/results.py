@@ -95,9 +95,15 @@ class ReadResult:
 
     def check(self) -> None:
         """Raise :class:`~digitkit.errors.PartialFailure` (exit 7) when some inputs failed."""
-        from digitkit.inference.batch import check_failures
-
         check_failures(len(self.readings), len(self.failures))
+
+
+def check_failures(read: int, failed: int) -> None:
+    """Raise :class:`~digitkit.errors.PartialFailure` (exit 7) when some inputs failed."""
+    from digitkit.errors import PartialFailure
+
+    if failed:
+        raise PartialFailure(f"{failed} of {read + failed} inputs could not be read", hint="see the lines above")
 
 
 class NothingRead(InputError):

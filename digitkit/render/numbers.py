@@ -73,9 +73,9 @@ def reading_view(reading: Any, width: int, *, colour: bool = True) -> Renderable
     """The number, its picture with boxes, the readings under them, and each digit's confidence."""
     from digitkit.errors import printable
 
-    head = Text(printable(reading.input) + "  ")
-    head.append(printable(reading.text).replace("\\n", " / "), style="bold green")
-    head.append(f"  ({reading.confidence * 100:.1f}% sure)", style="dim")
+    head = Text(printable(reading.text).replace("\\n", " / "), style="bold green", overflow="fold")
+    head.append(f"  ({reading.confidence * 100:.1f}% sure)  ", style="dim")
+    head.append(printable(reading.input))
     parts: list[RenderableType] = [head]
     if reading.picture is not None:
         picture, scale = picture_text(reading.picture, [d.box for d in reading.digits], width, colour=colour)
