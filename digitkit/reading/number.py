@@ -18,7 +18,7 @@ from digitkit.reading import ink as inking
 from digitkit.reading.components import Piece, pieces
 from digitkit.reading.layout import CUT_WIDTH, REFINE_WIDTH, Line, deslant, line_of, lines_of, recut, shear_pieces
 from digitkit.reading.normalize import digit_image
-from digitkit.reading.paths import Candidate, best_paths, candidates, split_count
+from digitkit.reading.paths import Candidate, aspect_z, best_paths, candidates, split_count
 from digitkit.reading.results import DigitRead, Reading
 
 MAX_DIGITS = 200
@@ -26,6 +26,8 @@ MAX_DIGITS = 200
 MAX_PIECES = 4000
 # A wide piece read whole with less than this probability is cut and read again.
 SURE = float(os.environ.get("DK_SURE", 0.95))
+# ... or read surely but too wide for its class by this many deviations (two digits as one).
+WIDE_Z = float(os.environ.get("DK_WIDE_Z", 2.0))
 # A gap this wide (share of the digit height, about a digit's width) is a space.
 SPACE = 0.9
 
@@ -96,7 +98,7 @@ def refine(p: Plan, probabilities: np.ndarray) -> Plan | None:
     for line, cands in zip(p.lines, p.candidates):
         which = set(line.cut)
         for c, row in zip(cands, probabilities[offset:offset + len(cands)]):
-            if c.stop - c.start != 1 or float(row.max()) >= SURE:
+            if c.stop - c.start != 1 or (float(row.max()) >= SURE and aspect_z(c.piece, int(row.argmax())) < WIDE_Z):
                 continue
             for i, piece in enumerate(line.pieces):
                 if piece is c.piece and i not in which and piece.width > REFINE_WIDTH * line.height:

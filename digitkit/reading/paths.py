@@ -36,7 +36,9 @@ DIGIT_COST = float(os.environ.get("DK_DIGIT_COST", 0.0))
 # a flag and a foot).
 ASPECTS = {0: (0.915, 0.177), 1: (0.437, 0.431), 2: (0.943, 0.195), 3: (0.82, 0.199), 4: (0.819, 0.192),
            5: (0.943, 0.235), 6: (0.749, 0.209), 7: (0.8, 0.199), 8: (0.786, 0.207), 9: (0.708, 0.196)}
-ASPECT_WEIGHT = float(os.environ.get("DK_ASPECT_WEIGHT", 0.5))
+ASPECT_WEIGHT = float(os.environ.get("DK_ASPECT_WEIGHT", 1.0))
+ASPECT_FREE = float(os.environ.get("DK_ASPECT_FREE", 1.5))  # within this many deviations: no cost
+GAP_COST = float(os.environ.get("DK_GAP_COST", 10.0))  # per digit height of empty columns joined
 SHORT = 0.7
 CUT_COST = float(os.environ.get("DK_CUT_COST", 0.5))
 NEG = -1e18
@@ -83,6 +85,21 @@ def _skip_cost(atom: Piece, h: float) -> float:
     return math.log(SKIP_PROBABILITY) * min(1.0, atom.height / (MIN_HEIGHT * h)) * 2
 
 
+def aspect_z(piece: Piece, digit: int) -> float:
+    """How many standard deviations (of the log) the piece's aspect is from its class's."""
+    centre, spread = ASPECTS[digit]
+    return (math.log(max(piece.width, 1) / max(piece.height, 1)) - math.log(centre)) / spread
+
+
+def gaps(group: list[Piece]) -> int:
+    """Empty columns between the atoms of a candidate (pieces of one digit rarely have any)."""
+    covered = np.zeros(max(a.right for a in group) - min(a.left for a in group), bool)
+    base = min(a.left for a in group)
+    for a in group:
+        covered[a.left - base:a.right - base] = True
+    return int((~covered).sum())
+
+
 def costs(line: Line, cands: list[Candidate], classes: np.ndarray) -> list[float]:
     """What each candidate's shape costs (nats), beside its log-probability.
 
@@ -96,12 +113,13 @@ def costs(line: Line, cands: list[Candidate], classes: np.ndarray) -> list[float
     found = []
     for c, digit in zip(cands, classes.tolist()):
         piece = c.piece
-        centre, spread = ASPECTS[digit]
-        z = (math.log(max(piece.width, 1) / piece.height) - math.log(centre)) / spread
-        cost = ASPECT_WEIGHT * 0.5 * z * z
-        short = max(0.0, SHORT - piece.height / h) / 0.15
-        cost += ASPECT_WEIGHT * 0.5 * short * short
+        z = aspect_z(piece, digit)
+        if digit == 1:
+            z = max(z, 0.0)  # a "1" may be a bare stroke, as thin as the pen
+        cost = ASPECT_WEIGHT * max(0.0, abs(z) - ASPECT_FREE)
+        cost += ASPECT_WEIGHT * max(0.0, SHORT - piece.height / h) / 0.1
         cost += CUT_COST * (piece.cut_left + piece.cut_right) / 2
+        cost += GAP_COST * gaps(line.atoms[c.start:c.stop]) / h
         found.append(cost)
     return found
 
