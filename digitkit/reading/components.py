@@ -8,6 +8,7 @@ thousands of pixels but a few hundred runs, and SciPy would cost half a second t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -33,25 +34,25 @@ class Piece:
         """Connected components joined in it (a broken digit has several)."""
         return max(1, len(self.ids))
 
-    @property
+    @cached_property
     def box(self) -> tuple[int, int, int, int]:
         """``(x0, y0, x1, y1)`` in the picture, ends exclusive."""
         return int(self.xs.min()), int(self.ys.min()), int(self.xs.max()) + 1, int(self.ys.max()) + 1
 
-    @property
+    @cached_property
     def left(self) -> int:
         return int(self.sx.min())
 
-    @property
+    @cached_property
     def right(self) -> int:
         """Deslanted, exclusive."""
         return int(self.sx.max()) + 1
 
-    @property
+    @cached_property
     def top(self) -> int:
         return int(self.ys.min())
 
-    @property
+    @cached_property
     def bottom(self) -> int:
         return int(self.ys.max()) + 1
 
@@ -67,9 +68,15 @@ class Piece:
     def size(self) -> int:
         return int(self.ys.size)
 
-    @property
+    @cached_property
     def centre(self) -> float:
         return float(self.sx.mean())
+
+    def reslant(self, sx: np.ndarray) -> None:
+        """New deslanted columns (the cached measures that depend on them are dropped)."""
+        self.sx = sx
+        for name in ("left", "right", "centre"):
+            self.__dict__.pop(name, None)
 
     def split(self, column: int) -> tuple["Piece", "Piece"]:
         """The pixels left of a deslanted column, and the others."""

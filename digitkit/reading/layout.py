@@ -81,7 +81,7 @@ def deslant(ys: np.ndarray, xs: np.ndarray) -> float:
 
 def shear_pieces(parts: list[Piece], t: float, centre: float) -> None:
     for p in parts:
-        p.sx = np.round(p.xs + t * (p.ys - centre)).astype(np.int64)
+        p.reslant(np.round(p.xs + t * (p.ys - centre)).astype(np.int64))
 
 
 def lines_of(parts: list[Piece]) -> list[list[Piece]]:

@@ -48,6 +48,7 @@ class Plan:
     grey: np.ndarray | None = None
     ink: np.ndarray | None = field(default=None, repr=False)  # kept until refined
     mask: np.ndarray | None = field(default=None, repr=False)
+    known: np.ndarray | None = field(default=None, repr=False)  # rows already classified (NaN: not yet)
 
 
 def plan(name: str, grey: np.ndarray, *, digits: int | None = None, keep_picture: bool = False) -> Plan:
@@ -96,26 +97,37 @@ def _candidates(lines: list[Line], ink: np.ndarray, mask: np.ndarray) -> tuple[l
 
 def refine(p: Plan, probabilities: np.ndarray) -> Plan | None:
     """A second plan where wide pieces the classifier is unsure of whole are cut (touching
-    digits); ``None`` when there are none. Cutting only those keeps a wide "0" or "2" whole."""
-    lines, changed, offset = [], False, 0
-    for line, cands in zip(p.lines, p.candidates):
+    digits); ``None`` when there are none. Cutting only those keeps a wide "0" or "2" whole.
+    Lines left as they were keep their images and probabilities (``Plan.known``)."""
+    lines, cands, images, known = [], [], [], []
+    changed, offset = False, 0
+    for line, line_cands in zip(p.lines, p.candidates):
+        rows = probabilities[offset:offset + len(line_cands)]
         which = set(line.cut)
-        for c, row in zip(cands, probabilities[offset:offset + len(cands)]):
+        for c, row in zip(line_cands, rows):
             if c.stop - c.start != 1 or (float(row.max()) >= SURE and aspect_z(c.piece, int(row.argmax())) < WIDE_Z):
                 continue
             for i, piece in enumerate(line.pieces):
                 if piece is c.piece and i not in which and piece.width > REFINE_WIDTH * line.height:
                     which.add(i)
-        offset += len(cands)
         if which != set(line.cut):
             line, changed = recut(line, which), True
+            line_cands = candidates(line)
+            images.extend(digit_image(c.piece, p.ink, p.mask) for c in line_cands)
+            known.append(np.full((len(line_cands), 10), np.nan, np.float32))
+        else:
+            images.extend(p.images[offset:offset + len(line_cands)])
+            known.append(rows)
         lines.append(line)
+        cands.append(line_cands)
+        offset += len(rows)
     if not changed:
         return None
-    cands, images = _candidates(lines, p.ink, p.mask)
     if p.whole:
         images.append(p.images[-1])
-    return replace(p, lines=lines, candidates=cands, images=np.stack(images).astype(np.float32))
+        known.append(probabilities[-1:])
+    return replace(p, lines=lines, candidates=cands, images=np.stack(images).astype(np.float32),
+                   known=np.concatenate(known))
 
 
 def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | None = None,

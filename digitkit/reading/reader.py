@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections import deque
 from typing import Any, Iterable, Iterator
 
 import numpy as np
@@ -20,6 +21,7 @@ from digitkit.reading.results import NothingRead, ReadFailure, Reading, ReadResu
 
 DEFAULT_MODEL = "cnn"
 CHUNK = 32
+IN_FLIGHT_PER_WORKER = 3
 STDIN = "-"
 
 
@@ -58,8 +60,9 @@ class ReadingStream:
     """
 
     def __init__(self, items: list[tuple[str, Any]], predictor: Any, *, top_k: int, digits: int | None,
-                 keep_marks: bool, keep_pictures: bool, chunk: int) -> None:
+                 keep_marks: bool, keep_pictures: bool, chunk: int, executor: Any = None, in_flight: int = 2) -> None:
         self.items, self.predictor = items, predictor
+        self._executor, self.in_flight = executor, max(1, in_flight)
         self.top_k, self.digits, self.keep_marks, self.keep_pictures = top_k, digits, keep_marks, keep_pictures
         self.chunk = chunk
         self.total = len(items)
@@ -68,9 +71,24 @@ class ReadingStream:
         self.started = time.perf_counter()
 
     def __iter__(self) -> Iterator[Reading | ReadFailure]:
-        for begin in range(0, self.total, self.chunk):
-            planned = plan_inputs(self.items[begin:begin + self.chunk], self.keep_pictures, self.digits)
-            yield from self._answer(planned)
+        chunks = [self.items[i:i + self.chunk] for i in range(0, self.total, self.chunk)]
+        if self._executor is None:
+            for part in chunks:
+                yield from self._answer(plan_inputs(part, self.keep_pictures, self.digits))
+            return
+        # Pictures are planned in worker processes (the costly part) while the model runs here.
+        pending: deque = deque()
+        finished = False
+        try:
+            for part in chunks:
+                pending.append(self._executor.submit(plan_inputs, part, self.keep_pictures, self.digits))
+                if len(pending) >= self.in_flight:
+                    yield from self._answer(pending.popleft().result())
+            while pending:
+                yield from self._answer(pending.popleft().result())
+            finished = True
+        finally:
+            self._executor.shutdown(wait=finished, cancel_futures=not finished)
 
     def _answer(self, planned: list[Plan | ReadFailure]) -> Iterator[Reading | ReadFailure]:
         plans = [p for p in planned if isinstance(p, Plan)]
@@ -101,13 +119,21 @@ class ReadingStream:
 
 
     def _classify(self, plans: list[Plan]) -> dict[int, np.ndarray]:
-        """Every candidate of ``plans`` in one model call; each plan's rows by ``id(plan)``."""
-        images = [p.images for p in plans if len(p.images)]
-        probabilities = self.predictor.predict_proba(np.concatenate(images)) if images else np.zeros((0, 10))
+        """The candidates of ``plans`` not classified yet, in one model call; each plan's
+        rows (all its candidates) by ``id(plan)``."""
+        wanted = [p.images if p.known is None else p.images[np.isnan(p.known[:, 0])] for p in plans]
+        stacked = [w for w in wanted if len(w)]
+        probabilities = self.predictor.predict_proba(np.concatenate(stacked)) if stacked else np.zeros((0, 10))
         rows, offset = {}, 0
-        for p in plans:
-            rows[id(p)] = probabilities[offset:offset + len(p.images)]
-            offset += len(p.images)
+        for p, w in zip(plans, wanted):
+            fresh = probabilities[offset:offset + len(w)]
+            offset += len(w)
+            if p.known is None:
+                rows[id(p)] = fresh
+            else:
+                full = p.known.copy()
+                full[np.isnan(full[:, 0])] = fresh
+                rows[id(p)] = full
         return rows
 
 
@@ -120,15 +146,16 @@ def _check(top_k: int, digits: int | None) -> None:
 
 def stream(paths: Any, model: str = DEFAULT_MODEL, top_k: int = 3, *, digits: int | None = None,
            keep_marks: bool = False, backend: str = "auto", keep_pictures: bool = False,
-           chunk: int = CHUNK) -> ReadingStream:
+           chunk: int = CHUNK, workers: int | None = None) -> ReadingStream:
     """Start reading many pictures; iterate the result for answers in input order.
 
     The model is loaded (and refused, if it must be) before anything is read. Arguments as
     for :func:`read`, plus ``keep_pictures`` (keep each grey picture, for drawing it) and
-    ``chunk`` (pictures per model call).
+    ``chunk`` (pictures per model call) and ``workers`` (planning processes; default one
+    per core for more than 256 pictures, 0 = here).
     """
     from digitkit.inference import load
-    from digitkit.inference.batch import _read_stdin, expand_inputs
+    from digitkit.inference.batch import _read_stdin, default_workers, expand_inputs
 
     _check(top_k, digits)
     if isinstance(paths, (str, bytes, bytearray, os.PathLike)):
@@ -137,9 +164,37 @@ def stream(paths: Any, model: str = DEFAULT_MODEL, top_k: int = 3, *, digits: in
     if not paths:
         raise UsageError("expected at least one picture, folder or pattern. Received: paths=[]")
     items = [(name, _read_stdin() if source == STDIN else source) for name, source in expand_inputs(paths)]
-    predictor = load(model, backend)
+    workers = default_workers(len(items)) if workers is None else workers
+    executor = _pool(workers) if workers > 0 else None
+    try:
+        # Beside a pool the workers keep every core busy: one interpreter thread here.
+        predictor = load(model, backend, threads=1 if workers > 0 else None)
+    except BaseException:
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+        raise
     return ReadingStream(items, predictor, top_k=top_k, digits=digits, keep_marks=keep_marks,
-                         keep_pictures=keep_pictures, chunk=max(1, chunk))
+                         keep_pictures=keep_pictures, chunk=max(1, chunk), executor=executor,
+                         in_flight=IN_FLIGHT_PER_WORKER * max(workers, 1))
+
+
+def _pool(workers: int) -> Any:
+    """Worker processes for planning (fork on Linux: started in milliseconds, before the model)."""
+    import multiprocessing
+    import sys
+    from concurrent.futures import ProcessPoolExecutor
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() and sys.platform == "linux" else "spawn"
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
+                               initializer=_worker_init)
+
+
+def _worker_init() -> None:
+    """Ctrl-C is the main process's to handle (it stops the pool); a worker must not print a traceback."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def read(paths: Any, model: str = DEFAULT_MODEL, top_k: int = 3, *, digits: int | None = None,
