@@ -110,3 +110,37 @@ def test_help_and_litert_reading_do_not_import_tensorflow(tmp_path):
             "print('TF' if 'tensorflow' in sys.modules else 'no TF', file=sys.stderr)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert "Usage: digitkit read" in done.stdout and done.stderr.strip().endswith("no TF")
+
+
+def test_fast_entry_parses_the_common_forms_and_leaves_the_rest_to_typer():
+    from digitkit.cli.read_entry import parse_read
+
+    assert parse_read(["a.png", "-m", MODEL, "--digits=5", "--keep-marks", "--csv"]) == {
+        "paths": ["a.png"], "model": MODEL, "digits": 5, "keep_marks": True, "csv_output": True}
+    for args in (["--help"], ["a.png", "--digits", "0"], ["a.png", "--bogus"], ["a.png", "-k"], [],
+                 ["a.png", "--backend", "tpu"]):
+        assert parse_read(args) is None, args
+
+
+def test_fast_entry_and_typer_agree(tmp_path, capsys, monkeypatch):
+    from digitkit.cli.entry import main
+
+    path = str(compose_text(tmp_path / "n.png", "42"))
+    outputs = []
+    for argv in (["read", path, "-m", MODEL, "--json"], ["read", "--debug", path, "-m", MODEL, "--json"]):
+        monkeypatch.setattr(sys, "argv", ["digitkit", *argv])  # the Typer app reads sys.argv
+        try:
+            main(argv)
+        except SystemExit as exc:
+            assert exc.code == 0
+        outputs.append(json.loads(capsys.readouterr().out)["readings"])
+    assert outputs[0] == outputs[1]
+
+
+def test_planning_in_worker_processes_gives_the_same_readings(tmp_path):
+    from digitkit.reading import stream
+
+    paths = [compose_text(tmp_path / f"{i}.png", text) for i, text in enumerate(["12", "345", "6 7"])]
+    here = [r.to_dict() for r in stream(paths, MODEL, workers=0, chunk=2)]
+    pooled = [r.to_dict() for r in stream(paths, MODEL, workers=2, chunk=1)]
+    assert here == pooled and [r["text"] for r in here] == ["12", "345", "6 7"]
