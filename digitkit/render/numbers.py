@@ -32,6 +32,13 @@ def _fit(picture: np.ndarray, width: int) -> tuple[np.ndarray, float]:
 def picture_text(picture: np.ndarray, boxes: list[tuple[int, int, int, int]], width: int, *,
                  colour: bool = True) -> tuple[Text, float]:
     """Half blocks of the picture with the boxes outlined (in colour only); the scale used."""
+    if boxes:  # show the part of the picture that holds the digits, with a small margin
+        x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+        x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
+        pad = max(2, (y1 - y0) // 8)
+        x0, y0 = max(0, x0 - pad), max(0, y0 - pad)
+        picture = picture[y0:y1 + pad, x0:x1 + pad]
+        boxes = [(a - x0, b - y0, c - x0, d - y0) for a, b, c, d in boxes]
     small, scale = _fit(picture, width)
     rgb = np.repeat((small * 255).astype(np.uint8)[..., None], 3, axis=2)
     if colour:
@@ -56,13 +63,14 @@ def picture_text(picture: np.ndarray, boxes: list[tuple[int, int, int, int]], wi
     return text, scale
 
 
-def labels_line(digits: list[Any], scale: float, width: int) -> Text:
-    """Each digit's reading under the centre of its box (the first line's digits)."""
+def labels_line(digits: list[Any], scale: float, width: int, left: int = 0) -> Text:
+    """Each digit's reading under the centre of its box (the first line's digits); ``left``
+    is where the picture shown starts."""
     cells = [" "] * width
     for d in digits:
         if d.line:
             continue
-        column = min(width - 1, max(0, int((d.box[0] + d.box[2]) / 2 * scale)))
+        column = min(width - 1, max(0, int(((d.box[0] + d.box[2]) / 2 - left) * scale)))
         while column < width - 1 and cells[column] != " ":
             column += 1
         cells[column] = str(d.digit)
@@ -78,10 +86,12 @@ def reading_view(reading: Any, width: int, *, colour: bool = True) -> Renderable
     head.append(printable(reading.input))
     parts: list[RenderableType] = [head]
     if reading.picture is not None:
-        picture, scale = picture_text(reading.picture, [d.box for d in reading.digits], width, colour=colour)
+        boxes = [d.box for d in reading.digits]
+        picture, scale = picture_text(reading.picture, boxes, width, colour=colour)
         parts.append(picture)
         if len({d.line for d in reading.digits}) == 1:
-            parts.append(labels_line(reading.digits, scale, width))
+            left = max(0, min(b[0] for b in boxes) - max(2, (max(b[3] for b in boxes) - min(b[1] for b in boxes)) // 8))
+            parts.append(labels_line(reading.digits, scale, width, left))
     lines, current = [], ""
     for d in reading.digits:  # folded by item, never inside one
         others = " ".join(f"{digit}:{p * 100:.0f}%" for digit, p in d.top_k[1:] if p >= 0.005)
