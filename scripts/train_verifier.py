@@ -5,7 +5,7 @@
 Numbers of 2-6 training digits are drawn as scripts/make_numbers.py draws them (separated,
 touching, broken, slanted, uneven, ruled, boxed), planned by digitkit's reader with every
 piece that may hold two digits cut, and each candidate digit is labelled 1 when its box
-matches a true digit's box (IoU >= 0.7), else 0. A small MLP (image + shape -> 64 -> 1) is
+matches a true digit's box (IoU >= 0.7), else 0. A small MLP (image + shape -> 128 -> 1) is
 trained with Keras and saved as plain arrays for numpy inference. Test digits are never
 used, so the read benchmarks stay held out.
 """
@@ -92,7 +92,7 @@ def main() -> None:
     order = np.random.default_rng(args.seed).permutation(len(x))
     x, y = x[order], labels[order]
     split = int(0.9 * len(x))
-    model = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Dense(64, activation="relu", name="hidden"),
+    model = keras.Sequential([keras.Input((x.shape[1],)), keras.layers.Dense(128, activation="relu", name="hidden"),
                               keras.layers.Dense(1, name="logit")])
     model.compile(optimizer=keras.optimizers.Adam(1e-3),
                   loss=keras.losses.BinaryCrossentropy(from_logits=True), metrics=["binary_accuracy"])

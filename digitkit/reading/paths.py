@@ -38,6 +38,9 @@ ASPECTS = {0: (0.915, 0.177), 1: (0.437, 0.431), 2: (0.943, 0.195), 3: (0.82, 0.
            5: (0.943, 0.235), 6: (0.749, 0.209), 7: (0.8, 0.199), 8: (0.786, 0.207), 9: (0.708, 0.196)}
 ASPECT_WEIGHT = float(os.environ.get("DK_ASPECT_WEIGHT", 1.0))
 ASPECT_FREE = float(os.environ.get("DK_ASPECT_FREE", 1.5))  # within this many deviations: no cost
+# Too wide costs more than too narrow: two touching digits read as one are the commoner error.
+WIDE_WEIGHT = float(os.environ.get("DK_WIDE_WEIGHT", 1.0))
+WIDE_FREE = float(os.environ.get("DK_WIDE_FREE", 1.5))
 GAP_COST = float(os.environ.get("DK_GAP_COST", 10.0))  # per digit height of empty columns joined
 SHORT = 0.7
 CUT_COST = float(os.environ.get("DK_CUT_COST", 0.5))
@@ -132,7 +135,7 @@ def costs(line: Line, cands: list[Candidate], classes: np.ndarray) -> list[float
         z = aspect_z(piece, digit)
         if digit == 1:
             z = max(z, 0.0)  # a "1" may be a bare stroke, as thin as the pen
-        cost = ASPECT_WEIGHT * max(0.0, abs(z) - ASPECT_FREE)
+        cost = ASPECT_WEIGHT * max(0.0, -z - ASPECT_FREE) + WIDE_WEIGHT * max(0.0, z - WIDE_FREE)
         cost += ASPECT_WEIGHT * max(0.0, SHORT - piece.height / h) / 0.1
         cost += CUT_COST * (piece.cut_left + piece.cut_right) / 2
         cost += GAP_COST * gaps(line.atoms[c.start:c.stop]) / h

@@ -232,13 +232,22 @@ def read(paths: Any, model: str = DEFAULT_MODEL, top_k: int = 3, *, digits: int 
 
 
 def read_many(items: Iterable[tuple[str, np.ndarray]], predictor: Any, **options: Any) -> list[Reading | ReadFailure]:
-    """Read grey pictures already in memory with a loaded predictor (benchmarks, the server)."""
+    """Read grey pictures already in memory with a loaded predictor (benchmarks, the server).
+
+    Options as for :func:`read`: ``top_k``, ``digits``, ``keep_marks``.
+    """
     planned: list[Plan | ReadFailure] = []
     for name, grey in items:
         try:
             planned.append(plan(name, grey, digits=options.get("digits")))
         except InputError as exc:
             planned.append(ReadFailure(name, _short(name, exc)))
-    stream_ = ReadingStream([], predictor, top_k=options.get("top_k", 3), digits=options.get("digits"),
-                            keep_marks=options.get("keep_marks", False), keep_pictures=False, chunk=CHUNK)
+    return read_planned(planned, predictor, **options)
+
+
+def read_planned(planned: list[Plan | ReadFailure], predictor: Any, *, top_k: int = 3, digits: int | None = None,
+                 keep_marks: bool = False) -> list[Reading | ReadFailure]:
+    """Classify and decide planned pictures (:func:`plan_inputs`), one model call per pass."""
+    stream_ = ReadingStream([], predictor, top_k=top_k, digits=digits, keep_marks=keep_marks, keep_pictures=False,
+                            chunk=CHUNK)
     return list(stream_._answer(planned))

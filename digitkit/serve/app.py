@@ -24,6 +24,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from digitkit.errors import DigitkitError, InputError, ModelRefusedError, UnavailableError, UsageError
+from digitkit.serve import reading
 from digitkit.serve import engine as engines
 from digitkit.serve.headers import SecurityHeaders
 from digitkit.serve.limits import Gate, Limits
@@ -210,6 +211,7 @@ def create_app(model: str = "cnn", limits: Limits | None = None) -> Starlette:
             Route("/", page, methods=["GET"]),
             Route("/static/{name}", static, methods=["GET"]),
             Route("/api/predict", predict, methods=["POST"]),
+            Route("/api/read", reading.read, methods=["POST"]),
             Route("/api/models", models, methods=["GET"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/openapi.json", openapi, methods=["GET"]),

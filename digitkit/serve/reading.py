@@ -1,0 +1,90 @@
+"""``POST /api/read``: whole numbers in uploaded pictures, the same JSON as ``read --json``.
+
+Uploads and options arrive as for ``/api/predict`` (multipart files or a raw image body;
+``top_k``, ``model``, ``digits``, ``keep_marks`` from the query string or form fields).
+Pictures are planned on the worker threads outside the model's lock; only the model call
+takes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+from starlette.requests import Request
+from starlette.responses import Response
+
+from digitkit.errors import DigitkitError, InputError
+
+
+def _digits(options: dict[str, str]) -> int | None:
+    from digitkit.serve.uploads import RequestProblem
+
+    text = options.get("digits", "").strip()
+    if not text:
+        return None
+    if not text.isdigit() or not 1 <= int(text) <= 200:
+        raise RequestProblem(400, f"expected 1 <= digits <= 200. Received: digits={text[:20]!r}")
+    return int(text)
+
+
+def _read_job(service: Any, request: Any, top_k: int, digits: int | None, keep_marks: bool) -> tuple[int, Any]:
+    from digitkit.intake import decode, grey_or_bytes
+    from digitkit.reading.number import plan
+    from digitkit.reading.reader import read_planned
+    from digitkit.reading.results import ReadFailure
+
+    engine = service.models.get(request.options.get("model"))
+    planned: list[Any] = []
+    for upload in request.uploads:
+        if upload.unsupported:
+            planned.append(ReadFailure(upload.name, upload.unsupported))
+            continue
+        try:
+            grey = grey_or_bytes(decode(upload.data, upload.name))
+            planned.append(plan(upload.name, grey, digits=digits))
+        except InputError as exc:
+            message = exc.message[len(upload.name):].lstrip(": ").strip() if exc.message.startswith(upload.name) \
+                else exc.message
+            planned.append(ReadFailure(upload.name, message))
+    answers = read_planned(planned, engine, top_k=top_k, digits=digits, keep_marks=keep_marks)
+    readings = [a.to_dict() for a in answers if not isinstance(a, ReadFailure)]
+    failures = [a.to_dict() for a in answers if isinstance(a, ReadFailure)]
+    result = {"model": engine.info, "readings": readings, "failures": failures}
+    if readings:
+        return 200, result
+    status = 415 if all(u.unsupported for u in request.uploads) else 400
+    first = failures[0]
+    message = f"{first['input']}: {first['error']}" if len(failures) == 1 else \
+        f"none of the {len(failures)} pictures could be read (first: {first['input']}: {first['error']})"
+    return status, {"error": message, "failures": failures}
+
+
+async def read(request: Request) -> Response:
+    from digitkit.serve.app import _flag, _top_k, error_response, json_response, status_of
+    from digitkit.serve.uploads import RequestProblem, parse_predict_request, read_body
+
+    service = request.app.state.service
+    if not service.gate.enter():
+        return error_response(503, "the server is busy; try again in a moment", {"Retry-After": "1"})
+    submitted = False
+    try:
+        with anyio.fail_after(service.limits.timeout_s):
+            body = await read_body(request, service.limits.max_body_bytes)
+            parsed = await parse_predict_request(request, body, service.limits.max_files)
+            top_k = _top_k(parsed.options)
+            digits = _digits(parsed.options)
+            keep_marks = _flag(parsed.options, "keep_marks", False)
+            job = service.submit(_read_job, service, parsed, top_k, digits, keep_marks)
+            submitted = True
+            status, data = await job
+        return json_response(data, status)
+    except RequestProblem as exc:
+        return error_response(exc.status, exc.message)
+    except DigitkitError as exc:
+        return error_response(status_of(exc), exc.message)
+    except TimeoutError:
+        return error_response(504, f"the request took longer than {service.limits.timeout_s:g} s")
+    finally:
+        if not submitted:
+            service.gate.leave()
