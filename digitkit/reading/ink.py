@@ -62,8 +62,8 @@ def _background(ink: np.ndarray) -> np.ndarray:
         return np.full_like(ink, float(np.median(ink)))
     ys = np.linspace(0, h, by + 1).astype(int)
     xs = np.linspace(0, w, bx + 1).astype(int)
-    grid = np.array([[np.percentile(ink[ys[i]:ys[i + 1], xs[j]:xs[j + 1]], PAPER_SHARE) for j in range(bx)] for i in range(by)],
-                    np.float32)
+    grid = np.array([[np.percentile(ink[ys[i]:ys[i + 1], xs[j]:xs[j + 1]], PAPER_SHARE) for j in range(bx)]
+                     for i in range(by)], np.float32)
     # Each block's median stands at its centre; interpolate between centres.
     cy, cx = (ys[:-1] + ys[1:]) / 2, (xs[:-1] + xs[1:]) / 2
     rows = np.array([np.interp(np.arange(h), cy, grid[:, j]) for j in range(bx)]).T  # (h, bx)

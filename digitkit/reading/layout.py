@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import os
 
 import numpy as np
 
@@ -39,8 +38,8 @@ MARK_HEIGHT = 0.45
 # digitkit.reading.number.refine), or when the number of digits is given. Cutting every
 # piece wider than 0.75 h made separated numbers worse (98.3 % -> 91.7 % on 60 numbers,
 # seed 7): half a digit often reads as a confident digit.
-CUT_WIDTH = float(os.environ.get("DK_CUT_WIDTH", 1.6))
-REFINE_WIDTH = float(os.environ.get("DK_REFINE_WIDTH", 0.6))
+CUT_WIDTH = 1.6
+REFINE_WIDTH = 0.6
 # Cuts keep at least this share of h on each side, and this much from each other.
 CUT_MARGIN = 0.2
 CUT_SPACING = 0.15

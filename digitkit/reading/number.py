@@ -8,7 +8,6 @@ makes their 28x28 images; the caller classifies the images of many plans at once
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -23,14 +22,15 @@ from digitkit.reading.paths import Candidate, aspect_z, best_paths, candidates, 
 from digitkit.reading.results import DigitRead, Reading
 
 MAX_DIGITS = 200
+NO_DIGITS_HINT = "give a picture of a number, dark on light or light on dark"
 # More separate pieces than this is noise or a page of text, not a number: refused at once.
 MAX_PIECES = 4000
 # A wide piece read whole with less than this probability is cut and read again.
-SURE = float(os.environ.get("DK_SURE", 0.95))
+SURE = 0.95
 # ... or read surely but too wide for its class by this many deviations (two digits as one).
-WIDE_Z = float(os.environ.get("DK_WIDE_Z", 2.0))
+WIDE_Z = 2.0
 # How much the verifier's log P(whole digit) counts beside the classifier's log-probability.
-VERIFY_WEIGHT = float(os.environ.get("DK_VERIFY_WEIGHT", 1.0))
+VERIFY_WEIGHT = 1.0
 # A gap this wide (share of the digit height, about a digit's width) is a space.
 SPACE = 0.9
 
@@ -64,7 +64,7 @@ def plan(name: str, grey: np.ndarray, *, digits: int | None = None, keep_picture
         raise InputError(f"{name}: {len(found)} separate marks: not a picture of a number",
                          hint=f"crop the picture to the number (at most {MAX_DIGITS} digits)")
     if not found:
-        raise InputError(f"{name}: no digits found", hint="give a picture of a number, dark on light or light on dark")
+        raise InputError(f"{name}: no digits found", hint=NO_DIGITS_HINT)
     ys = np.concatenate([p.ys for p in found])
     slant = deslant(ys, np.concatenate([p.xs for p in found]))
     shear_pieces(found, slant, float(ys.mean()))
@@ -170,7 +170,7 @@ def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | 
             texts.append(_line_text(line, line_digits, keep_marks))
             read.extend(d for _, d in line_digits)
     if not read:
-        raise InputError(f"{p.name}: no digits found", hint="give a picture of a number, dark on light or light on dark")
+        raise InputError(f"{p.name}: no digits found", hint=NO_DIGITS_HINT)
     confidence = math.prod(d.confidence for d in read)
     return Reading(p.name, "\n".join(texts), confidence, read, p.size, p.grey)
 

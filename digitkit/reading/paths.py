@@ -11,7 +11,6 @@ largest sum of log-probabilities of its digits wins: dynamic programming over th
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,26 +23,28 @@ MAX_ATOMS = 6
 MAX_WIDTH = 1.35
 # Pieces further apart than this (share of h) are never one digit: the stroke of a "1"
 # beside a "6" would otherwise make a plausible "4" together.
-JOIN_GAP = float(os.environ.get("DK_JOIN_GAP", 0.12))
-MIN_HEIGHT = float(os.environ.get('DK_MIN_HEIGHT', 0.5))
+JOIN_GAP = 0.12
+MIN_HEIGHT = 0.5
+# A candidate lower than SHORT * h costs ASPECT_WEIGHT per tenth of h below it (a fragment).
 # Leaving an atom out of every digit (a speck touching nothing) costs like a digit read with
 # this probability, scaled by how tall the atom is: a tall stroke is never dropped for free.
 SKIP_PROBABILITY = 1e-3
 # Every digit costs this much (nats); negative favours more digits.
-DIGIT_COST = float(os.environ.get("DK_DIGIT_COST", 0.0))
+DIGIT_COST = 0.0
 # Width over height of each digit's ink in MNIST (24,000 training digits): geometric mean
 # and standard deviation of the log, per class. A "1" varies most (upright or written with
 # a flag and a foot).
 ASPECTS = {0: (0.915, 0.177), 1: (0.437, 0.431), 2: (0.943, 0.195), 3: (0.82, 0.199), 4: (0.819, 0.192),
            5: (0.943, 0.235), 6: (0.749, 0.209), 7: (0.8, 0.199), 8: (0.786, 0.207), 9: (0.708, 0.196)}
-ASPECT_WEIGHT = float(os.environ.get("DK_ASPECT_WEIGHT", 1.0))
-ASPECT_FREE = float(os.environ.get("DK_ASPECT_FREE", 1.5))  # within this many deviations: no cost
-# Too wide costs more than too narrow: two touching digits read as one are the commoner error.
-WIDE_WEIGHT = float(os.environ.get("DK_WIDE_WEIGHT", 1.0))
-WIDE_FREE = float(os.environ.get("DK_WIDE_FREE", 1.5))
-GAP_COST = float(os.environ.get("DK_GAP_COST", 10.0))  # per digit height of empty columns joined
+# Nats per deviation beyond ASPECT_FREE, on the narrow side and on the wide side (weighting
+# the wide side 2-3x traded separated and slanted numbers for touching ones: no gain).
+ASPECT_WEIGHT = 1.0
+ASPECT_FREE = 1.5
+WIDE_WEIGHT = 1.0
+WIDE_FREE = 1.5
+GAP_COST = 10.0  # per digit height of empty columns joined
 SHORT = 0.7
-CUT_COST = float(os.environ.get("DK_CUT_COST", 0.5))
+CUT_COST = 0.5  # per candidate end made by cutting ink (half of it per end)
 NEG = -1e18
 
 
@@ -143,7 +144,8 @@ def costs(line: Line, cands: list[Candidate], classes: np.ndarray) -> list[float
     return found
 
 
-def best_paths(line: Line, cands: list[Candidate], scores: np.ndarray, classes: np.ndarray, max_count: int) -> list[tuple[float, list[int]]]:
+def best_paths(line: Line, cands: list[Candidate], scores: np.ndarray, classes: np.ndarray,
+               max_count: int) -> list[tuple[float, list[int]]]:
     """For each digit count k (0..max_count), the best path's score and its candidates (indices).
 
     ``scores[c]`` is candidate c's log-probability; ``(NEG, [])`` where no path has k digits.
