@@ -144,3 +144,10 @@ def test_planning_in_worker_processes_gives_the_same_readings(tmp_path):
     here = [r.to_dict() for r in stream(paths, MODEL, workers=0, chunk=2)]
     pooled = [r.to_dict() for r in stream(paths, MODEL, workers=2, chunk=1)]
     assert here == pooled and [r["text"] for r in here] == ["12", "345", "6 7"]
+
+
+def test_stdin_is_read_under_its_name(cli, tmp_path):
+    data = compose_text(tmp_path / "n.png", "42").read_bytes()
+    result = cli("read", "-", "-m", MODEL, "--csv", input=data)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1].startswith("<stdin>,42,")

@@ -45,8 +45,8 @@ def plan_inputs(items: list[tuple[str, Any]], keep_pictures: bool, digits: int |
             planned.append(ReadFailure(name, source.message))
             continue
         try:
-            read_name, grey = read_picture(source)
-            planned.append(plan(read_name, grey, digits=digits, keep_picture=keep_pictures))
+            _, grey = read_picture(source)  # stdin reaches here as bytes: keep the name "<stdin>"
+            planned.append(plan(name, grey, digits=digits, keep_picture=keep_pictures))
         except InputError as exc:
             planned.append(ReadFailure(name, _short(name, exc)))
     return planned
