@@ -16,7 +16,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from digitkit.errors import InputError, UsageError
-from digitkit.reading.number import Plan, decide, plan, refine
+from digitkit.reading.number import Plan, decide, plan, refine, verdicts
 from digitkit.reading.results import NothingRead, ReadFailure, Reading, ReadResult
 
 DEFAULT_MODEL = "cnn"
@@ -102,13 +102,15 @@ class ReadingStream:
         if refined:
             rows.update(self._classify(list(refined.values())))
             planned = [refined.get(id(p), p) if isinstance(p, Plan) else p for p in planned]
+        ready = [p for p in planned if isinstance(p, Plan)]
+        scores = {id(p): v for p, v in zip(ready, verdicts(ready))}
         last = len(planned) - 1
         for position, item in enumerate(planned):
             self.chunk_done = position == last
             if isinstance(item, Plan):
                 try:
                     item = decide(item, rows[id(item)], top_k=self.top_k, digits=self.digits,
-                                  keep_marks=self.keep_marks)
+                                  keep_marks=self.keep_marks, whole=scores[id(item)])
                 except InputError as exc:
                     item = ReadFailure(item.name, _short(item.name, exc))
             if isinstance(item, ReadFailure):
