@@ -52,3 +52,8 @@ def test_read_refusals(client, tmp_path):
     assert response.status_code == 400 and "not an image" in response.json()["error"]
     response = client.post("/api/read?digits=0", content=b"x", headers={"content-type": "image/png"})
     assert response.status_code == 400 and "digits" in response.json()["error"]
+
+
+def test_openapi_describes_read(client):
+    spec = client.get("/openapi.json").json()
+    assert "/api/read" in spec["paths"] and "ReadResult" in spec["components"]["schemas"]

@@ -18,7 +18,7 @@ def document(limits: Limits) -> dict[str, Any]:
     megabytes = f"{limits.max_body_bytes / (1024 * 1024):g} MB"
     option = lambda name, schema, text: {"name": name, "in": "query", "required": False,  # noqa: E731
                                          "schema": schema, "description": text}
-    return {
+    spec = {
         "openapi": "3.1.0",
         "info": {"title": "digitkit serve", "version": __version__,
                  "description": "Predict handwritten digits with a digitkit model."},
@@ -96,3 +96,8 @@ def document(limits: Limits) -> dict[str, Any]:
                     "accuracy": {"type": ["number", "null"]}}}}}},
         }},
     }
+    from digitkit.serve.reading import openapi_path, openapi_schemas
+
+    spec["paths"]["/api/read"] = openapi_path(limits, option, _error)
+    spec["components"]["schemas"].update(openapi_schemas())
+    return spec

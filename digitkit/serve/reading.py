@@ -88,3 +88,55 @@ async def read(request: Request) -> Response:
     finally:
         if not submitted:
             service.gate.leave()
+
+
+def openapi_path(limits: Any, option: Any, error: Any) -> dict[str, Any]:
+    """``POST /api/read`` for the OpenAPI document (:mod:`digitkit.serve.openapi`)."""
+    megabytes = f"{limits.max_body_bytes / (1024 * 1024):g} MB"
+    return {"post": {
+        "summary": "Read the whole number in one or more pictures",
+        "description": f"Uploads as for /api/predict (at most {limits.max_files} files, {megabytes}, "
+                       f"{limits.timeout_s:g} s). The answer is what `digitkit read --json` prints.",
+        "parameters": [
+            option("top_k", {"type": "integer", "minimum": 1, "maximum": 10, "default": 3},
+                   "How many digits to rank for each digit found."),
+            option("digits", {"type": "integer", "minimum": 1, "maximum": 200},
+                   "Read exactly this many digits (the best split), as `digitkit read --digits`."),
+            option("keep_marks", {"type": "boolean", "default": False}, "Keep . , - between digits in the text."),
+            option("model", {"type": "string"}, "A run id or model name from GET /api/models."),
+            option("name", {"type": "string"}, "The input's name for a raw image body."),
+        ],
+        "requestBody": {"required": True, "content": {
+            "multipart/form-data": {"schema": {"type": "object", "properties": {
+                "file": {"type": "array", "items": {"type": "string", "format": "binary"}}}}},
+            "image/*": {"schema": {"type": "string", "format": "binary"}},
+        }},
+        "responses": {
+            "200": {"description": "Readings", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/ReadResult"}}}},
+            "400": error("No picture could be read, a malformed form, or a bad option"),
+            "413": error(f"Request larger than {megabytes} or more than {limits.max_files} files"),
+            "415": error("Not multipart/form-data, not an image"),
+            "503": error("Too many requests in progress; retry after the Retry-After header"),
+            "504": error(f"The request took longer than {limits.timeout_s:g} s"),
+        },
+    }}
+
+
+def openapi_schemas() -> dict[str, Any]:
+    top_k = {"type": "array", "items": {"type": "object", "properties": {
+        "digit": {"type": "integer"}, "probability": {"type": "number"}}}}
+    return {
+        "DigitRead": {"type": "object", "properties": {
+            "box": {"type": "array", "items": {"type": "integer"}, "minItems": 4, "maxItems": 4},
+            "digit": {"type": "integer"}, "confidence": {"type": "number"}, "top_k": top_k}},
+        "Reading": {"type": "object", "properties": {
+            "input": {"type": "string"}, "text": {"type": "string"}, "confidence": {"type": "number"},
+            "size": {"type": "array", "items": {"type": "integer"}},
+            "digits": {"type": "array", "items": {"$ref": "#/components/schemas/DigitRead"}}}},
+        "ReadResult": {"type": "object", "properties": {
+            "model": {"$ref": "#/components/schemas/ModelInfo"},
+            "readings": {"type": "array", "items": {"$ref": "#/components/schemas/Reading"}},
+            "failures": {"type": "array", "items": {"type": "object", "properties": {
+                "input": {"type": "string"}, "error": {"type": "string"}}}}}},
+    }
