@@ -49,6 +49,7 @@ _PUBLIC = {
     "load": "digitkit.inference:load",
     "Predictor": "digitkit.inference:Predictor",
     "predict": "digitkit.inference.batch:predict",
+    "read": "digitkit.reading:read",
     "evaluate": "digitkit.evaluation:evaluate",
     "export": "digitkit.exporting:export",
     "build_report": "digitkit.report:build_report",

@@ -9,9 +9,10 @@ output. A block may be preceded by HTML comments (invisible on GitHub) that chan
     <!-- test-with: fit --epochs 1 --train-size 500 -->
                                     append these options to that command's lines in the
                                     block (keeps training examples small; repeatable)
-    <!-- test-files: my-digit.png digits/ -->
+    <!-- test-files: my-digit.png digits/ number-4071.png -->
                                     create these inputs first: a handwritten digit image
-                                    (dark ink on light paper), or a folder of three
+                                    (dark ink on light paper), a folder of three, or a
+                                    handwritten number (number-DIGITS.png)
     <!-- expect-exit: 2 -->         the block's commands must exit with this code
 
 A page whose commands train or load TensorFlow is marked slow (CI runs slow tests too).
@@ -142,9 +143,27 @@ def _digit_image(path: Path, index: int = 0) -> None:
     image.save(path)
 
 
+def _number_image(path: Path, text: str) -> None:
+    """A handwritten number (``number-4071.png``): sample test digits side by side, dark on light."""
+    import numpy as np
+    from PIL import Image
+
+    from digitkit.data import load_digits
+
+    digits = load_digits("sample", "test")
+    inks = [digits.images[int(np.flatnonzero(digits.labels == int(c))[0])][:, 4:24] for c in text]
+    row = np.hstack([np.pad(ink, ((8, 8), (2, 2))) for ink in inks])
+    image = Image.fromarray(255 - row, mode="L")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.resize((row.shape[1] * 3, row.shape[0] * 3), Image.Resampling.BILINEAR).save(path)
+
+
 def make_files(names: list[str], cwd: Path) -> None:
     for name in (n for value in names for n in value.split()):
-        if name.endswith("/"):
+        number = re.fullmatch(r"(?:.*/)?number-(\d+)\.png", name)
+        if number:
+            _number_image(cwd / name, number.group(1))
+        elif name.endswith("/"):
             for i in range(3):
                 _digit_image(cwd / name / f"digit-{i}.png", i)
         else:

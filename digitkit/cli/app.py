@@ -163,7 +163,7 @@ def _register() -> None:
     # One module per command; each exposes `command` (a function) or `app` (a sub-app).
     from digitkit.cli import (
         bench, datasets, evaluate, export, fit, info, label, list_models, plugin_new, plugins, predict,
-        preview, report, runs, show_model,
+        preview, read, report, runs, show_model,
     )
 
     # Short help for `digitkit --help`: each fits one 80-column line uncut (the full first line
@@ -177,6 +177,7 @@ def _register() -> None:
         ("fit", fit, "Train a model with its recipe and save the run."),
         ("evaluate", evaluate, "Score a trained model: metrics, confusions, mistakes."),
         ("predict", predict, "Predict the digit in images of handwritten digits."),
+        ("read", read, "Read the whole number in pictures of handwritten digits."),
         ("export", export, "Export a trained model (litert by default), checked."),
         ("report", report, "Write an HTML or Markdown report of runs."),
         ("bench", bench, "Train and compare several models on the same data."),

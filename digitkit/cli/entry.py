@@ -100,8 +100,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         with sigterm_as_interrupt():
-            if args[:1] == ["predict"] and "_DIGITKIT_COMPLETE" not in os.environ:
-                code = _fast_predict(args[1:])
+            if args[:1] in (["predict"], ["read"]) and "_DIGITKIT_COMPLETE" not in os.environ:
+                if args[0] == "read":
+                    from digitkit.cli.read_entry import fast_read
+
+                    code = fast_read(args[1:])
+                else:
+                    code = _fast_predict(args[1:])
                 if code is not None:
                     sys.stdout.flush()
                     raise SystemExit(code)

@@ -12,6 +12,7 @@ from starlette.routing import Route
 
 from digitkit.serve import engine as engines
 from digitkit.serve.app import Service, gated, json_response
+from digitkit.serve import reading
 from digitkit.serve.collect import collect
 from digitkit.serve.uploads import PredictRequest, RequestProblem, parse_predict_request
 
@@ -20,6 +21,7 @@ def routes() -> list[Route]:
     return [
         Route("/api/predict", predict, methods=["POST"]),
         Route("/api/models", models, methods=["GET"]),
+        Route("/api/read", reading.read, methods=["POST"]),
         Route("/api/collect", collect, methods=["POST"]),  # 404 unless serve --collect DIR
     ]
 

@@ -84,6 +84,11 @@ class Engine:
         # at once; preprocessing, the expensive part, happens outside this lock.
         self._lock = threading.Lock()
 
+    def predict_proba(self, digits: np.ndarray) -> np.ndarray:
+        """Probabilities for a batch of 28x28 digits, one batch at a time (``digitkit read``'s path)."""
+        with self._lock:
+            return self._predictor.predict_proba(digits)
+
     @property
     def info(self) -> dict[str, Any]:
         """The ``model`` object of ``predict --json``: name, run, path, backend."""

@@ -27,7 +27,7 @@ def document(limits: Limits) -> dict[str, Any]:
                                     "items": {"$ref": "#/components/schemas/Failure"}}}},
         "Failure": {"type": "object", "required": ["input", "error"], "properties": {
             "input": {"type": "string"}, "error": {"type": "string"}}}}
-    for section in (api_section, oip_section, operations_section):
+    for section in (api_section, read_section, oip_section, operations_section):
         more_paths, more_schemas = section(limits)
         paths.update(more_paths)
         schemas.update(more_schemas)
@@ -136,6 +136,15 @@ def api_section(limits: Limits) -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def read_section(limits: Limits) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``POST /api/read``: whole numbers, the JSON of ``digitkit read --json``."""
+    from digitkit.serve.reading import openapi_path, openapi_schemas
+
+    option = lambda name, schema, text: {"name": name, "in": "query", "required": False,  # noqa: E731
+                                         "schema": schema, "description": text}
+    return {"/api/read": openapi_path(limits, option, _error)}, openapi_schemas()
 
 
 def oip_section(limits: Limits) -> tuple[dict[str, Any], dict[str, Any]]:

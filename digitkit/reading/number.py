@@ -1,0 +1,235 @@
+"""Reading one picture in two halves around the model call, so many pictures share one call.
+
+:func:`plan` finds the candidate digits of a picture (ink, lines, atoms, candidates) and
+makes their 28x28 images; the caller classifies the images of many plans at once; then
+:func:`decide` chooses the digits with those probabilities and writes the text.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from digitkit.errors import InputError
+from digitkit.reading import ink as inking
+from digitkit.reading.components import Piece, pieces
+from digitkit.reading.layout import CUT_WIDTH, REFINE_WIDTH, Line, deslant, line_of, lines_of, recut, shear_pieces
+from digitkit.reading.normalize import digit_image
+from digitkit.reading import verifier
+from digitkit.reading.paths import Candidate, aspect_z, best_paths, candidates, geometry, split_count
+from digitkit.reading.results import DigitRead, Reading
+
+MAX_DIGITS = 200
+NO_DIGITS_HINT = "give a picture of a number, dark on light or light on dark"
+# More separate pieces than this is noise or a page of text, not a number: refused at once.
+MAX_PIECES = 4000
+# A wide piece read whole with less than this probability is cut and read again.
+SURE = 0.95
+# ... or read surely but too wide for its class by this many deviations (two digits as one).
+WIDE_Z = 2.0
+# How much the verifier's log P(whole digit) counts beside the classifier's log-probability.
+VERIFY_WEIGHT = 1.0
+# A gap this wide (share of the digit height, about a digit's width) is a space.
+SPACE = 0.9
+
+
+@dataclass
+class Plan:
+    """A picture's candidate digits, before the model has seen them."""
+
+    name: str
+    size: tuple[int, int]
+    lines: list[Line]
+    candidates: list[list[Candidate]]
+    images: np.ndarray  # (M, 28, 28): every line's candidates, then the whole picture's digit if any
+    whole: bool  # the last image is the intake's digit of the whole picture (one piece of ink)
+    grey: np.ndarray | None = None
+    ink: np.ndarray | None = field(default=None, repr=False)  # kept until refined
+    mask: np.ndarray | None = field(default=None, repr=False)
+    known: np.ndarray | None = field(default=None, repr=False)  # rows already classified (NaN: not yet)
+
+
+def plan(name: str, grey: np.ndarray, *, digits: int | None = None, keep_picture: bool = False) -> Plan:
+    """Find the candidate digits of one grey picture (uint8, or float in [0, 1]).
+
+    Raises:
+        InputError: no digits found, or too many to be a number.
+    """
+    ink = inking.ink_of(grey)
+    mask, _ = inking.remove_lines(inking.ink_mask(ink))
+    found = pieces(mask)
+    if len(found) > MAX_PIECES:
+        raise InputError(f"{name}: {len(found)} separate marks: not a picture of a number",
+                         hint=f"crop the picture to the number (at most {MAX_DIGITS} digits)")
+    if not found:
+        raise InputError(f"{name}: no digits found", hint=NO_DIGITS_HINT)
+    ys = np.concatenate([p.ys for p in found])
+    slant = deslant(ys, np.concatenate([p.xs for p in found]))
+    shear_pieces(found, slant, float(ys.mean()))
+    # A known count keeps cuts from multiplying digits: every piece that may hold two is cut.
+    cut_width = REFINE_WIDTH if digits is not None else CUT_WIDTH
+    lines = [line_of(group, cut_width) for group in lines_of(found)]
+    lines = [line for line in lines if line.atoms]
+    estimate = sum(max(1, round(sum(a.width for a in line.atoms) / (0.6 * line.height))) for line in lines)
+    if estimate > MAX_DIGITS:
+        raise InputError(f"{name}: about {estimate} digits: more than {MAX_DIGITS} are not read",
+                         hint="crop the picture to the number")
+    cands, images = _candidates(lines, ink, mask)
+    whole = len(lines) == 1 and lines[0].components == 1 and not lines[0].marks
+    if whole:
+        from digitkit.intake import digit_from
+
+        try:
+            images.append(digit_from(name, grey))  # one piece of ink: exactly what `predict` sees
+        except InputError:
+            whole = False
+    stack = np.stack(images).astype(np.float32) if images else np.zeros((0, 28, 28), np.float32)
+    return Plan(name, (grey.shape[1], grey.shape[0]), lines, cands, stack, whole,
+                grey if keep_picture else None, ink, mask)
+
+
+def _candidates(lines: list[Line], ink: np.ndarray, mask: np.ndarray) -> tuple[list[list[Candidate]], list[np.ndarray]]:
+    cands = [candidates(line) for line in lines]
+    return cands, [digit_image(c.piece, ink, mask) for line_cands in cands for c in line_cands]
+
+
+def refine(p: Plan, probabilities: np.ndarray) -> Plan | None:
+    """A second plan where wide pieces the classifier is unsure of whole are cut (touching
+    digits); ``None`` when there are none. Cutting only those keeps a wide "0" or "2" whole.
+    Lines left as they were keep their images and probabilities (``Plan.known``)."""
+    lines, cands, images, known = [], [], [], []
+    changed, offset = False, 0
+    for line, line_cands in zip(p.lines, p.candidates):
+        rows = probabilities[offset:offset + len(line_cands)]
+        which = set(line.cut)
+        for c, row in zip(line_cands, rows):
+            if c.stop - c.start != 1 or (float(row.max()) >= SURE and aspect_z(c.piece, int(row.argmax())) < WIDE_Z):
+                continue
+            for i, piece in enumerate(line.pieces):
+                if piece is c.piece and i not in which and piece.width > REFINE_WIDTH * line.height:
+                    which.add(i)
+        if which != set(line.cut):
+            line, changed = recut(line, which), True
+            line_cands = candidates(line)
+            images.extend(digit_image(c.piece, p.ink, p.mask) for c in line_cands)
+            known.append(np.full((len(line_cands), 10), np.nan, np.float32))
+        else:
+            images.extend(p.images[offset:offset + len(line_cands)])
+            known.append(rows)
+        lines.append(line)
+        cands.append(line_cands)
+        offset += len(rows)
+    if not changed:
+        return None
+    if p.whole:
+        images.append(p.images[-1])
+        known.append(probabilities[-1:])
+    return replace(p, lines=lines, candidates=cands, images=np.stack(images).astype(np.float32),
+                   known=np.concatenate(known))
+
+
+def verdicts(plans: list[Plan]) -> list[np.ndarray]:
+    """The verifier's log P(whole digit) for every candidate of each plan, in one matrix
+    product for all of them (one per picture cost ~50x more on a busy machine, where
+    each small product waits for the BLAS threads)."""
+    images, shapes, sizes = [], [], []
+    for p in plans:
+        count = sum(len(c) for c in p.candidates)
+        sizes.append(count)
+        images.append(p.images[:count])
+        shapes.extend(geometry(line, cands) for line, cands in zip(p.lines, p.candidates))
+    if not sum(sizes):
+        return [np.zeros(n, np.float32) for n in sizes]
+    scores = verifier.log_whole(np.concatenate(images), np.concatenate(shapes))
+    return np.split(scores, np.cumsum(sizes)[:-1])
+
+
+def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | None = None,
+           keep_marks: bool = False, whole: np.ndarray | None = None) -> Reading:
+    """Choose the digits of a planned picture with its candidates' probabilities.
+
+    Args:
+        whole: the verifier's scores of the candidates (:func:`verdicts`), when computed
+            for many plans at once.
+
+    Raises:
+        InputError: no digits found, or not ``digits`` of them.
+    """
+    if whole is None:
+        whole = verdicts([p])[0]
+    logs = np.log(np.maximum(probabilities.max(axis=1), 1e-12)) if len(probabilities) else np.zeros(0)
+    classes = probabilities.argmax(axis=1) if len(probabilities) else np.zeros(0, int)
+    per_line, offset, offsets = [], 0, []
+    for line, cands in zip(p.lines, p.candidates):
+        offsets.append(offset)
+        limit = digits if digits is not None else len(line.atoms)
+        scores = logs[offset:offset + len(cands)] + VERIFY_WEIGHT * whole[offset:offset + len(cands)]
+        per_line.append(best_paths(line, cands, scores, classes[offset:offset + len(cands)],
+                                   min(limit, len(line.atoms))))
+        offset += len(cands)
+    counts = split_count(per_line, digits)
+    if digits is not None and not counts:
+        most = sum(len(line.atoms) for line in p.lines)
+        raise InputError(f"{p.name}: cannot read exactly {digits} digits (found ink for at most {most})"
+                         if most < digits else f"{p.name}: cannot split the ink into exactly {digits} digits")
+    read: list[DigitRead] = []
+    texts = []
+    for number, (line, cands, paths, count, start) in enumerate(zip(p.lines, p.candidates, per_line, counts, offsets)):
+        chosen = paths[count][1]
+        line_digits = []
+        for index in chosen:
+            row = probabilities[start + index]
+            if p.whole and count == 1 and len(p.lines) == 1:
+                row = probabilities[-1]
+            line_digits.append((cands[index].piece, _digit(cands[index].piece, row, top_k, number,
+                                                           p.images[start + index])))
+        if line_digits:
+            texts.append(_line_text(line, line_digits, keep_marks))
+            read.extend(d for _, d in line_digits)
+    if not read:
+        raise InputError(f"{p.name}: no digits found", hint=NO_DIGITS_HINT)
+    confidence = math.prod(d.confidence for d in read)
+    return Reading(p.name, "\n".join(texts), confidence, read, p.size, p.grey)
+
+
+def _digit(piece: Piece, row: np.ndarray, top_k: int, line: int, image: np.ndarray) -> DigitRead:
+    order = np.argsort(-row, kind="stable")[:top_k].tolist()
+    ranked = [(int(d), float(row[d])) for d in order]
+    return DigitRead(piece.box, ranked[0][0], ranked[0][1], ranked, line, image)
+
+
+def _line_text(line: Line, found: list[tuple[Piece, DigitRead]], keep_marks: bool) -> str:
+    """The digits of a line with spaces at wide gaps and, when kept, the marks between digits."""
+    h = line.height
+    items = [(piece.left, piece.right, str(d.digit)) for piece, d in found]
+    if keep_marks and len(found) > 1:
+        first, last = found[0][0].right, found[-1][0].left
+        baseline = float(np.median([piece.bottom for piece, _ in found]))
+        for mark in line.marks:
+            symbol = _mark(mark, h, baseline)
+            if symbol and first <= mark.centre <= last:
+                items.append((mark.left, mark.right, symbol))
+    items.sort(key=lambda item: (item[0] + item[1]) / 2)
+    text, previous = "", None
+    for left, right, symbol in items:
+        if previous is not None and symbol.isdigit() and text[-1:].isdigit() and left - previous >= SPACE * h:
+            text += " "
+        text += symbol
+        previous = right
+    return text
+
+
+def _mark(mark: Piece, h: float, baseline: float) -> str | None:
+    """``-`` for a short bar at mid-height, ``,`` for a dot reaching below the digits,
+    ``.`` for a dot on their baseline; ``None`` for anything else (a speck)."""
+    if mark.width >= 1.5 * mark.height and mark.width >= 0.2 * h and mark.bottom < baseline - 0.2 * h:
+        return "-"
+    if mark.width > 0.4 * h or mark.height > 0.45 * h:
+        return None
+    if mark.bottom > baseline + 0.12 * h:
+        return ","
+    if mark.bottom >= baseline - 0.15 * h:
+        return "."
+    return None

@@ -1,0 +1,119 @@
+"""What reading a picture answers: the number as text, each digit's box, top-k and confidence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from digitkit.errors import InputError
+
+
+@dataclass
+class DigitRead:
+    """One digit of a number.
+
+    Attributes:
+        box: ``(x0, y0, x1, y1)`` in the picture's pixels (as decoded), ends exclusive.
+        digit: the most probable digit.
+        confidence: its probability.
+        top_k: ``(digit, probability)`` pairs, most probable first.
+        line: which line of the picture (0 = top).
+        image: the digit as the model received it (28x28), kept for the terminal view.
+    """
+
+    box: tuple[int, int, int, int]
+    digit: int
+    confidence: float
+    top_k: list[tuple[int, float]]
+    line: int = 0
+    image: np.ndarray | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"box": list(self.box), "digit": self.digit, "confidence": round(self.confidence, 6),
+                "top_k": [{"digit": d, "probability": round(p, 6)} for d, p in self.top_k]}
+
+
+@dataclass
+class Reading:
+    """The number in one picture.
+
+    Attributes:
+        input: the picture's printable name.
+        text: the digits left to right; a space for a wide gap, ``\\n`` between lines, and
+            ``.``, ``,``, ``-`` between digits only when marks are kept.
+        confidence: the probability that every digit is right (the product of theirs).
+        digits: one :class:`DigitRead` per digit, in reading order.
+        size: ``(width, height)`` of the picture the boxes refer to.
+        picture: the grey picture (for the terminal view); kept only when asked.
+    """
+
+    input: str
+    text: str
+    confidence: float
+    digits: list[DigitRead]
+    size: tuple[int, int]
+    picture: np.ndarray | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"input": self.input, "text": self.text, "confidence": round(self.confidence, 6),
+                "size": list(self.size), "digits": [d.to_dict() for d in self.digits]}
+
+
+@dataclass
+class ReadFailure:
+    """A picture that could not be read, and why (one line)."""
+
+    input: str
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"input": self.input, "error": self.message}
+
+
+@dataclass
+class ReadResult:
+    """Readings in input order, failures, and which model answered."""
+
+    readings: list[Reading]
+    failures: list[ReadFailure]
+    model_name: str
+    model_path: Path
+    run_id: str | None
+    backend: str
+    seconds: float = 0.0
+    notes: tuple[str, ...] = ()
+
+    def model_dict(self) -> dict[str, Any]:
+        return {"name": self.model_name, "run": self.run_id, "path": str(self.model_path), "backend": self.backend}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model_dict(), "readings": [r.to_dict() for r in self.readings],
+                "failures": [f.to_dict() for f in self.failures]}
+
+    def check(self) -> None:
+        """Raise :class:`~digitkit.errors.PartialFailure` (exit 7) when some inputs failed."""
+        check_failures(len(self.readings), len(self.failures))
+
+
+def check_failures(read: int, failed: int) -> None:
+    """Raise :class:`~digitkit.errors.PartialFailure` (exit 7) when some inputs failed."""
+    from digitkit.errors import PartialFailure
+
+    if failed:
+        raise PartialFailure(f"{failed} of {read + failed} inputs could not be read", hint="see the lines above")
+
+
+class NothingRead(InputError):
+    """No picture could be read; ``failures`` says why for each (exit code 3)."""
+
+    def __init__(self, failures: list[ReadFailure]) -> None:
+        if len(failures) == 1:
+            message = f"{failures[0].input}: {failures[0].message}"
+        else:
+            message = f"none of the {len(failures)} inputs could be read (first: {failures[0].input}: " \
+                      f"{failures[0].message})"
+        super().__init__(message)
+        self.failures = failures
