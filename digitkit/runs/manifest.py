@@ -44,6 +44,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "test_metrics": (dict, type(None)),
     "notes": (list,),
     "error": (str, type(None)),
+    "calibration": (dict, type(None)),
 }
 
 
