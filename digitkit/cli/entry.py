@@ -25,7 +25,7 @@ VALUE_OPTIONS: dict[str, tuple[str, Callable[[str], Any], Callable[[Any], bool]]
     "--backend": ("backend", str, lambda v: True),
 }
 FLAGS = {"--json": "json_output", "--jsonl": "jsonl_output", "--csv": "csv_output", "--show": "show",
-         "--no-preprocess": "no_preprocess"}
+         "--no-preprocess": "no_preprocess", "--strict": "strict"}
 
 
 def parse_predict(args: Sequence[str]) -> dict[str, Any] | None:

@@ -30,22 +30,28 @@ def command(
         "--csv", help="Print CSV on stdout (one row per image, as each is done).")] = False,
     show: Annotated[bool, typer.Option("--show", help="Draw each digit as the model received it.")] = False,
     min_confidence: Annotated[Optional[float], typer.Option(
-        "--min-confidence", min=0.0, max=1.0, metavar="P", help="Answer '?' when the top probability is below this.",
+        "--min-confidence", min=0.0, max=1.0, metavar="P", help="Answer '?' (status unsure) when the calibrated top probability is below this "
+        "(default for the status: 0.95).",
         show_default=False)] = None,
     no_preprocess: Annotated[bool, typer.Option(
         "--no-preprocess", help="Only resize to 28x28 (for images already in MNIST form: white on black, "
         "centred).")] = False,
     backend: Annotated[Literal["auto", "litert", "keras"], typer.Option(
         "--backend", help="auto (LiteRT when the run has model.tflite, else Keras), litert or keras.")] = "auto",
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit with code 8 when an answer is unsure or not a digit.")] = False,
 ) -> None:
     """Predict the digit in images of handwritten digits.
 
     Photos and scans of dark ink on paper are fine: each image is made MNIST-like first
     (inverted, cropped, scaled to 20 px and centred). Unreadable files are reported and
     skipped; the exit code is then 7 (3 when none could be read).
+
+    Each answer has a status: ok, unsure (calibrated confidence under --min-confidence,
+    default 0.95) or not-a-digit (a letter, a drawing, several digits...).
     """
     from digitkit.cli.predict_output import run
 
     run(paths, model=model, top_k=top_k, json_output=json_output, jsonl_output=jsonl_output,
         csv_output=csv_output, show=show, min_confidence=min_confidence, no_preprocess=no_preprocess,
-        backend=backend)
+        backend=backend, strict=strict)

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from digitkit import runs
-from digitkit.errors import InputError, ModelRefusedError, UnavailableError, UsageError, printable
+from digitkit.errors import DigitkitError, InputError, ModelRefusedError, UnavailableError, UsageError, printable
 from digitkit.inference import refs
 from digitkit.modelfiles import digests
 from digitkit.inference.outputs import NO_CALIBRATION, Calibration, calibrate
@@ -150,8 +150,36 @@ class Predictor:
 
         return Answers.of(self.predict_proba(digits), np.asarray(digits), min_confidence)
 
+    def answered_by(self) -> dict[str, Any]:
+        """Which run or shipped weights answer, and their recorded test accuracy (for every
+        output that shows answers: predict's title and JSON, evaluate, serve's picker)."""
+        accuracy, tested_on = _recorded_accuracy(self.ref, self.backend)
+        return {"answered_by": self.ref.label, "test_accuracy": accuracy, "test_set": tested_on,
+                "calibration": self.calibration.to_dict()}
+
     def __repr__(self) -> str:
         return f"Predictor({self.name!r}, backend={self.backend!r}, path={str(self.path)!r})"
+
+
+def _recorded_accuracy(ref: refs.ModelRef, backend: str) -> tuple[float | None, str | None]:
+    """The test accuracy recorded with the model (run manifest or model card), and its test set."""
+    try:
+        if ref.run is not None:
+            manifest = refs.read_manifest(ref.run)
+            accuracy = (manifest.get("test_metrics") or {}).get("accuracy")
+            return (float(accuracy) if isinstance(accuracy, (int, float)) else None,
+                    (manifest.get("dataset") or {}).get("name"))
+        if ref.pretrained:
+            from digitkit import pretrained
+
+            card = pretrained.card(ref.name)
+            kind = "tflite" if backend == "litert" else "keras"
+            accuracy = (card.get("files", {}).get(kind) or {}).get("test_accuracy", card.get("test_accuracy"))
+            return (float(accuracy) if isinstance(accuracy, (int, float)) else None,
+                    (card.get("data") or {}).get("name"))
+    except DigitkitError:  # a damaged record only loses the figure, never the answer
+        pass
+    return None, None
 
 
 def _declared(ref: refs.ModelRef) -> tuple[InputSpec | None, str | None]:
