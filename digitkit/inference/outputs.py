@@ -90,7 +90,7 @@ def to_probabilities(outputs: object, kind: str, rows: int | None = None, *, whe
 # manifest, and the shipped weights carry theirs in their cards; probabilities are then
 # softmax(logits / T) (for a model that outputs probabilities, softmax(log p / T)).
 TEMPERATURE_RANGE = (0.05, 20.0)  # anything outside is not a temperature fit would write
-_LOG_FLOOR = 1e-12
+_LOG_FLOOR = 1e-300  # log(0) is -inf; far below any probability a float32 model gives
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,8 @@ def calibrate(outputs: object, kind: str, calibration: Calibration = NO_CALIBRAT
     array = check_outputs(array, len(array) if rows is None else rows, where=where)
     if kind == "auto":
         kind = "probabilities" if _looks_like_probabilities(array) else "logits"
-    if kind == "probabilities":
-        array = to_probabilities(array, "probabilities", where=where).astype(np.float64)
+    if kind == "probabilities":  # renormalised in float64: float32 would lose the small ones
+        to_probabilities(array, "probabilities", where=where)  # refuses an all-zero row
+        array = np.clip(array, 0.0, None)
+        array = array / array.sum(axis=1, keepdims=True)
     return to_probabilities(as_logits(array, kind) / calibration.temperature, "logits", where=where)
