@@ -129,6 +129,7 @@ def evaluate(ref: str, *, dataset: str | None = None, split: str = "test", top_k
         "created": runs.now_iso(),
         "model": predictor.name,
         "run": predictor.run_id,
+        "answered_by": predictor.ref.label,
         "model_path": str(predictor.ref.model_path),
         "backend": predictor.backend,
         "dataset": {"name": digits.dataset, "split": split, "source": digits.source, "size": len(digits),
