@@ -80,7 +80,7 @@ class Engine:
     def info(self) -> dict[str, Any]:
         """The ``model`` object of ``predict --json``: name, run, path, backend."""
         p = self._predictor
-        return {"name": p.name, "run": p.run_id, "path": str(p.path), "backend": p.backend}
+        return {"name": p.name, "run": p.run_id, "path": str(p.path), "backend": p.backend, **p.answered_by()}
 
     def predict(self, digits: list[Digit], top_k: int = 3, with_images: bool = False) -> dict[str, Any]:
         """Predict every readable digit; the result has the same keys as ``predict --json``.
@@ -96,9 +96,9 @@ class Engine:
         predictions = []
         if readable:
             with self._lock:
-                probabilities = self._predictor.predict_proba(np.stack([d.image for d in readable]))
-            for digit, row in zip(readable, probabilities):
-                result = answer(digit.name, row, digit.image, top_k, None).to_dict()
+                judged = self._predictor.answer(np.stack([d.image for d in readable]))
+            for digit, row, status in zip(readable, judged.probabilities, judged.statuses):
+                result = answer(digit.name, row, digit.image, top_k, None, status).to_dict()
                 if with_images:
                     result["image"] = png_data_url(digit.image)
                 predictions.append(result)
@@ -145,7 +145,7 @@ def list_models() -> list[dict[str, Any]]:
 
     for name in pretrained.names():
         found.append({"id": f"{name}@pretrained", "model": name, "kind": "pretrained", "label": None,
-                      "created": None, "accuracy": None})
+                      "created": None, "accuracy": pretrained.card(name).get("test_accuracy")})
     return found
 
 
