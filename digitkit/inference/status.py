@@ -47,16 +47,16 @@ def looks_like_several(digits: np.ndarray) -> np.ndarray:
     ink = digits > (_INK * 255 if digits.dtype == np.uint8 else _INK)
     columns = ink.sum(axis=1)  # (N, side)
     filled = columns > 0
-    total = columns.sum(axis=1)
+    total = columns.sum(axis=1, keepdims=True)
     cumulative = np.cumsum(columns, axis=1)
-    several = np.zeros(len(digits), bool)
-    side = digits.shape[2]
-    for start in range(1, side - _GAP_COLUMNS):
-        empty = ~filled[:, start:start + _GAP_COLUMNS].any(axis=1)
-        left = cumulative[:, start - 1]
-        right = total - cumulative[:, start + _GAP_COLUMNS - 1]
-        several |= empty & (left >= _PIECE_SHARE * total) & (right >= _PIECE_SHARE * total) & (total > 0)
-    return several
+    # Every window of _GAP_COLUMNS columns starting at 1..side-_GAP_COLUMNS-1, all at once.
+    side, gap = digits.shape[2], _GAP_COLUMNS
+    starts = np.arange(1, side - gap)
+    empty = ~np.any(np.stack([filled[:, starts + k] for k in range(gap)]), axis=0)
+    left = cumulative[:, starts - 1]
+    right = total - cumulative[:, starts + gap - 1]
+    enough = _PIECE_SHARE * total
+    return (empty & (left >= enough) & (right >= enough) & (total > 0)).any(axis=1)
 
 
 def status_of(probabilities: np.ndarray, digits: np.ndarray | None = None,
