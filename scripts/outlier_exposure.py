@@ -24,6 +24,7 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+from train_pretrained import inference_model  # noqa: E402
 
 
 def outliers(count: int, contents: list[str], digits: np.ndarray, seed: int) -> np.ndarray:
@@ -31,6 +32,19 @@ def outliers(count: int, contents: list[str], digits: np.ndarray, seed: int) -> 
 
     rng = np.random.default_rng([seed, 1000])
     return np.stack([make_nondigits.content(contents[i % len(contents)], rng, digits) for i in range(count)])
+
+
+def training_model(name: str, shipped):
+    """The model as fit trains it (with its training-only augmentation), holding the shipped weights:
+    without cnn-best's augmentation the fine-tune forgets the real-world robustness it gives."""
+    from digitkit.plugins import registry
+
+    spec = registry.get_spec(name)
+    model = spec.build()  # the zoo builds it with its training-only layers (cnn-best: augmentation)
+    for layer in model.layers:
+        if layer.weights and layer.name in {l.name for l in shipped.layers}:
+            layer.set_weights(shipped.get_layer(layer.name).get_weights())
+    return model
 
 
 def main() -> int:
@@ -70,13 +84,15 @@ def main() -> int:
     weights = np.r_[np.ones(len(train.labels)), np.full(len(fake), args.weight)].astype(np.float32)
 
     keras.utils.set_random_seed(args.seed)
-    model = load_model(pretrained.path(args.model, "keras"))
+    shipped = load_model(pretrained.path(args.model, "keras"))
     x_test = test.images.astype(np.float32)[..., None] / 255.0
-    before = float((model.predict(x_test, batch_size=512, verbose=0).argmax(1) == test.labels).mean())
+    before = float((shipped.predict(x_test, batch_size=512, verbose=0).argmax(1) == test.labels).mean())
+    model = training_model(args.model, shipped)
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate),
                   loss=keras.losses.CategoricalCrossentropy(from_logits=True))
     order = np.random.default_rng(args.seed).permutation(len(x))
     model.fit(x[order], y[order], sample_weight=weights[order], batch_size=128, epochs=args.epochs, verbose=2)
+    model = inference_model(args.model, model)
     after = float((model.predict(x_test, batch_size=512, verbose=0).argmax(1) == test.labels).mean())
     args.out.mkdir(parents=True, exist_ok=True)
     save_model(model, args.out / f"{args.model}.keras")

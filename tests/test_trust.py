@@ -266,3 +266,18 @@ def test_a_weaker_run_gets_a_note_naming_the_shipped_weights(make_run):
     assert refs.resolve("25-15-10").notes == ()
     make_run(stamp="20200103-000000", test_metrics={"loss": 1.0, "accuracy": 0.5}, dataset={**dataset, "name": "sample"})
     assert refs.resolve("25-15-10").notes == ()
+
+
+def test_a_keras_copy_of_a_softmax_model_carries_its_calibration(home, tmp_path):
+    from digitkit.data import load_digits
+    from digitkit.exporting import export
+    from digitkit.inference import load
+
+    assert pretrained.card("cnn")["output"] == "probabilities"
+    target = tmp_path / "cnn-calibrated.keras"
+    assert export("cnn@pretrained", "keras", out=target).parity.passed
+    digits = load_digits("sample", split="test").images[:64]
+    shipped = load("cnn@pretrained", "keras")
+    assert not shipped.calibration.identity
+    np.testing.assert_allclose(load(str(target), "keras").predict_proba(digits), shipped.predict_proba(digits),
+                               atol=1e-5)
