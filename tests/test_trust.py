@@ -281,3 +281,14 @@ def test_a_keras_copy_of_a_softmax_model_carries_its_calibration(home, tmp_path)
     assert not shipped.calibration.identity
     np.testing.assert_allclose(load(str(target), "keras").predict_proba(digits), shipped.predict_proba(digits),
                                atol=1e-5)
+
+
+def test_serve_answers_carry_the_status_and_who_answered(home, picture):
+    from digitkit.serve.engine import Engine, list_models, read_digit
+
+    engine = Engine("cnn-best@pretrained")
+    result = engine.predict([read_digit(picture.read_bytes(), "seven.png")])
+    assert result["predictions"][0]["status"] in ("ok", "unsure", "not-a-digit")
+    assert result["model"]["answered_by"] == "cnn-best@pretrained" and result["model"]["test_accuracy"] > 0.99
+    shipped = {m["id"]: m for m in list_models()}["cnn-best@pretrained"]
+    assert shipped["accuracy"] == pretrained.card("cnn-best")["test_accuracy"]
