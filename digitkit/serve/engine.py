@@ -91,6 +91,7 @@ class Engine:
             with_images: add ``image``, the model's 28x28 input as a PNG data URL, to each prediction.
         """
         from digitkit.inference.batch import answer
+        from digitkit.inference.status import DEFAULT_MIN_CONFIDENCE
 
         readable = [d for d in digits if d.image is not None]
         predictions = []
@@ -105,6 +106,7 @@ class Engine:
         return {
             "model": self.info,
             "min_confidence": None,
+            "threshold": judged.threshold if readable else DEFAULT_MIN_CONFIDENCE,
             "predictions": predictions,
             "failures": [{"input": d.name, "error": d.error} for d in digits if d.image is None],
         }
