@@ -292,3 +292,12 @@ def test_serve_answers_carry_the_status_and_who_answered(home, picture):
     assert result["model"]["answered_by"] == "cnn-best@pretrained" and result["model"]["test_accuracy"] > 0.99
     shipped = {m["id"]: m for m in list_models()}["cnn-best@pretrained"]
     assert shipped["accuracy"] == pretrained.card("cnn-best")["test_accuracy"]
+
+
+def test_runs_listing_marks_bench_runs(cli, make_run):
+    make_run(stamp="20200101-000000")
+    bench = make_run(stamp="20200102-000000", purpose="bench", quick=True)
+    rows = {row["id"]: row for row in json.loads(cli("runs", "--json").stdout)}
+    assert rows[bench.id]["purpose"] == "bench" and list(rows.values())[0]["purpose"] in (None, "bench")
+    assert sum(row["purpose"] == "bench" for row in rows.values()) == 1
+    assert "[bench]" in cli("runs").stdout
