@@ -301,3 +301,12 @@ def test_runs_listing_marks_bench_runs(cli, make_run):
     assert rows[bench.id]["purpose"] == "bench" and list(rows.values())[0]["purpose"] in (None, "bench")
     assert sum(row["purpose"] == "bench" for row in rows.values()) == 1
     assert "[bench]" in cli("runs").stdout
+
+
+def test_a_batch_with_answers_not_ok_ends_with_a_one_line_note():
+    from digitkit.inference.status import summary_note
+
+    assert summary_note(["ok", "ok"]) is None
+    assert summary_note(["ok", "unsure"]) == "1 unsure of 2 answers: a person should look"
+    note = summary_note(["unsure", "not-a-digit", "not-a-digit"] * 3000)
+    assert "of 9,000" in note and "digitkit read" in note and len("note: " + note) <= 80

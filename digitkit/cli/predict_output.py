@@ -74,6 +74,11 @@ def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, json_output
             print_json(result.to_dict())
         else:
             _print_table(result, show)
+    from digitkit.inference.status import summary_note
+
+    note = summary_note(statuses)
+    if note and len(statuses) > 1:  # one answer shows its status in full already
+        _print_notes([note])
     check_failures(answers.predicted, answers.failed)
     if strict:
         check_statuses(statuses)

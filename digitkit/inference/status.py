@@ -75,13 +75,15 @@ def status_of(probabilities: np.ndarray, digits: np.ndarray | None = None,
             for c, s in zip(confidence.tolist(), several.tolist())]
 
 
-def hint_for(status: str, several: bool = False) -> str | None:
-    """A short reason a user reads beside a status that is not ``ok``."""
-    if status == UNSURE:
-        return "a person should look"
-    if status == NOT_A_DIGIT:
-        return "several digits? try `digitkit read`" if several else "does not look like one digit"
-    return None
+def summary_note(statuses: list[str] | tuple[str, ...]) -> str | None:
+    """One line (under 80 columns) when some answers cannot be acted on, or ``None``."""
+    unsure, other = statuses.count(UNSURE), statuses.count(NOT_A_DIGIT)
+    if not unsure and not other:
+        return None
+    parts = ([f"{unsure:,} unsure"] if unsure else []) + ([f"{other:,} not a digit"] if other else [])
+    if other:
+        return f"{', '.join(parts)} of {len(statuses):,} (several digits: digitkit read)"
+    return f"{parts[0]} of {len(statuses):,} answers: a person should look"
 
 
 @dataclass(frozen=True)
