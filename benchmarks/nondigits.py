@@ -64,6 +64,40 @@ def predict_folder(folder: Path, model: str, min_confidence: float | None):
     return rows, found, answers.predictor
 
 
+def choose_threshold(model: str, data: str, target: float = 0.995) -> float:
+    """The smallest threshold (0.90-0.999) at which ``target`` of the ``ok`` answers are right
+    on every real-world kind, measured on the model's *validation* digits (the ones fit held
+    out, per its card) drawn as each kind: the test digits stay for the figures above."""
+    import make_realworld_digits
+    from calibrate_pretrained import validation_digits
+
+    from digitkit import pretrained
+    from digitkit.inference.batch import Failure, stream
+
+    name = model.split("@")[0]
+    card = pretrained.card(name)
+    held = validation_digits(Path(data), float(card["recipe"]["validation_split"]), int(card["seed"]))
+    folder = Path(tempfile.mkdtemp(prefix="digitkit-validation-kinds-"))
+    files, labels, kinds = [], [], []
+    for k, kind in enumerate(make_realworld_digits.KINDS):
+        rng = np.random.default_rng([99, k])
+        for i, (image, label) in enumerate(zip(held.images, held.labels)):
+            files.append(folder / make_realworld_digits._render(kind, image, rng, folder, f"{kind}-{i:05d}"))
+            labels.append(int(label))
+            kinds.append(kind)
+    found = list(stream([str(f) for f in files], model, top_k=1))
+    labels, kinds = np.array(labels), np.array(kinds)
+    confidence = np.array([-1.0 if isinstance(p, Failure) else p.confidence for p in found])
+    right = np.array([not isinstance(p, Failure) and p.best == y for p, y in zip(found, labels)])
+    for threshold in np.round(np.arange(0.90, 0.9995, 0.005), 3):
+        shares = [right[(kinds == k) & (confidence >= threshold)].mean() for k in make_realworld_digits.KINDS]
+        if min(shares) >= target:
+            print(f"validation digits ({len(held):,} per kind): at {threshold}, the ok answers are "
+                  f"{min(shares):.2%} right or more on every kind")
+            return float(threshold)
+    return 0.999
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="cnn-best@pretrained")
@@ -73,7 +107,12 @@ def main() -> None:
     parser.add_argument("--min-confidence", type=float, help="the unsure threshold (default: digitkit's)")
     parser.add_argument("--nondigits", type=Path, help="use (or fill) this folder made by make_nondigits.py")
     parser.add_argument("--realworld", type=Path, help="use (or fill) this folder made by make_realworld_digits.py")
+    parser.add_argument("--choose", action="store_true",
+                        help="only choose the threshold on the model's validation digits (needs --data)")
     args = parser.parse_args()
+    if args.choose:
+        choose_threshold(args.model, args.data)
+        return
 
     import make_nondigits
     import make_realworld_digits

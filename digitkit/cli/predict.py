@@ -31,7 +31,7 @@ def command(
     show: Annotated[bool, typer.Option("--show", help="Draw each digit as the model received it.")] = False,
     min_confidence: Annotated[Optional[float], typer.Option(
         "--min-confidence", min=0.0, max=1.0, metavar="P", help="Answer '?' (status unsure) when the calibrated top probability is below this "
-        "(default for the status: 0.95).",
+        "(default for the status: 0.985).",
         show_default=False)] = None,
     no_preprocess: Annotated[bool, typer.Option(
         "--no-preprocess", help="Only resize to 28x28 (for images already in MNIST form: white on black, "
@@ -48,7 +48,7 @@ def command(
     skipped; the exit code is then 7 (3 when none could be read).
 
     Each answer has a status: ok, unsure (calibrated confidence under --min-confidence,
-    default 0.95) or not-a-digit (a letter, a drawing, several digits...).
+    default 0.985) or not-a-digit (a letter, a drawing, several digits...).
     """
     from digitkit.cli.predict_output import run
 
