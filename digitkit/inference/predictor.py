@@ -12,7 +12,7 @@ has an up-to-date ``model.tflite`` and the runtime is installed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from digitkit.modelfiles import digests
 from digitkit.inference.outputs import NO_CALIBRATION, Calibration, calibrate
 from digitkit.inference.shapes import check_declared
 from digitkit.spec import InputSpec
+
+if TYPE_CHECKING:
+    from digitkit.inference.status import Answers
 
 BACKENDS = ("auto", "litert", "keras")
 DIGIT_SIDE = 28
