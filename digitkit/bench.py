@@ -61,7 +61,10 @@ def train_model(model_name: str, *, epochs: int | None, dataset: str | None, qui
     # fit's default progress is silent: bench prints its own status lines.
     result = fit(model_name, dataset=dataset, epochs=QUICK_EPOCHS if quick else epochs, seed=seed,
                  train_size=QUICK_TRAIN_SIZE if quick else None)
-    return runs.Run(Path(result.run_path))
+    run = runs.Run(Path(result.run_path))
+    # A comparison run never becomes what a bare model name means (runs.Manifest.trial).
+    run.update_manifest(purpose="bench", quick=quick)
+    return run
 
 
 def time_prediction(ref: str, images: Any) -> float:

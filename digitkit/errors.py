@@ -17,6 +17,7 @@ EXIT_MODEL_REFUSED = 4
 EXIT_PLUGIN = 5
 EXIT_UNAVAILABLE = 6
 EXIT_PARTIAL = 7
+EXIT_NOT_SURE = 8
 EXIT_INTERRUPTED = 130
 
 
@@ -125,3 +126,9 @@ class Interrupted(DigitkitError):
     """The user pressed Ctrl-C or the process got SIGTERM; state was kept where possible."""
 
     exit_code = EXIT_INTERRUPTED
+
+
+class NotSure(DigitkitError):
+    """``--strict``: some answers were ``unsure`` or ``not-a-digit``, so a person must look."""
+
+    exit_code = EXIT_NOT_SURE

@@ -125,7 +125,7 @@ def export(ref: str, format: str, out: str | os.PathLike | None = None, *,
         raise UsageError(f"expected format in {FORMATS}. Received: format={format!r}")
     writer, runner = _format_tools(format)
     from digitkit.inference import load
-    from digitkit.inference.outputs import to_probabilities
+    from digitkit.inference.outputs import calibrate
 
     started = time.perf_counter()
     predictor = load(ref, backend="keras")
@@ -135,10 +135,11 @@ def export(ref: str, format: str, out: str | os.PathLike | None = None, *,
     if target.resolve() == source.resolve():
         raise UsageError(f"refusing to overwrite the model being exported ({target})", hint="pass another --out")
     x = predictor.shape(parity_digits(samples))
-    reference = predictor.predict_shaped(x)
+    reference = predictor.predict_shaped(x)  # calibrated, as predict shows it
+    model, applied = _calibrated_model(predictor, target, format)
     with _staged(target, is_dir=format == "saved-model") as temp:
-        writer(predictor.keras_model, temp)
-        exported = to_probabilities(runner(temp, x), predictor.output, len(x), where=f"the {format} export")
+        writer(model, temp)
+        exported = calibrate(runner(temp, x), predictor.output, applied, len(x), where=f"the {format} export")
         parity = compare(reference, exported)
         if not parity.passed:
             raise DigitkitError(f"{format} export failed its parity check: {parity.describe()}",
@@ -149,6 +150,27 @@ def export(ref: str, format: str, out: str | os.PathLike | None = None, *,
         digests.record(predictor.run)
     return ExportResult(format, target, predictor.name, predictor.run_id, _size(target),
                         parity, time.perf_counter() - started)
+
+
+def _calibrated_model(predictor: Any, target: Path, format: str) -> tuple[Any, Any]:
+    """The model to write, and the calibration digitkit applies to that file's outputs.
+
+    The run's own ``model.tflite`` stays raw (the Predictor applies the manifest's
+    temperature to it); any other file carries the temperature inside
+    (:mod:`digitkit.inference.baked`). Raises when a file would lose it silently.
+    """
+    from digitkit.inference.baked import with_temperature
+    from digitkit.inference.outputs import NO_CALIBRATION
+
+    calibration = predictor.calibration
+    if predictor.run is not None and target.resolve() == predictor.run.file(runs.TFLITE).resolve():
+        return predictor.keras_model, calibration
+    model = with_temperature(predictor.keras_model, calibration, predictor.output, keras_file=format == "keras")
+    if model is None:
+        raise UsageError(f"a .keras copy of {predictor.ref.label} cannot carry its calibration (temperature "
+                         f"{calibration.temperature:.3f}) for a model that outputs probabilities",
+                         hint="export --format litert, onnx or saved-model, which carry it")
+    return model, NO_CALIBRATION
 
 
 def export_litert(model: Any, path: str | os.PathLike, *, check: bool = True) -> Path:

@@ -336,6 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.run is not None and (args.run / "manifest.json").is_file() and len(args.models) != 1:
         parser.error("--run RUN_FOLDER packages one model: name it with --models")
     from digitkit._internal.quiet import silence_tensorflow_startup
+    from calibrate_pretrained import calibrate_card
 
     silence_tensorflow_startup()
     fingerprint = data_fingerprint(args.dataset)
@@ -345,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
             started = time.monotonic()
             run_path = train(name, args.dataset, args.seed, runs_dir, args.run)
             package(name, run_path, args.dataset, fingerprint, args.seed, allow_partial=args.partial)
+            calibrate_card(name, args.dataset)  # the card's temperature, fitted on the run's validation digits
             print(f"[{name}] done in {time.monotonic() - started:.0f} s", flush=True)
     finally:
         if args.runs_dir is None:

@@ -90,14 +90,18 @@ def test_stdin(cli, cnn_home):
 def test_json_schema_and_min_confidence(cli, cnn_home):
     result = cli("predict", ZOO / "grey8.png", "--json", "--top-k", "4", "--min-confidence", "1.0")
     data = json.loads(result.stdout)
-    assert set(data) == {"model", "min_confidence", "predictions", "failures"}
-    assert set(data["model"]) == {"name", "run", "path", "backend"}
+    assert set(data) == {"model", "min_confidence", "threshold", "predictions", "failures"}
+    assert set(data["model"]) == {"name", "run", "path", "backend", "answered_by", "test_accuracy", "test_set",
+                                  "calibration"}
+    assert data["threshold"] == 1.0
     prediction = data["predictions"][0]
-    assert set(prediction) == {"input", "digit", "best", "confidence", "top_k", "probabilities"}
+    assert set(prediction) == {"input", "digit", "best", "confidence", "status", "top_k", "probabilities"}
     assert prediction["digit"] is None and prediction["best"] == 7  # below 100 %: "?"
+    assert prediction["status"] in ("unsure", "not-a-digit")
     assert len(prediction["top_k"]) == 4 and len(prediction["probabilities"]) == 10
     text = cli("predict", ZOO / "grey8.png", "--min-confidence", "1.0").stdout
-    assert [line for line in text.splitlines() if "grey8" in line][0].split("│")[2].strip() == "?"
+    row = [line for line in text.splitlines() if "grey8" in line][0].split("│")
+    assert row[2].strip() == "?" and row[3].strip() == prediction["status"]
 
 
 def test_show_draws_the_digit_the_model_received(cli, cnn_home):

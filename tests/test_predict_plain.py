@@ -17,9 +17,11 @@ NAMES = [
 
 def _result(names, run_id="20261128-091800-cnn-a06a", model="cnn"):
     predictions = [SimpleNamespace(input=name, digit=None if i == 1 else i % 10,
+                                   status=("ok", "unsure", "not-a-digit")[i % 3],
                                    top_k=[(i % 10, 0.934), (3, 0.05), (2, 0.016)][: 1 + i % 3])
                    for i, name in enumerate(names)]
-    return SimpleNamespace(predictions=predictions, model_name=model, backend="litert", run_id=run_id)
+    return SimpleNamespace(predictions=predictions, model_name=model, backend="litert", run_id=run_id,
+                           answered_by={"answered_by": run_id, "test_accuracy": 0.9812})
 
 
 def _printed(capsys, result, plain: bool, monkeypatch) -> str:

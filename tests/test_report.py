@@ -32,11 +32,13 @@ def test_html_report_of_one_run_is_self_contained_and_complete(tiny_run):
     assert result.paths == [tiny_run.path / "report.html"]
     html = result.paths[0].read_text(encoding="utf-8")
     for heading in ("Manifest", "Layers", "Learning curves", "Test metrics", "Per-class scores", "Confusions",
-                    "Most confused pairs", "Digits"):
+                    "Most confused pairs", "Digits", "Calibration", "Reliability diagram"):
         assert heading in html
     assert "dense-sigmoid" in html and "hidden" in html and "50,890" in html  # layer table and total
-    # learning curves, confusion heatmap, misclassified gallery, ten samples per digit, class balance
-    assert len(decoded_images(html)) == 5
+    # learning curves, confusion heatmap, reliability diagram, misclassified gallery, ten samples per digit,
+    # class balance
+    assert len(decoded_images(html)) == 6
+    assert "ECE" in html
     assert all(image.format == "PNG" and image.width > 100 for image in decoded_images(html))
     # Nothing outside the file: no scripts, no links or sources other than data URIs.
     assert "<script" not in html.lower()
@@ -63,7 +65,7 @@ def test_markdown_report_links_resolve_to_png_files(tiny_run, tmp_path):
     assert result.paths == [md_path]
     text = md_path.read_text(encoding="utf-8")
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert len(links) == 5
+    assert len(links) == 6
     for link in links:
         target = md_path.parent / link
         assert target.is_file(), link

@@ -29,6 +29,9 @@ def command(paths: List[str], **options: Any) -> None:
     Photos and scans of dark ink on paper are fine: each image is made MNIST-like first
     (inverted, cropped, scaled to 20 px and centred). Unreadable files are reported and
     skipped; the exit code is then 7 (3 when none could be read).
+
+    Each answer has a status: ok, unsure (calibrated confidence under --min-confidence,
+    default 0.985) or not-a-digit (a letter, a drawing, several digits...).
     """
     from digitkit.cli.predict_output import run
 

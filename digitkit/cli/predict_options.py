@@ -20,10 +20,13 @@ OPTIONS: list[Declared] = [
     Declared(("--csv",), "Print CSV on stdout (one row per image, as each is done).", bool, name="csv_output",
              default=False),
     Declared(("--show",), "Draw each digit as the model received it.", bool, name="show", default=False),
-    Declared(("--min-confidence",), "Answer '?' when the top probability is below this.", float,
+    Declared(("--min-confidence",), "Answer '?' (status unsure) when the calibrated top probability is below "
+             "this (default for the status: 0.985).", float,
              name="min_confidence", default=None, min=0.0, max=1.0, metavar="P", show_default=False),
     Declared(("--no-preprocess",), "Only resize to 28x28 (for images already in MNIST form: white on black, "
              "centred).", bool, name="no_preprocess", default=False),
     Declared(("--backend",), "auto (LiteRT when the run has model.tflite, else Keras), litert or keras.",
              name="backend", default="auto", choices=("auto", "litert", "keras")),
+    Declared(("--strict",), "Exit with code 8 when an answer is unsure or not a digit.", bool, name="strict",
+             default=False),
 ]

@@ -13,19 +13,24 @@ from typing import Any, Sequence
 BAR_WIDTH = 20
 EIGHTHS = " ▏▎▍▌▋▊▉"
 PROGRESS_MIN_INPUTS = 200
-CSV_HEADER = ["input", "digit", "best", "confidence", *[f"p{d}" for d in range(10)]]
+STATUS_STYLES = {"ok": "green", "unsure": "yellow", "not-a-digit": "red"}
+CSV_HEADER = ["input", "digit", "best", "confidence", "status", *[f"p{d}" for d in range(10)]]
 
 
 def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, json_output: bool = False,
         jsonl_output: bool = False, csv_output: bool = False, show: bool = False,
-        min_confidence: float | None = None, no_preprocess: bool = False, backend: str = "auto") -> None:
+        min_confidence: float | None = None, no_preprocess: bool = False, backend: str = "auto",
+        strict: bool = False) -> None:
     """Predict ``paths`` and print the answers (the body of `digitkit predict`).
 
+    Args:
+        strict: exit with :class:`~digitkit.errors.NotSure` (8) when an answer is not ``ok``.
+
     Raises:
-        DigitkitError: for the CLI edge to print (NothingPredicted, PartialFailure, ...).
+        DigitkitError: for the CLI edge to print (NothingPredicted, PartialFailure, NotSure...).
     """
     from digitkit.errors import UsageError
-    from digitkit.inference.batch import Failure, NothingPredicted, check_failures, stream
+    from digitkit.inference.batch import Failure, NothingPredicted, check_failures, check_statuses, stream
 
     if sum((json_output, jsonl_output, csv_output)) > 1:
         raise UsageError("--json, --jsonl and --csv cannot be used together")
@@ -35,6 +40,7 @@ def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, json_output
     emit = _streaming_writer(answers, csv_output) if (csv_output or jsonl_output) else None
     kept: list[Any] = []
     failures: list[Any] = []
+    statuses: list[str] = []
     with _progress(answers.total) as advance:
         for item in answers:
             advance()
@@ -44,8 +50,10 @@ def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, json_output
                     sys.stdout.flush()  # the rows before it first, in a shared terminal
                 _print_failures([item])
             elif emit is not None:
+                statuses.append(item.status)
                 emit(item)
             else:
+                statuses.append(item.status)
                 kept.append(item)
             if emit is not None and answers.chunk_done:
                 sys.stdout.flush()
@@ -54,16 +62,28 @@ def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, json_output
     if emit is None:
         from digitkit.inference.batch import PredictResult
 
+        from digitkit.inference.status import DEFAULT_MIN_CONFIDENCE
+
         engine = answers.predictor
         result = PredictResult(kept, failures, engine.name, engine.path, engine.run_id, engine.backend,
-                               min_confidence, 0.0)
+                               min_confidence, 0.0, threshold=DEFAULT_MIN_CONFIDENCE if min_confidence is None
+                               else min_confidence, answered_by=engine.answered_by())
         if json_output:
             from digitkit.render.console import print_json
 
             print_json(result.to_dict())
         else:
             _print_table(result, show)
+    from digitkit.inference.status import summary_note
+
+    note = summary_note(statuses)
+    if note and len(statuses) > 1:  # one answer shows its status in full already
+        sys.stdout.flush()
+        # Plain text (our own words, no user text): importing rich for it cost a CSV run ~0.1 s.
+        sys.stderr.write(f"note: {note}\n")
     check_failures(answers.predicted, answers.failed)
+    if strict:
+        check_statuses(statuses)
 
 
 def _streaming_writer(answers, csv_output: bool):
@@ -82,12 +102,12 @@ def _streaming_writer(answers, csv_output: bool):
                 writer.writerow(CSV_HEADER)
                 started.append(True)
             writer.writerow([printable(p.input), "?" if p.digit is None else p.digit, p.best, f"{p.confidence:.6f}",
-                             *[f"{v:.6f}" for v in p.probabilities.tolist()]])
+                             p.status, *[f"{v:.6f}" for v in p.probabilities.tolist()]])
         return emit
     import json
 
     engine = answers.predictor
-    model = {"name": engine.name, "run": engine.run_id, "backend": engine.backend}
+    model = {"name": engine.name, "run": engine.run_id, "backend": engine.backend, **engine.answered_by()}
 
     def emit_json(p) -> None:
         sys.stdout.write(json.dumps({**p.to_dict(), "model": model}) + "\n")
@@ -164,18 +184,25 @@ def _plain_table(result) -> str | None:
     from digitkit.cli.predict_plain import plain_table
     from digitkit.errors import printable
 
-    run = f", run {printable(result.run_id)}" if result.run_id else ""
-    title = f"{printable(result.model_name)} ({result.backend}{run})"
-    rows = [(printable(p.input), "?" if p.digit is None else str(p.digit), _top_k_lines(p))
+    rows = [(printable(p.input), "?" if p.digit is None else str(p.digit), p.status, _top_k_lines(p))
             for p in result.predictions]
-    return plain_table(title, rows)
+    return plain_table(_plain_title(result), rows)
+
+
+def _plain_title(result) -> str:
+    """Which run or shipped weights answered, and how good they are on their test set."""
+    from digitkit.errors import printable
+
+    who = result.answered_by.get("answered_by") or result.run_id or result.model_name
+    accuracy = result.answered_by.get("test_accuracy")
+    scored = f", test accuracy {accuracy * 100:.2f}%" if isinstance(accuracy, (int, float)) else ""
+    return f"{printable(who)} ({result.backend}{scored})"
 
 
 def _title(result) -> str:
     from digitkit.render.console import escape
 
-    run = f", run {escape(result.run_id)}" if result.run_id else ""
-    return f"{escape(result.model_name)} ({result.backend}{run})"
+    return escape(_plain_title(result))
 
 
 def _print_table(result, show: bool) -> None:
@@ -194,10 +221,12 @@ def _print_table(result, show: bool) -> None:
     table = Table(title=_title(result), title_justify="left")
     table.add_column("input", overflow="fold")
     table.add_column("digit", justify="center", style="bold")
+    table.add_column("status", justify="center")
     table.add_column("top-k", no_wrap=True)
     for prediction in result.predictions:
         answer = "?" if prediction.digit is None else str(prediction.digit)
-        table.add_row(Text(printable(prediction.input)), answer, _top_k_text(prediction))
+        table.add_row(Text(printable(prediction.input)), answer, Text(prediction.status, style=STATUS_STYLES.get(
+            prediction.status, "")), _top_k_text(prediction))
     console.print(table)
 
 
@@ -214,6 +243,7 @@ def _print_shown(result, console) -> None:
         answer = "?" if prediction.digit is None else str(prediction.digit)
         header = Text(printable(prediction.input))
         header.append(f"  → {answer}", style="bold")
+        header.append(f"  {prediction.status}", style=STATUS_STYLES.get(prediction.status, ""))
         console.print(header)
         console.print(render_digit(prediction.image, mode))
         console.print(_top_k_text(prediction))

@@ -37,47 +37,49 @@ def rich_width() -> int:
     return width or 80
 
 
-def plain_table(title: str, rows: Sequence[tuple[str, str, Sequence[str]]]) -> str | None:
-    """The table rich would print for ``rows`` of (input, digit, top-k lines), or ``None``.
+def plain_table(title: str, rows: Sequence[tuple[str, str, str, Sequence[str]]]) -> str | None:
+    """The table rich would print for ``rows`` of (input, digit, status, top-k lines), or ``None``.
 
     Args:
         title: the table's title, already printable (no markup).
-        rows: the input's printable name, the digit shown, and the top-k lines.
+        rows: the input's printable name, the digit shown, its status, and the top-k lines.
     """
     if sys.stdout.isatty() or any(name in os.environ for name in _RICH_TERMINAL_ENV):
         return None
-    names = [name for name, _, _ in rows]
-    lines = [line for _, _, cell in rows for line in cell]
-    if not rows or any(not cell for _, _, cell in rows) or "[" in title:
+    names = [name for name, _, _, _ in rows]
+    lines = [line for _, _, _, cell in rows for line in cell]
+    if not rows or any(not cell for _, _, _, cell in rows) or "[" in title:
         return None
     if not all(text and text.isascii() and text.isprintable() for text in [title, *names]):
         return None  # wide characters, escapes: rich measures those
     if not all(line.isprintable() and all(c < "\x80" or c in _BLOCKS for c in line) for line in lines):
         return None
-    widths = [max(len("input"), *(len(name) for name, _, _ in rows)),
-              max(len("digit"), *(len(digit) for _, digit, _ in rows)),
-              max(len("top-k"), *(len(line) for _, _, cell in rows for line in cell))]
-    excess = sum(widths) + 3 * 2 + 4 - rich_width()
+    widths = [max(len("input"), *(len(name) for name, _, _, _ in rows)),
+              max(len("digit"), *(len(digit) for _, digit, _, _ in rows)),
+              max(len("status"), *(len(status) for _, _, status, _ in rows)),
+              max(len("top-k"), *(len(line) for _, _, _, cell in rows for line in cell))]
+    excess = sum(widths) + 4 * 2 + 5 - rich_width()
     if excess > 0:
         # Rich narrows the widest wrapping column first (input, then digit); we follow it only
         # while the input column alone gives way and its names fold without word breaks.
         if widths[0] - excess < widths[1] or any(any(c.isspace() for c in name) for name in names):
             return None
         widths[0] -= excess
-    total = sum(widths) + 3 * 2 + 4  # one space of padding each side, four rules
+    total = sum(widths) + 4 * 2 + 5  # one space of padding each side, five rules
     if len(title) > total:
         return None
     out = [title.ljust(total)]
     bars = ["━" * (w + 2) for w in widths]
     out.append("┏" + "┳".join(bars) + "┓")
-    out.append("┃ " + " ┃ ".join([_left("input", widths[0]), _centre("digit", widths[1]), _left("top-k", widths[2])])
-               + " ┃")
+    out.append("┃ " + " ┃ ".join([_left("input", widths[0]), _centre("digit", widths[1]),
+                                   _centre("status", widths[2]), _left("top-k", widths[3])]) + " ┃")
     out.append("┡" + "╇".join(bars) + "┩")
-    for name, digit, lines in rows:
+    for name, digit, status, lines in rows:
         folded = [name[i:i + widths[0]] for i in range(0, len(name), widths[0])]
         for i in range(max(len(folded), len(lines))):
             cells = [_left(folded[i] if i < len(folded) else "", widths[0]),
-                     _centre(digit if i == 0 else "", widths[1]), _left(lines[i] if i < len(lines) else "", widths[2])]
+                     _centre(digit if i == 0 else "", widths[1]), _centre(status if i == 0 else "", widths[2]),
+                     _left(lines[i] if i < len(lines) else "", widths[3])]
             out.append("│ " + " │ ".join(cells) + " │")
     out.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
     return "\n".join(out) + "\n"

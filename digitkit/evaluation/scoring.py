@@ -69,6 +69,28 @@ def predict_probabilities(predictor: Any, digits: np.ndarray) -> tuple[np.ndarra
     return (np.concatenate(parts) if parts else np.zeros((0, 10), np.float32)), seconds
 
 
+def predict_both(predictor: Any, digits: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Calibrated and raw-softmax probabilities from one pass of the model, and its seconds."""
+    started = time.perf_counter()
+    parts = [predictor.scores(digits[i:i + PREDICT_BATCH]) for i in range(0, len(digits), PREDICT_BATCH)]
+    seconds = time.perf_counter() - started
+    raw = np.concatenate(parts) if parts else np.zeros((0, 10), np.float32)
+    return predictor.probabilities(raw), predictor.probabilities(raw, calibrated=False), seconds
+
+
+def calibration_scores(calibrated: np.ndarray, raw: np.ndarray, labels: np.ndarray,
+                       calibration: Any) -> dict[str, Any]:
+    """ECE (15 bins) and NLL before and after calibration, and the reliability bins after."""
+    from digitkit.evaluation.calibration_error import BINS, expected_calibration_error, reliability_bins
+
+    return {
+        "ece": {"before": expected_calibration_error(raw, labels), "after": expected_calibration_error(calibrated, labels),
+                "bins": BINS},
+        "nll": {"before": metrics.cross_entropy(raw, labels), "after": metrics.cross_entropy(calibrated, labels)},
+        "calibration": {**calibration.to_dict(), "reliability": reliability_bins(calibrated, labels)},
+    }
+
+
 def _default_dataset(run: runs.Run | None) -> str | None:
     return run.trained_dataset() if run is not None else None
 
@@ -99,13 +121,15 @@ def evaluate(ref: str, *, dataset: str | None = None, split: str = "test", top_k
     digits = load_digits(dataset or _default_dataset(predictor.run), split)
     if len(digits) == 0:
         raise InputError(f"the {split} split of {digits.dataset!r} holds no digits")
-    probabilities, seconds = predict_probabilities(predictor, digits.images)
+    probabilities, raw, seconds = predict_both(predictor, digits.images)
     scores = metrics.score(probabilities, digits.labels, top_k=top_k)
+    scores.update(calibration_scores(probabilities, raw, np.asarray(digits.labels, np.int64), predictor.calibration))
     data = {
         "schema": SCHEMA,
         "created": runs.now_iso(),
         "model": predictor.name,
         "run": predictor.run_id,
+        "answered_by": predictor.ref.label,
         "model_path": str(predictor.ref.model_path),
         "backend": predictor.backend,
         "dataset": {"name": digits.dataset, "split": split, "source": digits.source, "size": len(digits),

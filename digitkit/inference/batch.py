@@ -24,7 +24,8 @@ from typing import Any, Callable, Iterable, Iterator, Sequence, Union
 
 import numpy as np
 
-from digitkit.errors import InputError, PartialFailure, UsageError
+from digitkit.errors import InputError, NotSure, PartialFailure, UsageError
+from digitkit.inference.status import DEFAULT_MIN_CONFIDENCE
 from digitkit.intake import display_name
 
 STDIN = "-"
@@ -50,8 +51,9 @@ class Prediction:
         best: the most probable digit (even when not confident enough).
         confidence: its probability.
         top_k: ``(digit, probability)`` pairs, most probable first.
-        probabilities: all class probabilities (sum to 1).
+        probabilities: all class probabilities (calibrated; sum to 1).
         image: the digit as the model received it (side x side, [0, 1]); kept only when asked.
+        status: ``ok``, ``unsure`` or ``not-a-digit`` (see :mod:`digitkit.inference.status`).
     """
 
     input: str
@@ -61,6 +63,7 @@ class Prediction:
     top_k: list[tuple[int, float]]
     probabilities: np.ndarray
     image: np.ndarray | None = field(default=None, repr=False)
+    status: str = "ok"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -68,6 +71,7 @@ class Prediction:
             "digit": self.digit,
             "best": self.best,
             "confidence": round(self.confidence, 6),
+            "status": self.status,
             "top_k": [{"digit": d, "probability": round(p, 6)} for d, p in self.top_k],
             "probabilities": [round(float(p), 6) for p in self.probabilities],
         }
@@ -97,12 +101,15 @@ class PredictResult:
     min_confidence: float | None
     seconds: float
     notes: tuple[str, ...] = ()
+    threshold: float = DEFAULT_MIN_CONFIDENCE
+    answered_by: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": {"name": self.model_name, "run": self.run_id, "path": str(self.model_path),
-                      "backend": self.backend},
+                      "backend": self.backend, **self.answered_by},
             "min_confidence": self.min_confidence,
+            "threshold": self.threshold,
             "predictions": [p.to_dict() for p in self.predictions],
             "failures": [f.to_dict() for f in self.failures],
         }
@@ -110,6 +117,21 @@ class PredictResult:
     def check(self) -> None:
         """Raise :class:`PartialFailure` (exit 7) when some inputs failed."""
         check_failures(len(self.predictions), len(self.failures))
+
+    def check_strict(self) -> None:
+        """Raise :class:`NotSure` (exit 8) when some answers are not ``ok`` (``--strict``)."""
+        check_statuses(p.status for p in self.predictions)
+
+
+def check_statuses(statuses: Iterable[str]) -> None:
+    """Raise :class:`NotSure` when some statuses are not ``ok``, counting each kind."""
+    counts: dict[str, int] = {}
+    for status in statuses:
+        counts[status] = counts.get(status, 0) + 1
+    bad = {k: v for k, v in counts.items() if k != "ok"}
+    if bad:
+        said = ", ".join(f"{v} {k}" for k, v in sorted(bad.items()))
+        raise NotSure(f"--strict: {said} of {sum(counts.values())} answers", hint="a person should look at them")
 
 
 def check_failures(predicted: int, failed: int) -> None:
@@ -344,12 +366,13 @@ class PredictionStream:
 
     def _answer(self, part: list[tuple[str, Any]], future: Any) -> Iterator[Prediction | Failure]:
         digits, positions, outcome = future.result()
-        probabilities = self.predictor.predict_proba(digits) if len(digits) else np.zeros((0, 10), np.float32)
+        judged = self.predictor.answer(digits, min_confidence=self.min_confidence)
         seen = None
         if self.keep_images and len(digits):
             side = self.predictor.input_spec.image_size
             seen = self.predictor.shape(digits).reshape(len(digits), side, side)
-        ready = iter(answers([part[p][0] for p in positions], probabilities, seen, self.top_k, self.min_confidence))
+        ready = iter(answers([part[p][0] for p in positions], judged.probabilities, seen, self.top_k,
+                             self.min_confidence, judged.statuses))
         last = len(outcome) - 1
         for position, failure in enumerate(outcome):
             self.chunk_done = position == last
@@ -365,22 +388,31 @@ class PredictionStream:
 
 
 def answer(name: str, probabilities: np.ndarray, image: np.ndarray | None, top_k: int,
-           min_confidence: float | None) -> Prediction:
+           min_confidence: float | None, status: str | None = None) -> Prediction:
     """One input's :class:`Prediction` from its checked probabilities."""
-    return answers([name], probabilities[None], None if image is None else image[None], top_k, min_confidence)[0]
+    return answers([name], probabilities[None], None if image is None else image[None], top_k, min_confidence,
+                   None if status is None else [status])[0]
 
 
 def answers(names: Sequence[str], probabilities: np.ndarray, images: np.ndarray | None, top_k: int,
-            min_confidence: float | None) -> list[Prediction]:
-    """One :class:`Prediction` per row of checked probabilities (N, 10), ranked in one call."""
+            min_confidence: float | None, statuses: Sequence[str] | None = None) -> list[Prediction]:
+    """One :class:`Prediction` per row of checked probabilities (N, 10), ranked in one call.
+
+    ``statuses`` come from :meth:`Predictor.answer`; without them the status follows the
+    confidence alone (:func:`digitkit.inference.status.status_of` with no picture checks).
+    """
+    from digitkit.inference.status import status_of
+
     order = np.argsort(-probabilities, axis=1, kind="stable")[:, :top_k]
     ranked = np.take_along_axis(probabilities, order, axis=1).tolist()  # Python floats, once
+    if statuses is None:
+        statuses = status_of(probabilities, None, min_confidence)
     found = []
     for i, (name, digits, scores) in enumerate(zip(names, order.tolist(), ranked)):
         confidence = scores[0]
         digit = None if min_confidence is not None and confidence < min_confidence else digits[0]
         found.append(Prediction(name, digit, digits[0], confidence, list(zip(digits, scores)), probabilities[i],
-                                None if images is None else images[i]))
+                                None if images is None else images[i], statuses[i]))
     return found
 
 
@@ -461,4 +493,6 @@ def predict(paths: Input | Iterable[Input], model: str = DEFAULT_MODEL, top_k: i
         raise NothingPredicted(failures or [Failure("input", "nothing to predict")])
     engine = answers.predictor
     return PredictResult(predictions, failures, engine.name, engine.path, engine.run_id, engine.backend,
-                         min_confidence, time.perf_counter() - answers.started, engine.notes)
+                         min_confidence, time.perf_counter() - answers.started, engine.notes,
+                         threshold=DEFAULT_MIN_CONFIDENCE if min_confidence is None else min_confidence,
+                         answered_by=engine.answered_by())

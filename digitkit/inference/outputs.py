@@ -8,6 +8,10 @@ is refused the same way everywhere: ``argmax`` of an all-NaN row is 0, and a mod
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
 from digitkit.errors import ModelRefusedError
@@ -78,3 +82,83 @@ def to_probabilities(outputs: object, kind: str, rows: int | None = None, *, whe
             raise ModelRefusedError(f"{where} returned an all-zero probability row; it is broken")
         probabilities = probabilities / total
     return probabilities.astype(np.float32)
+
+
+# --- calibration -------------------------------------------------------------------------
+# A raw softmax is not a probability anyone has checked. Every fit ends by fitting a
+# temperature T on held-out digits (digitkit.training.calibration), recorded in the run's
+# manifest, and the shipped weights carry theirs in their cards; probabilities are then
+# softmax(logits / T) (for a model that outputs probabilities, softmax(log p / T)).
+TEMPERATURE_RANGE = (0.05, 20.0)  # anything outside is not a temperature fit would write
+_LOG_FLOOR = 1e-300  # log(0) is -inf; far below any probability a float32 model gives
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """How a model's raw scores become calibrated probabilities.
+
+    Attributes:
+        temperature: logits are divided by it before the softmax (1.0: unchanged).
+        source: where it comes from: ``"run"`` (the run's manifest), ``"pretrained"``
+            (the model card), ``"file"`` (baked into an exported file) or ``"none"``.
+    """
+
+    temperature: float = 1.0
+    source: str = "none"
+
+    @property
+    def identity(self) -> bool:
+        return self.temperature == 1.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": "temperature", "temperature": round(self.temperature, 6), "source": self.source}
+
+    @classmethod
+    def from_record(cls, record: Any, source: str) -> "Calibration":
+        """The calibration a manifest or model card records (``None`` or unusable: none).
+
+        A damaged record must not stop a model from answering: it is read as no calibration.
+        """
+        if not isinstance(record, dict):
+            return cls()
+        temperature = record.get("temperature")
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)):
+            return cls()
+        if not (math.isfinite(temperature) and TEMPERATURE_RANGE[0] <= temperature <= TEMPERATURE_RANGE[1]):
+            return cls()
+        return cls(float(temperature), source)
+
+
+NO_CALIBRATION = Calibration()
+
+
+def as_logits(outputs: np.ndarray, kind: str) -> np.ndarray:
+    """Checked outputs as logits: probabilities become their logarithm (a softmax inverts it)."""
+    if kind == "probabilities":
+        return np.log(np.clip(outputs, _LOG_FLOOR, None))
+    return outputs
+
+
+def calibrate(outputs: object, kind: str, calibration: Calibration = NO_CALIBRATION, rows: int | None = None, *,
+              where: str = "the model") -> np.ndarray:
+    """Checked, calibrated class probabilities (float32, rows sum to 1) from raw outputs.
+
+    The one place every path (both backends, evaluate, export's parity check, serve) turns
+    raw scores into the probabilities users see.
+
+    Raises:
+        ModelRefusedError: see :func:`check_outputs`.
+    """
+    if calibration.identity:
+        return to_probabilities(outputs, kind, rows, where=where)
+    if kind not in OUTPUT_KINDS:
+        raise ValueError(f"expected kind in {OUTPUT_KINDS}. Received: kind={kind!r}")
+    array = np.asarray(outputs)
+    array = check_outputs(array, len(array) if rows is None else rows, where=where)
+    if kind == "auto":
+        kind = "probabilities" if _looks_like_probabilities(array) else "logits"
+    if kind == "probabilities":  # renormalised in float64: float32 would lose the small ones
+        to_probabilities(array, "probabilities", where=where)  # refuses an all-zero row
+        array = np.clip(array, 0.0, None)
+        array = array / array.sum(axis=1, keepdims=True)
+    return to_probabilities(as_logits(array, kind) / calibration.temperature, "logits", where=where)

@@ -12,17 +12,20 @@ has an up-to-date ``model.tflite`` and the runtime is installed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 
 from digitkit import runs
-from digitkit.errors import InputError, ModelRefusedError, UnavailableError, UsageError, printable
+from digitkit.errors import DigitkitError, InputError, ModelRefusedError, UnavailableError, UsageError, printable
 from digitkit.inference import refs
 from digitkit.modelfiles import digests
-from digitkit.inference.outputs import to_probabilities
+from digitkit.inference.outputs import NO_CALIBRATION, Calibration, calibrate
 from digitkit.inference.shapes import check_declared
 from digitkit.spec import InputSpec
+
+if TYPE_CHECKING:
+    from digitkit.inference.status import Answers
 
 BACKENDS = ("auto", "litert", "keras")
 DIGIT_SIDE = 28
@@ -38,13 +41,16 @@ class Predictor:
         output: ``"logits"``, ``"probabilities"`` or ``"auto"`` (decided per batch).
         ref: what the MODEL argument resolved to (run, files, notes).
         path: the model file that was loaded.
+        calibration: the temperature applied to its scores (the run's, or the shipped card's).
     """
 
     def __init__(self, ref: refs.ModelRef, backend: str, path: Path, input_spec: InputSpec, output: str,
-                 run: Callable[[np.ndarray], np.ndarray], keras_model: Any = None) -> None:
+                 run: Callable[[np.ndarray], np.ndarray], keras_model: Any = None,
+                 calibration: Calibration = NO_CALIBRATION) -> None:
         self.ref, self.backend, self.path = ref, backend, path
         self.name = ref.name
         self.input_spec, self.output = input_spec, output
+        self.calibration = calibration
         self._run = run
         self._keras_model = keras_model
 
@@ -95,12 +101,14 @@ class Predictor:
 
         return adapt_images(x, self.input_spec)
 
-    def predict_proba(self, digits: np.ndarray) -> np.ndarray:
+    def predict_proba(self, digits: np.ndarray, *, calibrated: bool = True) -> np.ndarray:
         """Class probabilities for a batch of digits.
 
         Args:
             digits: (N, 28, 28) float32 in [0, 1] (any square side works: it is resized to
                 the model's input), or already shaped as ``(N, *input_spec.shape)``.
+            calibrated: apply the model's calibration (:attr:`calibration`); ``False`` gives
+                the raw softmax, e.g. to measure what calibration changed.
 
         Returns:
             (N, 10) float32 probabilities; every row is finite and sums to 1.
@@ -112,15 +120,69 @@ class Predictor:
         x = self.shape(digits)
         if not len(x):
             return np.zeros((0, 10), np.float32)
-        return to_probabilities(self._run(x), self.output, len(x), where=printable(self.ref.label))
+        return self.predict_shaped(x, calibrated=calibrated)
 
-    def predict_shaped(self, x: np.ndarray) -> np.ndarray:
+    def scores(self, digits: np.ndarray) -> np.ndarray:
+        """The model's raw outputs (N, 10) for a batch of digits, before any softmax or
+        calibration: :meth:`probabilities` turns them into what :meth:`predict_proba` gives."""
+        x = self.shape(digits)
+        return self._run(x) if len(x) else np.zeros((0, 10), np.float32)
+
+    def probabilities(self, scores: np.ndarray, *, calibrated: bool = True) -> np.ndarray:
+        """Checked (and calibrated) probabilities from :meth:`scores`."""
+        return calibrate(scores, self.output, self.calibration if calibrated else NO_CALIBRATION, len(scores),
+                         where=printable(self.ref.label))
+
+    def predict_shaped(self, x: np.ndarray, *, calibrated: bool = True) -> np.ndarray:
         """Probabilities for inputs already shaped ``(N, *input_spec.shape)`` (no resizing)."""
-        return to_probabilities(self._run(np.asarray(x, np.float32)), self.output, len(x),
-                                where=printable(self.ref.label))
+        return calibrate(self._run(np.asarray(x, np.float32)), self.output,
+                         self.calibration if calibrated else NO_CALIBRATION, len(x), where=printable(self.ref.label))
+
+    def answer(self, digits: np.ndarray, *, min_confidence: float | None = None) -> "Answers":
+        """Calibrated probabilities and a status (``ok``, ``unsure``, ``not-a-digit``) per digit.
+
+        The one call that predict, read, serve and Python callers use to decide whether an
+        answer can be acted on; see :mod:`digitkit.inference.status` for the rule.
+
+        Args:
+            digits: as for :meth:`predict_proba`.
+            min_confidence: below this calibrated confidence an answer is ``unsure``
+                (default: :data:`digitkit.inference.status.DEFAULT_MIN_CONFIDENCE`).
+        """
+        from digitkit.inference.status import Answers
+
+        return Answers.of(self.predict_proba(digits), np.asarray(digits), min_confidence)
+
+    def answered_by(self) -> dict[str, Any]:
+        """Which run or shipped weights answer, and their recorded test accuracy (for every
+        output that shows answers: predict's title and JSON, evaluate, serve's picker)."""
+        accuracy, tested_on = _recorded_accuracy(self.ref, self.backend)
+        return {"answered_by": self.ref.label, "test_accuracy": accuracy, "test_set": tested_on,
+                "calibration": self.calibration.to_dict()}
 
     def __repr__(self) -> str:
         return f"Predictor({self.name!r}, backend={self.backend!r}, path={str(self.path)!r})"
+
+
+def _recorded_accuracy(ref: refs.ModelRef, backend: str) -> tuple[float | None, str | None]:
+    """The test accuracy recorded with the model (run manifest or model card), and its test set."""
+    try:
+        if ref.run is not None:
+            manifest = refs.read_manifest(ref.run)
+            accuracy = (manifest.get("test_metrics") or {}).get("accuracy")
+            return (float(accuracy) if isinstance(accuracy, (int, float)) else None,
+                    (manifest.get("dataset") or {}).get("name"))
+        if ref.pretrained:
+            from digitkit import pretrained
+
+            card = pretrained.card(ref.name)
+            kind = "tflite" if backend == "litert" else "keras"
+            accuracy = (card.get("files", {}).get(kind) or {}).get("test_accuracy", card.get("test_accuracy"))
+            return (float(accuracy) if isinstance(accuracy, (int, float)) else None,
+                    (card.get("data") or {}).get("name"))
+    except DigitkitError:  # a damaged record only loses the figure, never the answer
+        pass
+    return None, None
 
 
 def _declared(ref: refs.ModelRef) -> tuple[InputSpec | None, str | None]:
@@ -165,7 +227,8 @@ def _litert(ref: refs.ModelRef, tflite: Path, threads: int | None = None) -> Pre
     model = LiteRTModel(tflite, num_threads=threads)
     declared, output = _declared(ref)
     spec = check_declared(declared, model.input_spec, where=printable(ref.label), file=printable(tflite.name))
-    return Predictor(ref, "litert", tflite, spec, output or "auto", model.predict)
+    return Predictor(ref, "litert", tflite, spec, output or "auto", model.predict,
+                     calibration=calibration_of(ref, tflite))
 
 
 def _keras(ref: refs.ModelRef) -> Predictor:
@@ -175,7 +238,20 @@ def _keras(ref: refs.ModelRef) -> Predictor:
     model = _checked_keras(ref, KerasModel(ref.keras_path))
     declared, output = _declared(ref)
     return Predictor(ref, "keras", ref.keras_path, declared or model.input_spec, output or model.output_kind,
-                     model.predict, keras_model=model.model)
+                     model.predict, keras_model=model.model, calibration=calibration_of(ref, ref.keras_path))
+
+
+def calibration_of(ref: refs.ModelRef, path: Path) -> Calibration:
+    """The calibration recorded for the model file ``path``: its run's (fit writes it in the
+    manifest), or its card's for shipped weights. A loose file has none of its own: an
+    export from a calibrated run carries its temperature inside (see digitkit.exporting)."""
+    if ref.run is not None and path.parent.resolve() == ref.run.path.resolve():
+        return Calibration.from_record(refs.read_manifest(ref.run).get("calibration"), "run")
+    if ref.pretrained:
+        from digitkit import pretrained
+
+        return Calibration.from_record(pretrained.card(ref.name).get("calibration"), "pretrained")
+    return NO_CALIBRATION
 
 
 def load(model: str | refs.ModelRef = "cnn", backend: str = "auto", *, threads: int | None = None) -> Predictor:

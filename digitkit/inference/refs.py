@@ -126,8 +126,36 @@ def declared_input(meta: Any, *, where: str) -> tuple[InputSpec | None, str | No
 
 
 def latest_run_of(model_name: str, root: Path | None = None) -> runs.Run | None:
-    """The newest completed run of a model with a model file; unreadable runs are skipped."""
-    return runs.latest_run_of(model_name, root)
+    """The newest completed run of a model with a model file, leaving out trial runs
+    (``bench``, ``--quick``: :attr:`digitkit.runs.Manifest.trial`); unreadable runs are skipped."""
+    wanted = model_name.lower()
+    for run in reversed(runs.list_runs(root)):
+        try:
+            manifest = run.load_manifest()
+        except runs.RunUnreadable:
+            continue
+        if manifest.model.lower() == wanted and manifest.completed and not manifest.trial \
+                and run.model_path.exists():
+            return run
+    return None
+
+
+def weaker_than_shipped(name: str, manifest: dict[str, Any]) -> str | None:
+    """A one-line note when a run scores more than a point below the shipped weights of the same
+    model on the same test set (full MNIST); ``None`` otherwise or when they cannot be compared."""
+    from digitkit import pretrained
+
+    if not pretrained.has(name):
+        return None
+    dataset = manifest.get("dataset") or {}
+    if str(dataset.get("name", "")).lower() != "mnist" or dataset.get("test_limit") is not None:
+        return None
+    accuracy = (manifest.get("test_metrics") or {}).get("accuracy")
+    shipped = pretrained.card(name).get("test_accuracy")
+    if not isinstance(accuracy, (int, float)) or not isinstance(shipped, (int, float)) or accuracy >= shipped - 0.01:
+        return None
+    # One line of 80 columns with "note: " before it: what each scores, and how to pick the other.
+    return f"your {name} run: {accuracy:.1%} on MNIST test; -m {name}{PRETRAINED_SUFFIX}: {shipped:.1%}"
 
 
 def _of_run(run: runs.Run, name: str | None = None) -> ModelRef:
@@ -186,7 +214,9 @@ def resolve(ref: str, root: Path | None = None) -> ModelRef:
         return _of_run(run)
     run = latest_run_of(ref, root)
     if run is not None:
-        return _of_run(run)
+        chosen = _of_run(run)
+        note = weaker_than_shipped(chosen.name, read_manifest(run))
+        return ModelRef(chosen.name, run, chosen.keras_path, chosen.tflite_path, notes=(note,)) if note else chosen
     shipped = _pretrained(ref, note=f"no completed run of {ref} yet: using its pretrained weights")
     if shipped is not None:
         return shipped

@@ -37,6 +37,13 @@ def summary_table(data: dict[str, Any]) -> Table:
         (f"top-{data['top_k']} accuracy", f"{m['top_k_accuracy']:.2%}"),
         ("macro F1", f"{m['macro_f1']:.4f}"),
     ]
+    if not data.get("run") and data.get("answered_by"):  # shipped weights or a loose file: say which
+        rows[1] = ("answered by", data["answered_by"])
+    if isinstance(data.get("ece"), dict) and isinstance(data.get("nll"), dict):
+        ece, nll = data["ece"], data["nll"]
+        temperature = (data.get("calibration") or {}).get("temperature", 1.0)
+        rows.append(("calibration", f"ECE {ece['before']:.2%} → {ece['after']:.2%}, NLL {nll['before']:.4f} → "
+                                    f"{nll['after']:.4f} (T {temperature:.2f})"))
     for key, value in rows:
         table.add_row(key, escape(str(value)))
     return table

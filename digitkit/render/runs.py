@@ -23,6 +23,8 @@ def run_row(manifest: dict[str, Any]) -> dict[str, Any]:
         "epochs": manifest.get("epochs_planned", recipe.get("epochs")),
         "test_accuracy": test.get("accuracy"), "duration_s": manifest.get("duration_s"),
         "status": manifest.get("status"), "started": manifest.get("started"),
+        # "bench" for a run made to compare models: never what a bare model name means.
+        "purpose": manifest.get("purpose"),
     }
 
 
@@ -78,6 +80,7 @@ def runs_table(rows: list[dict[str, Any]]) -> Table:
         status = row["status"] or "?"
         style = STATUS_STYLE.get(status, "white")
         model = str(row["model"]) + (f" ({row['name']})" if row.get("name") else "")  # fit --name label
+        model += f" [{row['purpose']}]" if row.get("purpose") else ""  # a bench run: not the model's default
         table.add_row(escape(short[str(row["id"])]), escape(model), escape(str(row["dataset"] or "-")),
                       f"{row['epochs_completed']}/{row['epochs'] or '?'}", accuracy, _duration(row["duration_s"]),
                       escape(_started(row.get("started"))), f"[{style}]{escape(status)}[/]")

@@ -170,6 +170,21 @@ def _pictures(data: RunData, prefix: str) -> list[Block]:
     return blocks
 
 
+def _reliability(ev: Any, prefix: str) -> Figure:
+    """The reliability diagram of the (calibrated) test answers, with the ECE before and after."""
+    from digitkit.evaluation.calibration_error import expected_calibration_error, reliability_bins
+
+    recorded = (ev.data.get("calibration") or {}).get("reliability")
+    bins = recorded or reliability_bins(ev.probabilities, ev.labels)
+    ece = ev.data.get("ece") or {"after": expected_calibration_error(ev.probabilities, ev.labels)}
+    said = f"ECE {ece['before']:.2%} before calibration, {ece['after']:.2%} after" if "before" in ece else \
+        f"ECE {ece['after']:.2%}"
+    return Figure(f"{prefix}reliability", figures.reliability_diagram(bins, said),
+                  "Reliability diagram: accuracy against confidence in 15 bins",
+                  f"{said}. A calibrated model's bars reach the dashed diagonal; vermillion shows the gap. "
+                  "Below: how many test answers fall in each bin.")
+
+
 def _trained_on(data: RunData) -> str:
     dataset = data.manifest.get("dataset") or {}
     # The run's own rule: a run that fell back to the bundled sample trained on `sample`.
@@ -231,6 +246,7 @@ def run_blocks(data: RunData, prefix: str = "", *, card: bool = True) -> list[Bl
                                "scale; empty cells are zero."),
                         _confused_table(ev)])]
     blocks += _finetune_blocks(data)
+    blocks += [Heading("Calibration", 3), _reliability(ev, prefix)]
     blocks += [Heading("Learning curves", 3), *_curves(data, prefix)]
     blocks += [Heading("Digits", 3), *_pictures(data, prefix)]
     blocks += [Heading("Manifest", 3), _manifest_table(data)]

@@ -185,3 +185,31 @@ def class_balance(counts: Sequence[int], title: str) -> bytes:
     ax.margins(y=0.15)
     fig.tight_layout()
     return _png(fig)
+
+
+def reliability_diagram(bins: Sequence[dict[str, Any]], title: str) -> bytes:
+    """Accuracy against confidence per bin (bars), the diagonal a calibrated model follows,
+    and how many answers fall in each bin (below)."""
+    plt = _pyplot()
+    fig, (ax, counts) = plt.subplots(2, 1, figsize=(4.6, 4.6), sharex=True,
+                                     gridspec_kw={"height_ratios": [3, 1]})
+    width = bins[0]["high"] - bins[0]["low"] if bins else 1 / 15
+    used = [b for b in bins if b["count"]]
+    ax.plot([0, 1], [0, 1], color=OTHER_COLOUR, linestyle="--", label="calibrated")
+    ax.bar([b["low"] for b in used], [b["accuracy"] for b in used], width=width, align="edge",
+           color=TRUE_COLOUR, edgecolor="white", label="accuracy")
+    ax.bar([b["low"] for b in used], [b["confidence"] - b["accuracy"] for b in used], width=width, align="edge",
+           bottom=[b["accuracy"] for b in used], color=PREDICTED_COLOUR, alpha=0.5, edgecolor="white",
+           label="gap to confidence")
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(0, 1)
+    ax.set_title(title)
+    ax.legend(fontsize="small", loc="upper left")
+    ax.grid(alpha=0.3)
+    counts.bar([b["low"] for b in bins], [b["count"] for b in bins], width=width, align="edge", color=OTHER_COLOUR,
+               edgecolor="white")
+    counts.set_yscale("symlog")
+    counts.set_xlabel("confidence (top probability)")
+    counts.set_ylabel("answers")
+    counts.set_xlim(0, 1)
+    return _png(fig)

@@ -21,6 +21,8 @@ from typing import Any
 from digitkit.errors import InputError
 
 SCHEMA_VERSION = 1
+# ``purpose`` of runs made to compare or try models, not to be used: bench writes "bench".
+TRIAL_PURPOSES = ("bench", "quick")
 # Statuses fit writes; others are kept (a newer fit may add one) but never count as complete.
 STATUSES = ("running", "completed", "interrupted", "failed")
 # Fields typed here; every other key is kept in ``extra`` untouched.
@@ -44,6 +46,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
     "test_metrics": (dict, type(None)),
     "notes": (list,),
     "error": (str, type(None)),
+    "calibration": (dict, type(None)),
 }
 
 
@@ -120,6 +123,12 @@ class Manifest:
     @property
     def completed(self) -> bool:
         return self.status == "completed"
+
+    @property
+    def trial(self) -> bool:
+        """A run made to compare or try models (``bench``, ``--quick``): it never becomes what
+        a bare model name means (see :mod:`digitkit.inference.refs`)."""
+        return self.extra.get("purpose") in TRIAL_PURPOSES or self.extra.get("quick") is True
 
 
 def manifest_problem(data: Any) -> str | None:

@@ -94,7 +94,7 @@ class Engine:
         """The ``model`` object of ``predict --json``: name, run, path, backend."""
         p = self._predictor
         return {"name": p.name, "run": p.run_id, "path": str(p.path) if self.debug else p.path.name,
-                "backend": p.backend}
+                "backend": p.backend, **p.answered_by()}
 
     @property
     def label(self) -> str:
@@ -124,20 +124,22 @@ class Engine:
             with_images: add ``image``, the model's 28x28 input as a PNG data URL, to each prediction.
         """
         from digitkit.inference.batch import answer
+        from digitkit.inference.status import DEFAULT_MIN_CONFIDENCE
 
         readable = [d for d in digits if d.image is not None]
         predictions = []
         if readable:
             with self._lock:
-                probabilities = self._predictor.predict_proba(np.stack([d.image for d in readable]))
-            for digit, row in zip(readable, probabilities):
-                result = answer(digit.name, row, digit.image, top_k, None).to_dict()
+                judged = self._predictor.answer(np.stack([d.image for d in readable]))
+            for digit, row, status in zip(readable, judged.probabilities, judged.statuses):
+                result = answer(digit.name, row, digit.image, top_k, None, status).to_dict()
                 if with_images:
                     result["image"] = png_data_url(digit.image)
                 predictions.append(result)
         return {
             "model": self.info,
             "min_confidence": None,
+            "threshold": judged.threshold if readable else DEFAULT_MIN_CONFIDENCE,
             "predictions": predictions,
             "failures": [{"input": d.name, "error": d.error} for d in digits if d.image is None],
         }
@@ -184,5 +186,5 @@ def listed_models() -> list[tuple[dict[str, Any], str | None]]:
 
     for name in pretrained.names():
         found.append(({"id": f"{name}@pretrained", "model": name, "kind": "pretrained", "label": None,
-                       "created": None, "accuracy": None}, None))
+                       "created": None, "accuracy": pretrained.card(name).get("test_accuracy")}, None))
     return found

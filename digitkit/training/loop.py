@@ -193,6 +193,16 @@ class _Fit:
         return float(manifest.get("duration_s") or 0.0)
 
     # -- endings -----------------------------------------------------------------------------------
+    def _calibrate(self, model: Any) -> dict[str, Any] | None:
+        """Fit the temperature on the validation digits (see training/calibration.py)."""
+        from digitkit.training.calibration import calibrate_model
+
+        spec = self.config.spec
+        record, note = calibrate_model(model, self.data.validation, spec, spec.output or "auto")
+        if note:
+            self.notes.append(note)
+        return record
+
     def _interrupted(self, started: float) -> Interrupted:
         command = self.writer.resume_command()
         self.history.write(self.writer.run)
@@ -224,11 +234,12 @@ class _Fit:
             scores = model.evaluate(self.test, verbose=0, return_dict=True)
         test_metrics = {"loss": float(scores["loss"]), "accuracy": float(scores["accuracy"])}
         finetune = {"finetune": self.compare.after(model)} if self.compare is not None else {}
+        calibration = self._calibrate(model)  # the weights model.keras is about to hold
         self.notes += self.writer.save_models(model, self.best.weights, stopped_early)
         run.write(runs.METRICS, test_metrics)
         self.history.write(run)
         manifest = self.writer.finish("completed", started, self.history, self.notes, test_metrics=test_metrics,
-                                      best_epoch=self.best.epoch, **finetune)
+                                      best_epoch=self.best.epoch, calibration=calibration, **finetune)
         train_state.clear(run)
         result = FitResult(run.id, run.path, self.config.spec.name, "completed", recipe.epochs, len(self.history),
                            self.history.to_dict(), test_metrics, manifest["duration_s"], self.best.epoch,
