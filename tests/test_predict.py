@@ -24,6 +24,19 @@ GOOD = sorted(n for n, e in EXPECTED.items() if e == LABEL)
 BAD = sorted(n for n, e in EXPECTED.items() if e != LABEL)
 
 
+def digit_in_table(text: str, name: str) -> str:
+    """The digit column of the table row whose input (folded at "/" over its lines) ends with ``name``."""
+    rows: list[list[str]] = []
+    for line in text.splitlines():
+        cells = line.split("│")
+        if len(cells) < 4:
+            continue
+        if cells[2].strip() or not rows:  # a row's digit is on its first line
+            rows.append([cells[2].strip(), ""])
+        rows[-1][1] += cells[1].strip()
+    return next(digit for digit, path in rows if path.endswith(name))
+
+
 @pytest.fixture
 def cnn_home(home, tmp_path_factory):
     """A home whose latest completed cnn run has model.keras and model.tflite."""
@@ -34,8 +47,7 @@ def test_default_model_is_the_latest_cnn_run_through_litert(cli, cnn_home):
     result = cli("predict", ZOO / "grey8.png")
     assert result.exit_code == 0, result.stderr
     assert "litert" in result.stdout and cnn_home.name in result.stdout
-    row = [line for line in result.stdout.splitlines() if "grey8.png" in line][0]
-    assert row.split("│")[2].strip() == "7"
+    assert digit_in_table(result.stdout, "grey8.png") == "7"
     assert "%" in result.stdout and "█" in result.stdout
 
 
@@ -97,7 +109,7 @@ def test_json_schema_and_min_confidence(cli, cnn_home):
     assert prediction["digit"] is None and prediction["best"] == 7  # below 100 %: "?"
     assert len(prediction["top_k"]) == 4 and len(prediction["probabilities"]) == 10
     text = cli("predict", ZOO / "grey8.png", "--min-confidence", "1.0").stdout
-    assert [line for line in text.splitlines() if "grey8" in line][0].split("│")[2].strip() == "?"
+    assert digit_in_table(text, "grey8.png") == "?"
 
 
 def test_show_draws_the_digit_the_model_received(cli, cnn_home):

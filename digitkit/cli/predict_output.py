@@ -159,16 +159,25 @@ def _top_k_lines(prediction) -> list[str]:
     return [f"{digit} {_bar(probability)} {probability * 100:5.1f}%" for digit, probability in prediction.top_k]
 
 
+def _cells(result, width: int):
+    """(input lines, digit, top-k lines) per prediction, the input folded at ``/`` to fit."""
+    from digitkit.cli.predict_plain import fold_inputs
+    from digitkit.errors import printable
+
+    names = [printable(p.input) for p in result.predictions]
+    digits = ["?" if p.digit is None else str(p.digit) for p in result.predictions]
+    top_k = [_top_k_lines(p) for p in result.predictions]
+    return list(zip(fold_inputs(names, digits, top_k, width), digits, top_k))
+
+
 def _plain_table(result) -> str | None:
     """The table as plain text when rich would draw no styles (see :mod:`predict_plain`)."""
-    from digitkit.cli.predict_plain import plain_table
+    from digitkit.cli.predict_plain import plain_table, rich_width
     from digitkit.errors import printable
 
     run = f", run {printable(result.run_id)}" if result.run_id else ""
     title = f"{printable(result.model_name)} ({result.backend}{run})"
-    rows = [(printable(p.input), "?" if p.digit is None else str(p.digit), _top_k_lines(p))
-            for p in result.predictions]
-    return plain_table(title, rows)
+    return plain_table(title, _cells(result, rich_width()))
 
 
 def _title(result) -> str:
@@ -186,7 +195,7 @@ def _print_table(result, show: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from digitkit.render.console import out, printable
+    from digitkit.render.console import out
 
     console = out()
     if show:
@@ -195,9 +204,8 @@ def _print_table(result, show: bool) -> None:
     table.add_column("input", overflow="fold")
     table.add_column("digit", justify="center", style="bold")
     table.add_column("top-k", no_wrap=True)
-    for prediction in result.predictions:
-        answer = "?" if prediction.digit is None else str(prediction.digit)
-        table.add_row(Text(printable(prediction.input)), answer, _top_k_text(prediction))
+    for prediction, (folded, answer, _) in zip(result.predictions, _cells(result, console.width)):
+        table.add_row(Text("\n".join(folded)), answer, _top_k_text(prediction))
     console.print(table)
 
 
