@@ -148,3 +148,12 @@ def test_exit_codes_are_documented():
                        (EXIT_PLUGIN, "PluginError"), (EXIT_UNAVAILABLE, "UnavailableError"),
                        (EXIT_PARTIAL, "PartialFailure"), (EXIT_INTERRUPTED, "Interrupted")]:
         assert f"| {code} |" in text and name in text, (code, name)
+
+
+def test_the_suite_runs_with_the_usual_signal_dispositions():
+    # A background job inherits SIGINT ignored; conftest.py gives it back so the Ctrl-C tests
+    # mean something whoever started pytest (a terminal, `pytest &`, CI).
+    import signal
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
