@@ -27,10 +27,9 @@ from digitkit.errors import escape_controls, printable
 
 __all__ = ["out", "err", "escape", "printable", "print_json", "status", "PrintableConsole"]
 
-# rich imports its Unicode width table on the first non-ASCII text it measures. Do it now, in
-# the main thread: a spinner's refresh thread doing it while the main thread imports
-# tensorflow_datasets (whose etils lazy imports swap builtins.__import__ for the whole process)
-# got a stub module and died with a traceback on stderr (tests/test_signals_cli.py).
+# rich imports its Unicode width table on the first non-ASCII text it measures: done once here.
+# (The traceback a spinner thread used to print while tensorflow_datasets imported itself is
+# closed at its root: digitkit._internal.thread_imports keeps etils' import hook in its thread.)
 cell_len("…")
 
 
