@@ -85,14 +85,20 @@ def _fast_predict(args: Sequence[str]) -> int | None:
 
         paths = options.pop("paths")
         run(paths, **options)
+        sys.stdout.flush()  # inside the edge: a full disk is reported, not raised at exit
     except DigitkitError as exc:
         from digitkit.cli.app import _report
 
         _report(exc)
         return exc.exit_code
-    except BrokenPipeError:  # `digitkit predict dir --csv | head`: the reader has all it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    except OSError as exc:  # stdout on a full disk, or a closed pipe: one line
+        from digitkit.cli.output_errors import is_output_error
+
+        if not is_output_error(exc):
+            raise
+        from digitkit.cli.app import _report_output_error
+
+        return _report_output_error(exc)
     return 0
 
 
