@@ -37,7 +37,7 @@ from functools import lru_cache
 from importlib import metadata
 from typing import Any, Iterable, Iterator
 
-from digitkit.errors import PluginError, UnknownModelError
+from digitkit.errors import PluginError, UnknownModelError, UsageError
 from digitkit.spec import ModelSpec
 
 ENTRY_POINT_GROUP = "digitkit.models"
@@ -158,11 +158,19 @@ def enabled_entry_points(
 
 
 def _timeout() -> float:
-    try:
-        value = float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_S))
-    except ValueError:
+    """``DIGITKIT_PLUGIN_TIMEOUT`` in seconds; a value that is not a positive number is refused
+    (``-1``, ``0`` and ``abc`` used to become 5 s without a word)."""
+    raw = os.environ.get(TIMEOUT_ENV, "").strip()
+    if not raw:
         return DEFAULT_TIMEOUT_S
-    return value if value > 0 else DEFAULT_TIMEOUT_S
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise UsageError(f"{TIMEOUT_ENV} must be a number of seconds above 0. Received: {raw[:40]!r}",
+                         hint=f"unset it for the default, {DEFAULT_TIMEOUT_S:g} s")
+    return value
 
 
 class _ThreadOutput:
@@ -244,6 +252,13 @@ class _Job:
             self.done.set()
 
 
+def _restore_streams(streams: tuple[Any, Any]) -> None:
+    """Put back ``sys.stdout``/``sys.stderr`` if a plugin's import replaced them."""
+    for name, stream in zip(("stdout", "stderr"), streams):
+        if getattr(sys, name) is not stream:
+            setattr(sys, name, stream)
+
+
 class _Worker:
     """A daemon thread loading entry points one after another.
 
@@ -280,12 +295,14 @@ def _import_in_thread(entry_point: metadata.EntryPoint, timeout: float) -> tuple
     global _worker
     job = _Job(entry_point)
     with _captured_thread_output():
+        streams = sys.stdout, sys.stderr
         with _worker_lock:
             if _worker is None:
                 _worker = _Worker()
             worker = _worker
         worker.jobs.put(job)
         finished = job.done.wait(timeout)
+        _restore_streams(streams)
         if not finished:
             with _worker_lock:
                 if _worker is worker:
@@ -352,12 +369,44 @@ def _with_checked_builder(spec: ModelSpec) -> ModelSpec:
     def checked(*args: Any, **kwargs: Any) -> Any:
         from digitkit.plugins.checks import check_is_keras_model
 
-        model = builder(*args, **kwargs)
+        with _signals_noted() as signals:
+            try:
+                model = builder(*args, **kwargs)
+            except SystemExit as exc:  # `show-model` used to exit with the plugin's code, silently
+                raise PluginError(f"model {spec.name!r} failed to build: its builder called sys.exit"
+                                  f"{f' ({exc})' if str(exc) else ''}") from None
+            except KeyboardInterrupt:
+                if signals:  # the user's Ctrl-C (or SIGTERM): theirs to report
+                    raise
+                raise PluginError(f"model {spec.name!r} failed to build: its builder raised KeyboardInterrupt "
+                                  "(no Ctrl-C was pressed)") from None
         check_is_keras_model(spec.name, model)
         return model
 
     checked._digitkit_checked = True  # type: ignore[attr-defined]
     return replace(spec, builder=checked)
+
+
+@contextlib.contextmanager
+def _signals_noted() -> Iterator[list[int]]:
+    """Within the block, note SIGINT/SIGTERM as they arrive (handled as before), so that a
+    ``KeyboardInterrupt`` raised by plugin code is told apart from the user's Ctrl-C."""
+    import signal
+
+    noted: list[int] = []
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            handler = signal.getsignal(signum)
+            if callable(handler):  # SIG_DFL/SIG_IGN never raise KeyboardInterrupt: nothing to tell apart
+                previous[signum] = handler
+                signal.signal(signum, lambda number, frame, handler=handler: (noted.append(number),
+                                                                              handler(number, frame)))
+    try:
+        yield noted
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _winner(candidates: list[RegisteredModel]) -> tuple[RegisteredModel, str]:
@@ -380,13 +429,18 @@ def discover(entry_points: Iterable[metadata.EntryPoint] | None = None) -> Regis
     registry = Registry()
     claims: dict[str, list[RegisteredModel]] = {}
     seen: set[tuple[str, str]] = set()
-    for entry_point, provider in enabled_entry_points(entry_points):
+    timeout = _timeout()
+    pairs = list(enabled_entry_points(entry_points))
+    vetted = _vetted([(ep, p) for ep, p in pairs if not p.builtin and _foreign_package(ep) is None], timeout)
+    for entry_point, provider in pairs:
         key = (provider.distribution, entry_point.name)
         if key in seen:  # the same distribution visible twice on sys.path
             continue
         seen.add(key)
         try:
-            spec, printed = _load_spec(entry_point)
+            if vetted.get(entry_point.value):
+                raise PluginError(vetted[entry_point.value])
+            spec, printed = _load_spec(entry_point, timeout)
             if printed:
                 registry.output[entry_point.value] = printed
                 _show_debug(provider, entry_point, printed)
@@ -412,6 +466,18 @@ def discover(entry_points: Iterable[metadata.EntryPoint] | None = None) -> Regis
                 raise PluginError(f"model name {name!r} is claimed by several distributions: {names}")
             registry.duplicates.append(Duplicate(name, winner.provider, losers, reason))
     return registry
+
+
+def _vetted(pairs: list[tuple[metadata.EntryPoint, Provider]], timeout: float) -> dict[str, str | None]:
+    """What importing each third-party entry point did in a child process (see :mod:`.vetting`)."""
+    if not pairs:
+        return {}
+    from digitkit.plugins import vetting
+
+    try:
+        return vetting.problems(pairs, timeout)
+    except OSError:  # no child process here (a sandbox): the in-process thread isolation still holds
+        return {}
 
 
 def _show_debug(provider: Provider, entry_point: metadata.EntryPoint, printed: str) -> None:
