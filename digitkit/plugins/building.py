@@ -88,3 +88,46 @@ def describe_layers(spec: ModelSpec) -> tuple[list[dict[str, Any]], int]:
         for layer in model.layers
     ]
     return layers, int(model.count_params())
+
+
+def saved_model_file(spec: ModelSpec) -> Any:
+    """A saved ``.keras`` file of this model: its latest completed run's, else its shipped weights'."""
+    from digitkit import pretrained
+    from digitkit.runs.listing import latest_run_of
+
+    try:
+        run = latest_run_of(spec.name)
+    except Exception:  # noqa: BLE001 - an unreadable home only means: no run to read from
+        run = None
+    if run is not None:
+        return run.model_path
+    return pretrained.path(spec.name, "keras")
+
+
+def layer_table(spec: ModelSpec, *, building: Any = None) -> tuple[list[dict[str, Any]], int, Any]:
+    """The model's layers, read from a saved file when there is one, else built with Keras.
+
+    Reading ``config.json`` and the weight shapes of a run's or the shipped ``.keras`` takes
+    well under a second without TensorFlow; building imports TensorFlow (5-30 s).
+
+    Args:
+        spec: the model's spec.
+        building: called before the model is built (a CLI shows a spinner from there).
+
+    Returns:
+        (layers, total parameter count, the file they were read from or ``None`` when built).
+    """
+    from digitkit.errors import DigitkitError
+    from digitkit.modelfiles.layers import saved_layers
+
+    saved = saved_model_file(spec)
+    if saved is not None:
+        try:
+            layers, total = saved_layers(saved, spec.num_classes)
+            return layers, total, saved
+        except DigitkitError:  # a damaged or refused file: the builder still knows the layers
+            pass
+    if building is not None:
+        building()
+    layers, total = describe_layers(spec)
+    return layers, total, None
