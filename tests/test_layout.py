@@ -206,3 +206,14 @@ def test_completion_offers_choices_run_ids_and_datasets():
     assert _complete("digitkit report x -f ") == ["html", "md", "both"]
     assert run.id in _complete("digitkit runs show ")
     assert _complete("digitkit evaluate x -d emnist/") == ["emnist/digits", "emnist/mnist"]
+
+
+def test_the_serve_extras_error_fits_a_line(cli, monkeypatch):
+    import digitkit.serve
+
+    monkeypatch.setattr(digitkit.serve, "REQUIRED", ("no_such_starlette", "no_such_uvicorn", "no_such_multipart"))
+    result = cli("serve")
+    assert result.exit_code == 6
+    assert result.stderr.strip() == "error: the serve extra is not installed (pip install 'digitkit[serve]')"
+    monkeypatch.setattr(digitkit.serve, "REQUIRED", ("json", "no_such_uvicorn"))
+    assert "the serve extra is incomplete (no no_such_uvicorn)" in cli("serve").stderr
