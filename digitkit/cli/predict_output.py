@@ -35,6 +35,7 @@ def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, json_output
     emit = _streaming_writer(answers, csv_output) if (csv_output or jsonl_output) else None
     kept: list[Any] = []
     failures: list[Any] = []
+    held: list[Any] = []  # skips before the first answer: a lone failure is said once, as the error
     with _progress(answers.total) as advance:
         for item in answers:
             advance()
@@ -42,14 +43,23 @@ def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, json_output
                 failures.append(item)
                 if emit is not None:
                     sys.stdout.flush()  # the rows before it first, in a shared terminal
-                _print_failures([item])
-            elif emit is not None:
+                if answers.predicted:
+                    _print_failures([item])
+                else:
+                    held.append(item)
+                continue
+            if held:
+                _print_failures(held)
+                held.clear()
+            if emit is not None:
                 emit(item)
             else:
                 kept.append(item)
             if emit is not None and answers.chunk_done:
                 sys.stdout.flush()
     if not answers.predicted:
+        if len(held) > 1:
+            _print_failures(held)
         raise NothingPredicted(failures or [Failure("input", "nothing to predict")])
     if emit is None:
         from digitkit.inference.batch import PredictResult
