@@ -218,3 +218,11 @@ def test_datasets_shows_damaged_copies_with_the_fix(offline, home, cli):
     assert result.exit_code == 0
     assert "damaged" in result.stdout
     assert "digitkit datasets --rebuild mnist" in result.stderr
+
+
+def test_prepare_offline_suggests_what_datasets_can_do(offline, cli):
+    result = cli("datasets", "--prepare", "mnist")
+    assert result.exit_code == 6
+    line = result.stderr.strip()
+    assert line.startswith("error: mnist cannot be downloaded now:") and "\n" not in line
+    assert "`-d sample`" in line and "--dataset PATH" not in line  # datasets has no --dataset option
