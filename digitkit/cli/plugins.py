@@ -77,8 +77,9 @@ def check(
     if json_output:
         print_json({"models": {model: [r.to_dict() for r in results] for model, results in report.items()}})
     elif not report:
-        status.print("no plugin models installed; `digitkit plugins check --builtins` checks the zoo, "
-                     "`digitkit plugin new NAME` starts a plugin", soft_wrap=True)
+        # One command per line, and the listed `plugins new` (not the hidden `plugin new`).
+        status.print("no plugin models installed\n  digitkit plugins check --builtins   checks the zoo\n"
+                     "  digitkit plugins new NAME          starts a plugin", soft_wrap=True)
         return
     else:
         out().print(_results_table(report))

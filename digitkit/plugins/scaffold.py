@@ -1,6 +1,6 @@
 """Scaffolding a new model plugin project that installs and passes its tests at once.
 
-``digitkit plugin new NAME`` calls :func:`new_plugin`. The project it writes has a
+``digitkit plugins new NAME`` calls :func:`new_plugin`. The project it writes has a
 pyproject with the ``digitkit.models`` entry point, a model module with a spec (a small CNN,
 to be replaced by the author's model), a test that runs digitkit's conformance kit, and a
 README. The templates are plain strings here so they ship with any install of digitkit.
