@@ -51,7 +51,9 @@ def command(
     if json_output:
         print_json({"entries": [asdict(e) for e in result.entries], "report": str(result.report.paths[0])})
     else:
-        stdout().print(bench_table(result.entries))
+        from digitkit.bench import QUICK_MEANS
+
+        stdout().print(bench_table(result.entries, quick=QUICK_MEANS if quick else None))
         status.print(f"report: {escape(str(result.report.paths[0]))}")
     if result.failures:
         names = ", ".join(e.model for e in result.failures)
