@@ -108,7 +108,7 @@ def _report_line(markup: str) -> None:
 def _report(exc: DigitkitError) -> None:
     from rich.markup import escape
 
-    if os.environ.get(DEBUG_ENV):
+    if os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes", "on"):
         import traceback
 
         _report_line(escape("".join(traceback.format_exception(exc))).rstrip("\n"))
@@ -165,8 +165,11 @@ def root(
     from digitkit.home import set_home
     from digitkit._internal.quiet import silence_tensorflow_startup
 
+    from digitkit._internal.settings import check_all
+
     if debug:
         os.environ[DEBUG_ENV] = "1"
+    check_all()  # DIGITKIT_* values digitkit cannot read: one line now, not a silent default later
     set_home(home)
     from digitkit.home import check_for_command
 

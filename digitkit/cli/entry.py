@@ -81,7 +81,10 @@ def _fast_predict(args: Sequence[str]) -> int | None:
 
     silence_tensorflow_startup()
     try:
+        from digitkit._internal.settings import check_all
         from digitkit.cli.predict_output import run
+
+        check_all()
 
         paths = options.pop("paths")
         run(paths, **options)

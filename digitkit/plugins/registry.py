@@ -131,7 +131,9 @@ def _allowed_distributions() -> set[str] | None:
 
 
 def _strict() -> bool:
-    return os.environ.get(STRICT_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    from digitkit._internal.settings import flag
+
+    return flag(STRICT_ENV)
 
 
 def _provider_of(entry_point: metadata.EntryPoint) -> Provider:
@@ -168,8 +170,7 @@ def _timeout() -> float:
     except ValueError:
         value = float("nan")
     if not 0 < value < float("inf"):
-        raise UsageError(f"{TIMEOUT_ENV} must be a number of seconds above 0. Received: {raw[:40]!r}",
-                         hint=f"unset it for the default, {DEFAULT_TIMEOUT_S:g} s")
+        raise UsageError(f"{TIMEOUT_ENV} must be seconds above 0, not {raw[:30]!r}")
     return value
 
 
@@ -482,7 +483,7 @@ def _vetted(pairs: list[tuple[metadata.EntryPoint, Provider]], timeout: float) -
 
 def _show_debug(provider: Provider, entry_point: metadata.EntryPoint, printed: str) -> None:
     """With ``--debug``, show what a plugin printed at import (on stderr, never stdout)."""
-    if os.environ.get(DEBUG_ENV):
+    if os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes", "on"):
         sys.stderr.write(f"[plugin {provider.distribution} {entry_point.value} printed at import]\n{printed}\n")
 
 

@@ -151,5 +151,5 @@ def test_an_invalid_plugin_timeout_is_refused_in_one_line(run_cli, value):
     from digitkit.errors import EXIT_USAGE
 
     result = run_cli("list-models", env={"DIGITKIT_PLUGIN_TIMEOUT": value})
-    assert_one_error_line(result, EXIT_USAGE, "DIGITKIT_PLUGIN_TIMEOUT must be a number of seconds above 0",
-                          repr(value))
+    line = assert_one_error_line(result, EXIT_USAGE, "DIGITKIT_PLUGIN_TIMEOUT must be seconds above 0", repr(value))
+    assert len(line) <= 80
