@@ -123,6 +123,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                 if code is not None:
                     sys.stdout.flush()
                     raise SystemExit(code)
+            if args[:1] == ["list-models"] and "_DIGITKIT_COMPLETE" not in os.environ:
+                from digitkit.cli.list_models_output import fast
+
+                code = fast(args[1:])  # without Typer (pydantic): see list_models_output
+                if code is not None:
+                    raise SystemExit(code)
             from digitkit.cli.app import main as typer_main
 
             typer_main()
