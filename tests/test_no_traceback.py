@@ -44,3 +44,10 @@ def test_fit_evaluate_predict_on_a_terminal_print_no_traceback(home):
                  ("evaluate", "25-15-10"), ("predict", IMAGE, "--model", "25-15-10"),
                  ("export", "25-15-10", "-o", home / "exported.tflite")]:
         assert_clean(finished(*args, home=home), args)
+
+
+@pytest.mark.slow
+def test_a_long_wait_on_a_terminal_says_what_it_waits_for(home):
+    process = finished("info", home=home)  # imports TensorFlow to list devices: seconds
+    assert_clean(process, ("info",))
+    assert "asking TensorFlow which devices it sees" in process.stderr  # the spinner's text
