@@ -10,15 +10,19 @@ Environment:
     DIGITKIT_STRICT_PLUGINS: ``1`` turns any plugin problem into a :class:`PluginError`
         (for plugin authors and CI): a failed import, an exit or interrupt raised by a plugin,
         output printed while importing, an import over the time limit, an invalid spec.
-    DIGITKIT_PLUGIN_TIMEOUT: seconds one entry point may take to import (default 5).
+    DIGITKIT_PLUGIN_TIMEOUT: seconds one entry point may take to import (default 5); a value
+        that is not a positive number is refused (UsageError).
 
-Isolation (see docs/reliability.md): each entry point is imported in a worker thread with
+Containment (see docs/reliability.md): each third-party entry point is first imported in a
+child process (:mod:`digitkit.plugins.vetting`, verdict cached per installed version); one
+that exits, hangs, leaves a non-daemon thread or writes to fd 1/2 there is a broken plugin
+and never imported here. Then each entry point is imported in a worker thread with
 its stdout/stderr captured, ``BaseException`` caught (a plugin's ``sys.exit()`` or
 ``KeyboardInterrupt`` is a plugin problem, not digitkit's exit), and a time limit. An
 import that outlives its limit is reported as "too slow to load" and its thread is
 *abandoned*: Python cannot stop a thread, so it keeps running in the background (daemon,
-so it never keeps the process alive) and the plugin's models stay unavailable. Output a
-plugin writes straight to file descriptors 1/2 (C code, ``os.write``) is not captured.
+so it never keeps the process alive) and the plugin's models stay unavailable. A plugin that
+replaces ``sys.stdout``/``sys.stderr`` gets them put back after its import.
 """
 
 from __future__ import annotations
