@@ -33,6 +33,11 @@ from typing import Any, Iterable
 CACHE_NAME = "plugin-vetting.json"
 CACHE_VERSION = 1
 STARTUP_S = 60.0  # the child's own start (Python, digitkit.spec) on a loaded machine
+PRELOAD_S = 120.0  # more when it first imports the frameworks this process already has
+# Frameworks this process may already hold: the child imports them before the clock starts, so
+# a plugin's import is timed as it would be here (a plugin importing keras at module level is
+# instant in a process that has keras, and takes TensorFlow's import time in one that has not).
+FRAMEWORKS = ("tensorflow", "keras")
 MAX_PRINTED = 4000
 
 
@@ -119,7 +124,8 @@ def _one_child(entry_points: list[metadata.EntryPoint], timeout: float) -> list[
     """Verdicts for a prefix of ``entry_points`` (at least one): the child stops at the first it cannot survive."""
     reader, writer = os.pipe()
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    payload = json.dumps([[ep.name, ep.value, ep.group] for ep in entry_points])
+    preload = [name for name in FRAMEWORKS if name in sys.modules]
+    payload = json.dumps({"preload": preload, "entries": [[ep.name, ep.value, ep.group] for ep in entry_points]})
     try:
         proc = subprocess.Popen([sys.executable, "-m", "digitkit.plugins.vetting", str(writer)], pass_fds=(writer,),
                                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
@@ -133,7 +139,7 @@ def _one_child(entry_points: list[metadata.EntryPoint], timeout: float) -> list[
         proc.stdin.close()
     except OSError:
         pass
-    deadline = time.monotonic() + STARTUP_S + timeout
+    deadline = time.monotonic() + STARTUP_S + (PRELOAD_S if preload else 0) + timeout
     current: int | None = None
     try:
         while len(verdicts) < len(entry_points):
@@ -228,8 +234,15 @@ def _vet_one(entry_point: metadata.EntryPoint) -> str | None:
 
 
 def _child(fd: int) -> None:
-    entries = json.loads(sys.stdin.read())
-    for index, (name, value, group) in enumerate(entries):
+    import importlib
+
+    request = json.loads(sys.stdin.read())
+    for name in request["preload"]:
+        try:
+            importlib.import_module(name)
+        except BaseException:  # noqa: BLE001 - then the plugin's import pays for it, as it would here
+            pass
+    for index, (name, value, group) in enumerate(request["entries"]):
         _report(fd, {"start": index})
         problem = _vet_one(metadata.EntryPoint(name, value, group))
         _report(fd, {"problem": problem})
