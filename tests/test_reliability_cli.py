@@ -170,7 +170,7 @@ def test_unreadable_digitkit_variables_are_refused_in_one_line(cli, monkeypatch,
         result = cli(*args)
         assert result.exit_code == EXIT_USAGE, result.output
         (line,) = result.stderr.strip().splitlines()
-        assert line.startswith(f"error:") and name in line and words in line and len(line) <= 80, line
+        assert line.startswith("error:") and name in line and words in line and len(line) <= 80, line
 
 
 def test_readable_spellings_of_yes_and_no_are_accepted(cli, monkeypatch):

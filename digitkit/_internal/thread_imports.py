@@ -26,7 +26,7 @@ _lock = threading.Lock()
 _holders = 0  # threads whose hook is set; the dispatcher is installed while > 0
 
 
-def _dispatch(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002 (builtins' names)
+def _dispatch(name, globals=None, locals=None, fromlist=(), level=0):  # builtins.__import__ signature
     hook = getattr(_local, "hook", None)
     return (hook or _ORIGINAL)(name, globals, locals, fromlist, level)
 

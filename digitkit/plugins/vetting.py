@@ -148,9 +148,9 @@ def _one_child(entry_points: list[metadata.EntryPoint], timeout: float) -> list[
             if not ready:
                 index = current if current is not None else len(verdicts)
                 value = entry_points[index].value
-                verdicts.append((f"too slow to load: importing {value} took over {timeout:g} s (skipped; raise "
-                                 "DIGITKIT_PLUGIN_TIMEOUT if it is just slow, or leave it out with DIGITKIT_PLUGINS)",
-                                 False))
+                slow = (f"too slow to load: importing {value} took over {timeout:g} s (skipped; raise "
+                        "DIGITKIT_PLUGIN_TIMEOUT if it is just slow, or leave it out with DIGITKIT_PLUGINS)")
+                verdicts.append((slow, False))
                 break
             chunk = os.read(reader, 65536)
             if not chunk:  # the child ended without a verdict for the entry point it was importing
