@@ -71,7 +71,7 @@ def check(
     from digitkit.render.console import err, out, print_json, working
 
     status = err()
-    with working("loading the plugins ...") as say:  # each check builds and trains: seconds each
+    with working("loading the plugins ...", plain=True) as say:  # each check builds and trains: seconds each
         report = check_installed(name, builtins=builtins, on_model=lambda model: say(f"checking {escape(model)} ..."))
     if json_output:
         print_json({"models": {model: [r.to_dict() for r in results] for model, results in report.items()}})

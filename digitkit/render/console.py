@@ -70,7 +70,7 @@ def working(message: str, *, plain: bool = False) -> Iterator[Callable[[str], No
     """A spinner on stderr saying what takes a while (TensorFlow, a download, a build).
 
     Yields a function that changes the message. Off a terminal nothing redraws: with
-    ``plain`` each message is printed as a line, else nothing is shown.
+    ``plain`` each later message is printed as a line, else nothing is shown.
     ``message`` may hold markup; user text must be escaped.
     """
     console = err()
@@ -78,9 +78,7 @@ def working(message: str, *, plain: bool = False) -> Iterator[Callable[[str], No
         with console.status(message) as spinner:
             yield spinner.update
         return
-    say = (lambda text: console.print(text, soft_wrap=True)) if plain else (lambda text: None)
-    say(message)
-    yield say
+    yield (lambda text: console.print(text, soft_wrap=True)) if plain else (lambda text: None)
 
 
 def status(message: str) -> None:
