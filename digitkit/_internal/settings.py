@@ -54,8 +54,12 @@ def check_all() -> None:
     for name in FLAGS:
         flag(name)
     whole_number("DIGITKIT_MIN_FREE_MB", 0)
-    from digitkit.modelfiles.weights import max_params
-    from digitkit.plugins.registry import _timeout
+    # Their readers live with their users; imported only when set (predict's start-up stays light).
+    if os.environ.get("DIGITKIT_MAX_PARAMS", "").strip():
+        from digitkit.modelfiles.weights import max_params
 
-    max_params()
-    _timeout()
+        max_params()
+    if os.environ.get("DIGITKIT_PLUGIN_TIMEOUT", "").strip():
+        from digitkit.plugins.registry import _timeout
+
+        _timeout()
