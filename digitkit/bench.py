@@ -20,6 +20,7 @@ from digitkit.errors import DigitkitError, UsageError
 
 QUICK_EPOCHS = 1
 QUICK_TRAIN_SIZE = 2000
+QUICK_MEANS = f"--quick: {QUICK_EPOCHS} epoch on {QUICK_TRAIN_SIZE:,} training digits per model, a rough comparison"
 LATENCY_CALLS = 20
 
 
@@ -132,10 +133,10 @@ def bench(models: Sequence[str] | None = None, *, epochs: int | None = None, qui
             entries.append(_bench_one(name, epochs=epochs, dataset=dataset, quick=quick, seed=seed))
         except DigitkitError as exc:  # one broken model must not cost the others their results
             entries.append(BenchEntry(model=name, error=str(exc)))
-    done = [e for e in entries if not e.error]
-    if not done:
+    if all(e.error for e in entries):
         raise DigitkitError(f"every model failed; first: {entries[0].model}: {entries[0].error}")
     entries.sort(key=lambda e: (e.error is not None, -(e.accuracy or 0.0)))
+    done = [e for e in entries if not e.error]  # ranked: the report's cards and sections follow the leaderboard
     result = BenchResult(entries=entries, out_dir=out_dir)
     from digitkit.report import build_report
 

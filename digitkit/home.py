@@ -95,10 +95,9 @@ def _free_mb(folder: Path) -> float | None:
 
 
 def _min_free_mb() -> int:
-    try:
-        return max(0, int(os.environ.get(MIN_FREE_ENV, DEFAULT_MIN_FREE_MB)))
-    except ValueError:
-        return DEFAULT_MIN_FREE_MB
+    from digitkit._internal.settings import whole_number
+
+    return whole_number(MIN_FREE_ENV, DEFAULT_MIN_FREE_MB)
 
 
 def check_home(*, write: bool) -> Path:

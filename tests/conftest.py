@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -10,6 +11,20 @@ import pytest
 
 from digitkit.plugins import registry
 from plugin_fixtures import write_fake_plugin
+
+
+def pytest_configure(config):
+    """Give SIGINT and SIGTERM their usual dispositions, whoever started pytest.
+
+    A shell without job control starts a background job (``pytest &``, some CI runners) with
+    SIGINT ignored; Python then keeps it ignored, and so does every child it starts, so the
+    Ctrl-C tests (an ``os.kill(SIGINT)`` in-process or in a subprocess) saw nothing happen.
+    A Python handler here is reset to the default in every child at exec.
+    """
+    if signal.getsignal(signal.SIGINT) in (signal.SIG_IGN, None):
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    if signal.getsignal(signal.SIGTERM) in (signal.SIG_IGN, None):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @pytest.fixture(autouse=True)

@@ -45,8 +45,13 @@ def test_bench_quick_trains_evaluates_and_reports_two_models(cli, fake_fit, tmp_
     accuracies = [e["accuracy"] for e in saved["entries"]]
     assert accuracies == sorted(accuracies, reverse=True)
     assert all(e["latency_ms"] > 0 and e["params"] > 0 and e["run"] for e in saved["entries"])
+    assert "--quick: 1 epoch on 2,000 training digits per model" in result.stdout  # what quick means
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Leaderboard (test split, best accuracy first)" in html
+    # The report is ranked too: its run sections come in leaderboard order.
+    ranked = [e["run"] for e in saved["entries"]]
+    sections = sorted(ranked, key=lambda run: html.rindex(run))
+    assert sections == ranked, (sections, ranked)
     for entry in saved["entries"]:  # evaluations were saved in the runs, so reports reuse them
         assert (home_module.runs_dir() / entry["run"] / "evaluation.json").exists()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from digitkit import __version__
 from digitkit.errors import EXIT_PLUGIN, EXIT_USAGE
 
@@ -34,6 +36,34 @@ def test_show_model_layers(cli):
     result = cli("show-model", "25-15-10")
     assert result.exit_code == 0, result.output
     assert "hidden_1" in result.stdout and "10,575" in result.stdout and "(None, 25)" in result.stdout
+
+
+def test_show_model_reads_the_layers_of_a_run_or_the_shipped_weights(cli, make_run):
+    shipped = cli("show-model", "cnn")
+    assert shipped.exit_code == 0 and "layers (from the shipped weights, cnn@pretrained)" in shipped.stdout
+    assert "34,826" in shipped.stdout and "(None, 13, 13, 32)" in shipped.stdout
+    run = make_run()  # the latest completed 25-15-10 run wins over the shipped weights
+    result = cli("show-model", "25-15-10", "--json")
+    assert json.loads(result.stdout)["layers_from"] == str(run.model_path)
+    assert f"(from run {run.id})" in cli("show-model", "25-15-10").stdout
+
+
+@pytest.mark.slow
+def test_layers_read_from_files_are_the_built_models_layers():
+    from digitkit import pretrained
+    from digitkit.modelfiles.layers import saved_layers
+    from digitkit.plugins import registry
+    from digitkit.plugins.building import describe_layers
+
+    for name in pretrained.names():
+        path = pretrained.path(name, "keras")
+        if path is not None:
+            spec = registry.get_spec(name)
+            (saved, saved_total), (built, built_total) = saved_layers(path, spec.num_classes), describe_layers(spec)
+            # A saved model may drop training-only layers (cnn-best's augmentation): weightless ones only.
+            kept = {row["name"] for row in saved}
+            assert [row for row in built if row["name"] in kept] == saved, name
+            assert all(row["params"] == 0 for row in built if row["name"] not in kept) and saved_total == built_total
 
 
 def test_unknown_model_is_one_line_with_suggestion(cli):

@@ -84,9 +84,9 @@ def test_default_dataset_falls_back_to_sample_quickly_when_offline(offline, home
     assert offline == [("storage.googleapis.com", 443)]
     assert len(digits) == 6_000 and digits.dataset == "mnist" and "sample" in digits.source
     (note,) = digits.notes
-    assert "full MNIST is not available" in note and "simulated" in note
-    # One line, once: how to get the full set, without paths that would wrap it (docs/data.md has more).
-    assert "digitkit datasets --prepare mnist" in note and "\n" not in note and len(note) < 200
+    # One line that fits 80 columns with its "note: " (docs/data.md says how to get the full set).
+    assert note == "offline: using the bundled sample (6,000 train digits), not full MNIST"
+    assert len("note: " + note) <= 80
 
 
 def test_explicitly_named_dataset_fails_clearly_when_offline(offline, cli):
@@ -101,7 +101,9 @@ def test_explicitly_named_dataset_fails_clearly_when_offline(offline, cli):
 def test_cli_prints_fallback_note_on_stderr(offline, cli):
     result = cli("preview", "--count", "2")
     assert result.exit_code == 0, result.stderr
-    assert "note: full MNIST is not available" in result.stderr
+    notes = [line for line in result.stderr.splitlines() if line.startswith("note:")]
+    assert notes == ["note: offline: using the bundled sample (1,000 test digits), not full MNIST"] or \
+        notes == ["note: offline: using the bundled sample (6,000 train digits), not full MNIST"], result.stderr
     assert "5 #0" in result.stdout and "note" not in result.stdout
 
 
@@ -216,3 +218,11 @@ def test_datasets_shows_damaged_copies_with_the_fix(offline, home, cli):
     assert result.exit_code == 0
     assert "damaged" in result.stdout
     assert "digitkit datasets --rebuild mnist" in result.stderr
+
+
+def test_prepare_offline_suggests_what_datasets_can_do(offline, cli):
+    result = cli("datasets", "--prepare", "mnist")
+    assert result.exit_code == 6
+    line = result.stderr.strip()
+    assert line.startswith("error: mnist cannot be downloaded now:") and "\n" not in line
+    assert "`-d sample`" in line and "--dataset PATH" not in line  # datasets has no --dataset option

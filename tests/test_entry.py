@@ -97,3 +97,33 @@ def test_errors_on_the_fast_path_are_one_line(tmp_path, capsys):
     assert exit_info.value.code == 4
     assert capsys.readouterr().err.strip().splitlines() == [
         f"error: model file {tmp_path / 'missing.keras'} does not exist (check the path or see `digitkit runs`)"]
+
+
+LIST_PROBE = """
+import sys
+from digitkit.cli.entry import main
+try:
+    main({args!r})
+except SystemExit as exit:
+    print("EXIT=" + str(exit.code), "TYPER=" + str("typer" in sys.modules), file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize("args", [["list-models"], ["list-models", "--json"], ["list-models", "dense*", "-w"]])
+def test_list_models_runs_without_typer_and_prints_what_typer_prints(cli, args):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COLUMNS": "100"}
+    proc = subprocess.run([sys.executable, "-c", LIST_PROBE.format(args=args)], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert "EXIT=0 TYPER=False" in proc.stderr, proc.stderr[-2000:]  # pydantic-backed Typer never loaded
+    assert proc.stdout == cli(*args).stdout
+
+
+def test_list_models_forms_typer_must_parse_still_go_to_typer():
+    from digitkit.cli.list_models_output import parse
+
+    assert parse(["--help"]) is None and parse(["a", "b"]) is None and parse(["--home", "x"]) is None
+    assert parse(["cnn*", "-w", "--json"]) == {"pattern": "cnn*", "wide": True, "json_output": True}

@@ -39,11 +39,42 @@ def test_each_format_passes_its_parity_check(cli, linear_run, tmp_path, fmt):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".digitkit-tmp-")]
 
 
-def test_text_output_reports_the_parity_check(cli, linear_run):
-    result = cli("export", "256-256-linear", "--format", "litert", "--samples", "20")
+def test_text_output_reports_the_parity_check(cli, linear_run, tmp_path):
+    result = cli("export", "256-256-linear", "--format", "litert", "--samples", "20", "-o", tmp_path / "m.tflite")
     assert result.exit_code == 0, result.stderr
     assert "parity passed" in result.stdout and "20/20" in result.stdout
+    assert str(tmp_path / "m.tflite") in result.stdout.replace("\n", "")
+
+
+def test_an_up_to_date_tflite_is_reused_without_tensorflow(cli, linear_run):
+    import subprocess
+    import sys
+
+    # fit wrote model.tflite, checked it and recorded both digests: exporting again would write the same file.
+    code = ("import sys, time; from digitkit.exporting import export; t = time.perf_counter(); "
+            f"r = export({linear_run.name!r}, 'litert'); "
+            "print(r.reused, 'tensorflow' in sys.modules, round(time.perf_counter() - t, 3))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    reused, imported_tf, seconds = proc.stdout.split()
+    assert (reused, imported_tf) == ("True", "False"), proc.stderr[-2000:]
+    assert float(seconds) < 2
+    result = cli("export", "256-256-linear")
+    assert result.exit_code == 0 and "up to date" in result.stdout, result.stderr
     assert str(linear_run / "model.tflite") in result.stdout.replace("\n", "")
+    assert all(len(line) <= 100 for line in result.stdout.splitlines())
+    # model.keras changed since: the export runs again (and checks parity).
+    before = (linear_run / "model.tflite").stat().st_mtime_ns
+    with open(linear_run / "model.keras", "ab") as handle:
+        handle.write(b"")  # same bytes: still up to date
+    assert json.loads(cli("export", linear_run.name, "--json").stdout)["reused"] is True
+    from digitkit.modelfiles import digests
+    from digitkit import runs
+
+    run = runs.Run(linear_run)
+    run.update_manifest(**{digests.FIELD: {"model.keras": "sha256:0", "model.tflite": digests.sha256(run.file("model.tflite"))}})
+    again = json.loads(cli("export", linear_run.name, "--samples", "20", "--json").stdout)
+    assert again["reused"] is False and again["parity"]["passed"] is True
+    assert (linear_run / "model.tflite").stat().st_mtime_ns != before
 
 
 def test_unknown_format_and_missing_run(cli, linear_run):

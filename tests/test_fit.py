@@ -70,7 +70,7 @@ def test_cli_fit_without_terminal_prints_one_line_per_epoch(cli, tmp_path):
     assert result.exit_code == 0, result.output
     epoch_lines = [line for line in result.stderr.splitlines() if line.startswith("epoch ")]
     assert [line.split()[1] for line in epoch_lines] == ["1/2", "2/2"]
-    assert "val acc" in epoch_lines[0] and "samples/s" in epoch_lines[0]
+    assert "val loss" in epoch_lines[0] and epoch_lines[0].endswith("/s") and len(epoch_lines[0]) <= 80
     assert "\r" not in result.stderr and "\x1b[" not in result.stderr  # nothing that redraws
     assert "test" in result.stdout and "accuracy" in result.stdout  # the summary table
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
@@ -107,7 +107,7 @@ def test_live_progress_on_a_terminal(home, monkeypatch):
     fit("25-15-10", epochs=2, batch_size=8, seed=0, progress=progress, **TINY)
     text = buffer.getvalue()
     assert "all epochs" in text and "epoch 1/2" in text and "ETA" in text  # the live bars
-    assert "samples/s" in text and "loss" in text and "val acc" in text
+    assert "samples/s" in text and "loss" in text and "val loss" in text
     assert "epoch 2/2" in text and "evaluating on 100 test digits" in text
 
 

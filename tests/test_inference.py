@@ -211,3 +211,27 @@ def test_public_verbs_are_functions_and_import_digitkit_stays_light():
     proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.strip() == ""
+
+
+# (offset, byte) edits of the shipped 25-15-10.tflite that the runtime accepted at load and
+# then failed on: "Invalid tensor index" (allocate_tensors), XNNPack reshape, a kernel check,
+# and a name that is not UTF-8. Found by flipping random bytes (seed 2).
+DAMAGE = {"invalid tensor index": [(20174, 65), (22352, 157)], "outputs index": [(22279, 243), (14112, 168)],
+          "xnnpack reshape": [(8313, 211), (23114, 241), (11799, 169), (23372, 41)],
+          "not utf-8": [(22503, 237)]}
+
+
+@pytest.mark.parametrize("damage", DAMAGE, ids=list(DAMAGE))
+def test_damaged_tflite_is_a_refused_model_file(cli, tmp_path, damage):
+    from digitkit.errors import EXIT_MODEL_REFUSED
+
+    data = bytearray((Path(__file__).parents[1] / "digitkit/pretrained/weights/25-15-10.tflite").read_bytes())
+    for offset, value in DAMAGE[damage]:
+        data[offset] = value
+    model = tmp_path / "damaged.tflite"
+    model.write_bytes(bytes(data))
+    image = Path(__file__).parent / "fixtures/images/grey8.png"
+    result = cli("predict", image, image, image, "--model", model)  # some damage shows only at a batch of 3
+    assert result.exit_code == EXIT_MODEL_REFUSED, (result.stderr, result.exception)
+    assert result.stderr.strip().splitlines()[-1].startswith("error: damaged.tflite is not a valid LiteRT model")
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()[-1]) <= 200

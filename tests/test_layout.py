@@ -98,16 +98,19 @@ def test_bench_leaderboard_keeps_full_run_ids():
     assert run_id in text and "98.12%" in text and "failed" in text
 
 
-def test_epoch_lines_never_split_a_number():
+def test_epoch_lines_fit_one_line_and_never_split_a_number():
     from digitkit.render.progress import epoch_groups, fold_groups
 
-    groups = epoch_groups(11, 15, {"loss": 0.1234, "accuracy": 0.9876, "val_loss": 0.2345, "val_accuracy": 0.9765},
-                          seconds=0.98, samples=1_111_111)
-    text = fold_groups(groups, WIDTH)
-    assert_fits(text, "epoch line")
-    assert "1,133,787 samples/s" in text.replace("\n  ", " ")
-    for group in groups:
-        assert any(group in line for line in text.splitlines()), group
+    logs = {"loss": 0.1234, "accuracy": 0.9876, "val_loss": 0.2345, "val_accuracy": 0.9765}
+    for epoch, epochs, samples in [(11, 15, 1_111_111), (100, 100, 1_111_111), (3, 15, 18_000), (1, 2, 124)]:
+        groups = epoch_groups(epoch, epochs, logs, seconds=0.98, samples=samples)
+        text = fold_groups(groups, WIDTH)
+        assert "\n" not in text and len(text) <= WIDTH, text  # one line: it used to fold onto two
+    assert fold_groups(epoch_groups(11, 15, logs, 0.98, 1_111_111), WIDTH).endswith("0.98 s 1.1M/s")
+    narrow = fold_groups(epoch_groups(11, 15, logs, seconds=0.98, samples=1_111_111), 40)
+    assert all(len(line) <= 40 for line in narrow.splitlines())
+    for group in epoch_groups(11, 15, logs, seconds=0.98, samples=1_111_111):
+        assert any(group in line for line in narrow.splitlines()), group  # folded between pieces only
 
 
 def test_paths_fold_at_separators():
@@ -203,3 +206,14 @@ def test_completion_offers_choices_run_ids_and_datasets():
     assert _complete("digitkit report x -f ") == ["html", "md", "both"]
     assert run.id in _complete("digitkit runs show ")
     assert _complete("digitkit evaluate x -d emnist/") == ["emnist/digits", "emnist/mnist"]
+
+
+def test_the_serve_extras_error_fits_a_line(cli, monkeypatch):
+    import digitkit.serve
+
+    monkeypatch.setattr(digitkit.serve, "REQUIRED", ("no_such_starlette", "no_such_uvicorn", "no_such_multipart"))
+    result = cli("serve")
+    assert result.exit_code == 6
+    assert result.stderr.strip() == "error: the serve extra is not installed (pip install 'digitkit[serve]')"
+    monkeypatch.setattr(digitkit.serve, "REQUIRED", ("json", "no_such_uvicorn"))
+    assert "the serve extra is incomplete (no no_such_uvicorn)" in cli("serve").stderr

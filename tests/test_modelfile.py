@@ -294,3 +294,15 @@ def test_run_folder_with_swapped_model_is_refused(home, tmp_path):
     run.model_path.write_bytes(GOOD.read_bytes())
     _refused(lambda: load_for_inference(run.id), "model.keras", "manifest says", "(None, 400)")
     _refused(lambda: load_for_inference("25-15-10"), "manifest says")
+
+
+def test_a_model_of_bare_layers_is_refused_not_an_attribute_error(cli, tmp_path):
+    # A Sequential whose layers were never called on an input loads, but has no input shape:
+    # predict, evaluate and export each ended in an AttributeError traceback.
+    layer = next(layer for layer in _config()["config"]["layers"] if layer["class_name"] == "Dense")
+    config = {"module": "keras", "class_name": "Sequential", "config": {"name": "bare", "layers": [layer]}}
+    path = _write(tmp_path / "bare.keras", {**_members(), "config.json": json.dumps(config).encode()})
+    _refused(lambda: load_model(path), "bare.keras", "no defined input")
+    result = cli("predict", Path(__file__).parent / "fixtures" / "images" / "grey8.png", "--model", path)
+    assert result.exit_code == 4 and "Traceback" not in result.output, result.output
+    assert result.stderr.strip().startswith("error: bare.keras holds a model with no defined input")

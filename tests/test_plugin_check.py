@@ -27,7 +27,8 @@ def test_no_plugins_installed_says_how_to_go_on(cli):
     assert result.exit_code == 0
     assert result.stdout == ""
     assert "no plugin models installed" in result.stderr
-    assert "digitkit plugin new NAME" in result.stderr
+    assert "digitkit plugins new NAME" in result.stderr and "plugin new" not in result.stderr.replace("plugins new", "")
+    assert all(len(line) <= 80 for line in result.stderr.splitlines())
 
 
 def test_checking_a_builtin_prints_a_passing_table(cli):

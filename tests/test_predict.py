@@ -24,6 +24,29 @@ GOOD = sorted(n for n, e in EXPECTED.items() if e == LABEL)
 BAD = sorted(n for n, e in EXPECTED.items() if e != LABEL)
 
 
+def _table_rows(text: str) -> list[list[str]]:
+    """(digit, status, input) of each table row, the input joined from its lines (folded at "/")."""
+    rows: list[list[str]] = []
+    for line in text.splitlines():
+        cells = line.split("│")
+        if len(cells) < 5:
+            continue
+        if cells[2].strip() or not rows:  # a row's digit is on its first line
+            rows.append([cells[2].strip(), cells[3].strip(), ""])
+        rows[-1][2] += cells[1].strip()
+    return rows
+
+
+def digit_in_table(text: str, name: str) -> str:
+    """The digit column of the table row whose input (folded at "/" over its lines) ends with ``name``."""
+    return next(digit for digit, _, path in _table_rows(text) if path.endswith(name))
+
+
+def status_in_table(text: str, name: str) -> str:
+    """The status column of the row whose input ends with ``name``."""
+    return next(status for _, status, path in _table_rows(text) if path.endswith(name))
+
+
 @pytest.fixture
 def cnn_home(home, tmp_path_factory):
     """A home whose latest completed cnn run has model.keras and model.tflite."""
@@ -34,8 +57,7 @@ def test_default_model_is_the_latest_cnn_run_through_litert(cli, cnn_home):
     result = cli("predict", ZOO / "grey8.png")
     assert result.exit_code == 0, result.stderr
     assert "litert" in result.stdout and cnn_home.name in result.stdout
-    row = [line for line in result.stdout.splitlines() if "grey8.png" in line][0]
-    assert row.split("│")[2].strip() == "7"
+    assert digit_in_table(result.stdout, "grey8.png") == "7"
     assert "%" in result.stdout and "█" in result.stdout
 
 
@@ -100,8 +122,8 @@ def test_json_schema_and_min_confidence(cli, cnn_home):
     assert prediction["status"] in ("unsure", "not-a-digit")
     assert len(prediction["top_k"]) == 4 and len(prediction["probabilities"]) == 10
     text = cli("predict", ZOO / "grey8.png", "--min-confidence", "1.0").stdout
-    row = [line for line in text.splitlines() if "grey8" in line][0].split("│")
-    assert row[2].strip() == "?" and row[3].strip() == prediction["status"]
+    assert digit_in_table(text, "grey8.png") == "?"
+    assert status_in_table(text, "grey8.png") == prediction["status"]
 
 
 def test_show_draws_the_digit_the_model_received(cli, cnn_home):

@@ -11,7 +11,8 @@ from digitkit.cli import predict_output
 NAMES = [
     ["/tmp/digits/000000.png"], ["a.png", "bb.png", "ccc.jpg"], ["my digit (1).png"], ["x" * 45], ["x" * 120],
     ["/tmp/digitkit-speed-r4ty6ebw/one/000000.png"], ["/tmp/" + "d" * 70 + ".png", "short.png"],
-    ["a folder/with spaces in a long name/000000.png"], ["数字.png"], ["[bold]7[/].png"], ["tab\there.png"], ["esc\x1b[31m.png"], ["-"],
+    ["a folder/with spaces in a long name/000000.png"],
+    ["/tmp/a-long-folder-for-a-fresh-clone/digitkit/tests/fixtures/images/grey8.png"], ["数字.png"], ["[bold]7[/].png"], ["tab\there.png"], ["esc\x1b[31m.png"], ["-"],
 ]
 
 
@@ -52,7 +53,18 @@ def test_simple_tables_skip_rich_and_others_use_it(monkeypatch):
     monkeypatch.delenv("FORCE_COLOR", raising=False)
     assert predict_output._plain_table(_result(["/tmp/digits/000000.png"])) is not None
     assert predict_output._plain_table(_result(["x" * 120])) is not None  # folded as rich folds it
-    assert predict_output._plain_table(_result(["x y" * 40])) is None  # rich breaks words: rich draws it
+    assert predict_output._plain_table(_result(["x y" * 40])) is not None  # folded before either draws it
     assert predict_output._plain_table(_result(["数字.png"])) is None  # wide characters: rich measures
     monkeypatch.setenv("FORCE_COLOR", "1")
     assert predict_output._plain_table(_result(["/tmp/digits/000000.png"])) is None  # rich draws colours
+
+
+@pytest.mark.parametrize("plain", [True, False])
+def test_long_paths_fold_at_separators_and_names_stay_whole(capsys, monkeypatch, plain):
+    monkeypatch.setenv("COLUMNS", "80")
+    path = "/tmp/a-long-folder/for-a-fresh-clone/digitkit/tests/fixtures/images/grey8.png"
+    text = _printed(capsys, _result([path]), plain, monkeypatch)
+    cells = [line.split("│")[1].strip() for line in text.splitlines() if line.startswith("│")]
+    assert "".join(cells) == path and cells[-1].endswith("grey8.png")
+    assert all(cell.endswith("/") for cell in cells[:-1]), cells
+    assert all(len(line) <= 80 for line in text.splitlines())

@@ -128,3 +128,27 @@ def test_wheel_contains_the_weights_within_the_size_budget(tmp_path):
             assert f"digitkit/pretrained/weights/{entry['file']}" in weights
         assert f"digitkit/pretrained/weights/{name}.json" in weights
     assert sum(i.compress_size for i in weights.values()) <= WHEEL_BUDGET_BYTES
+
+
+@pytest.mark.parametrize("damage", ["swapped", "truncated"])
+def test_damaged_shipped_weights_are_refused_with_reinstall(cli, tmp_path, monkeypatch, damage):
+    import shutil
+
+    from digitkit.errors import EXIT_MODEL_REFUSED
+
+    weights = tmp_path / "weights"
+    shutil.copytree(pretrained.WEIGHTS_DIR, weights)
+    monkeypatch.setattr(pretrained, "WEIGHTS_DIR", weights)
+    monkeypatch.setattr(pretrained, "_verified", set())
+    if damage == "swapped":  # another model's file: it used to answer as that model
+        shutil.copy(weights / "25-15-10.tflite", weights / "cnn.tflite")
+    else:
+        (weights / "cnn.tflite").write_bytes((weights / "cnn.tflite").read_bytes()[:5000])
+    image = Path(__file__).parent / "fixtures" / "images" / "grey8.png"
+    result = cli("predict", image, "--model", "cnn@pretrained")
+    assert result.exit_code == EXIT_MODEL_REFUSED, result.output
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("error: the shipped cnn weights (cnn.tflite) are damaged") and "reinstall digitkit" in line
+    assert "train" not in line and result.stdout == ""
+    monkeypatch.setattr(pretrained, "_verified", set())
+    assert cli("predict", image, "--model", "cnn-best@pretrained").exit_code == 0  # the others still answer

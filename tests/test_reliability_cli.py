@@ -148,3 +148,32 @@ def test_exit_codes_are_documented():
                        (EXIT_PLUGIN, "PluginError"), (EXIT_UNAVAILABLE, "UnavailableError"),
                        (EXIT_PARTIAL, "PartialFailure"), (EXIT_INTERRUPTED, "Interrupted")]:
         assert f"| {code} |" in text and name in text, (code, name)
+
+
+def test_the_suite_runs_with_the_usual_signal_dispositions():
+    # A background job inherits SIGINT ignored; conftest.py gives it back so the Ctrl-C tests
+    # mean something whoever started pytest (a terminal, `pytest &`, CI).
+    import signal
+
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
+@pytest.mark.parametrize("name, value, words", [
+    ("DIGITKIT_STRICT_PLUGINS", "2", "must be 1 or 0, not '2'"), ("DIGITKIT_OFFLINE", "maybe", "must be 1 or 0"),
+    ("DIGITKIT_DEBUG", "x", "must be 1 or 0"), ("DIGITKIT_MIN_FREE_MB", "lots", "must be a whole number >= 0"),
+    ("DIGITKIT_PLUGIN_TIMEOUT", "-1", "must be seconds above 0"), ("DIGITKIT_MAX_PARAMS", "-3", "positive integer"),
+])
+def test_unreadable_digitkit_variables_are_refused_in_one_line(cli, monkeypatch, name, value, words):
+    monkeypatch.setenv(name, value)
+    for args in (["runs"], ["list-models", "--json"]):
+        result = cli(*args)
+        assert result.exit_code == EXIT_USAGE, result.output
+        (line,) = result.stderr.strip().splitlines()
+        assert line.startswith("error:") and name in line and words in line and len(line) <= 80, line
+
+
+def test_readable_spellings_of_yes_and_no_are_accepted(cli, monkeypatch):
+    monkeypatch.setenv("DIGITKIT_STRICT_PLUGINS", "off")
+    monkeypatch.setenv("DIGITKIT_OFFLINE", "yes")
+    assert cli("runs").exit_code == 0

@@ -85,3 +85,14 @@ def test_resolve_model_by_run_id_path_folder_and_name(home, tmp_path, make_run):
     assert shipped.run is None and shipped.pretrained and shipped.notes
     with pytest.raises(UnknownModelError, match="unknown model"):
         resolve("cnnn")
+
+
+def test_runs_rm_with_a_model_name_lists_its_runs_and_removes_nothing(cli, make_run):
+    made = [make_run(stamp=f"2026010{i}-000000", model="cnn") for i in range(1, 7)]
+    result = cli("runs", "rm", "cnn", "-y")
+    assert result.exit_code == EXIT_USAGE, result.output
+    line = result.stderr.strip()
+    assert line.startswith("error: cnn is a model with 6 run(s); name the one to remove: ")
+    assert made[-1].suffix in line and made[-4].suffix in line and ", ..." in line
+    assert all(run.path.is_dir() for run in made)  # nothing removed
+    assert cli("runs", "rm", made[0].suffix, "-y").exit_code == 0 and not made[0].path.exists()

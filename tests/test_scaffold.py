@@ -105,3 +105,17 @@ def test_scaffolded_plugin_installs_and_passes_its_own_tests(tmp_path):
                            capture_output=True, text=True, env=env, timeout=300)
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-2000:]
     assert "2 passed" in tests.stdout
+
+
+def test_plugins_new_warns_about_a_name_an_installed_model_uses(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    taken = cli("plugins", "new", "cnn")
+    assert taken.exit_code == 0, taken.stderr
+    warning = " ".join(line for line in taken.stderr.splitlines() if not line.startswith(("created", "next", "  ")))
+    assert "warning: a model called 'cnn' is already installed (digitkit" in " ".join(warning.split())
+    assert "pick another name" in taken.stderr
+    fresh = cli("plugins", "new", "lenet5x")
+    assert fresh.exit_code == 0 and "warning" not in fresh.stderr
+    # Each next step on its own line, relative to here: nothing folds mid-command at 80 columns.
+    assert "  pip install -e digitkit-lenet5x" in fresh.stderr.splitlines()
+    assert all(len(line) <= 80 for line in fresh.stderr.splitlines())

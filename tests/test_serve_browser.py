@@ -99,6 +99,7 @@ def trace_digit(page, index: int) -> int:
 def test_a_traced_seven_is_answered_seven(page):
     from playwright.sync_api import expect
 
+    assert not page.locator("#seen-figure").is_visible()  # no empty "what the model sees" box before an answer
     assert trace_digit(page, 0) == 7
     expect(page.locator("#digit")).to_have_text("7", timeout=20_000)
     expect(page.locator("#bars li").first.locator(".label")).to_have_text("7")

@@ -23,7 +23,8 @@ print("HEAVY=" + ",".join(heavy), file=sys.stderr)
 
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["list-models"], ["list-models", "--json"],
-                                  ["plugins"], ["runs"], ["fit", "--help"], ["predict", "--help"]])
+                                  ["plugins"], ["runs"], ["fit", "--help"], ["predict", "--help"],
+                                  ["show-model", "cnn"], ["show-model", "25-15-10", "--json"]])
 def test_light_commands_do_not_import_heavy_modules(args):
     env = {**os.environ, "_DIGITKIT_COMPLETE": ""}
     proc = subprocess.run([sys.executable, "-c", PROBE.format(args=args, heavy=HEAVY)],

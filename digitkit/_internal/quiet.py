@@ -80,7 +80,7 @@ _diverted: dict[str, Any] = {}
 
 
 def _debug() -> bool:
-    return bool(os.environ.get("DIGITKIT_DEBUG"))
+    return os.environ.get("DIGITKIT_DEBUG", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def silence_tensorflow_startup() -> None:

@@ -10,7 +10,6 @@ digitkit (:class:`DigitkitError`) or from parsing the command line (click's usag
 
 from __future__ import annotations
 
-import errno
 import importlib
 import os
 import sys
@@ -20,6 +19,7 @@ import typer
 from typer.core import TyperGroup
 
 from digitkit import __version__
+from digitkit.cli.output_errors import flush_stdout, is_output_error, output_error
 from digitkit.cli.usage import hoist_global_options, tidy_params
 from digitkit.errors import EXIT_FAILURE, EXIT_INTERRUPTED, DigitkitError
 
@@ -40,6 +40,7 @@ class DigitkitGroup(TyperGroup):
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
             code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            flush_stdout()  # here, where a full disk can still be reported, not at interpreter exit
         except _click_exception() as exc:
             if type(exc).__name__ == "NoArgsIsHelpError":  # `digitkit` alone: the help, not an error
                 exc.show()
@@ -50,9 +51,9 @@ class DigitkitGroup(TyperGroup):
             _report_line("aborted")
             sys.exit(EXIT_FAILURE)
         except OSError as exc:
-            if exc.errno != errno.EPIPE:
+            if not is_output_error(exc):
                 raise
-            sys.exit(EXIT_FAILURE)  # `digitkit runs | head`: the reader left; nothing to say
+            sys.exit(_report_output_error(exc))  # `digitkit --version > /dev/full`
         sys.exit(code if isinstance(code, int) else 0)
 
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
@@ -73,6 +74,20 @@ class DigitkitGroup(TyperGroup):
         except KeyboardInterrupt:
             _report_line("[yellow]interrupted[/]")
             raise typer.Exit(EXIT_INTERRUPTED) from None
+        except OSError as exc:  # before click's own EPIPE handling, which exits 1 silently
+            if not is_output_error(exc):
+                raise
+            raise typer.Exit(_report_output_error(exc)) from None
+
+
+def _report_output_error(exc: OSError) -> int:
+    """One line for stdout that cannot be written; returns the exit code."""
+    error = output_error(exc)
+    try:
+        _report(error)
+    except OSError:  # stderr is gone too (`2>&1 | head`): the exit code says it
+        pass
+    return error.exit_code
 
 
 def _click_exception() -> type:
@@ -93,7 +108,7 @@ def _report_line(markup: str) -> None:
 def _report(exc: DigitkitError) -> None:
     from rich.markup import escape
 
-    if os.environ.get(DEBUG_ENV):
+    if os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes", "on"):
         import traceback
 
         _report_line(escape("".join(traceback.format_exception(exc))).rstrip("\n"))
@@ -150,8 +165,11 @@ def root(
     from digitkit.home import set_home
     from digitkit._internal.quiet import silence_tensorflow_startup
 
+    from digitkit._internal.settings import check_all
+
     if debug:
         os.environ[DEBUG_ENV] = "1"
+    check_all()  # DIGITKIT_* values digitkit cannot read: one line now, not a silent default later
     set_home(home)
     from digitkit.home import check_for_command
 

@@ -40,18 +40,25 @@ def command(
     from digitkit.render.console import err, escape, out as stdout, print_json
     from digitkit.render.evaluation import bench_table
 
+    from digitkit.render.console import working
+
     status = err()
+    # Each model trains for minutes without a display of its own: a spinner says which one
+    # (off a terminal, one line per model as before).
+    with working("[bold]bench[/]: loading TensorFlow ...", plain=True) as say:
+        def announce(name: str, position: int, count: int) -> None:
+            say(f"[bold]{position}/{count}[/] training and evaluating {escape(name)}…")
 
-    def announce(name: str, position: int, count: int) -> None:
-        status.print(f"[bold]{position}/{count}[/] training and evaluating {escape(name)}…")
-
-    result = bench(models, epochs=epochs, quick=quick, dataset=dataset, out=out, seed=seed, on_model=announce)
+        result = bench(models, epochs=epochs, quick=quick, dataset=dataset, out=out, seed=seed,
+                       on_model=announce)
     for note in result.notes:
         status.print(f"[yellow]note:[/] {escape(note)}")
     if json_output:
         print_json({"entries": [asdict(e) for e in result.entries], "report": str(result.report.paths[0])})
     else:
-        stdout().print(bench_table(result.entries))
+        from digitkit.bench import QUICK_MEANS
+
+        stdout().print(bench_table(result.entries, quick=QUICK_MEANS if quick else None))
         status.print(f"report: {escape(str(result.report.paths[0]))}")
     if result.failures:
         names = ", ".join(e.model for e in result.failures)

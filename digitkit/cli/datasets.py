@@ -34,7 +34,11 @@ def command(
     if prepare or rebuild:
         from digitkit.data.catalog import prepare_dataset
 
-        entry = prepare_dataset(prepare or rebuild, rebuild=bool(rebuild))
+        from digitkit.render.console import working
+
+        name = prepare or rebuild
+        with working(f"preparing {escape(name)} (downloaded once, then read from the data folder) ..."):
+            entry = prepare_dataset(name, rebuild=bool(rebuild))
         if json_output:
             print_json(entry.to_dict())
         else:

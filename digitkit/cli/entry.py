@@ -72,18 +72,27 @@ def _fast_predict(args: Sequence[str]) -> int | None:
 
     silence_tensorflow_startup()
     try:
+        from digitkit._internal.settings import check_all
         from digitkit.cli.predict_output import run
+
+        check_all()
 
         paths = options.pop("paths")
         run(paths, **options)
+        sys.stdout.flush()  # inside the edge: a full disk is reported, not raised at exit
     except DigitkitError as exc:
         from digitkit.cli.app import _report
 
         _report(exc)
         return exc.exit_code
-    except BrokenPipeError:  # `digitkit predict dir --csv | head`: the reader has all it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+    except OSError as exc:  # stdout on a full disk, or a closed pipe: one line
+        from digitkit.cli.output_errors import is_output_error
+
+        if not is_output_error(exc):
+            raise
+        from digitkit.cli.app import _report_output_error
+
+        return _report_output_error(exc)
     return 0
 
 
@@ -109,6 +118,12 @@ def main(argv: Sequence[str] | None = None) -> None:
                     code = _fast_predict(args[1:])
                 if code is not None:
                     sys.stdout.flush()
+                    raise SystemExit(code)
+            if args[:1] == ["list-models"] and "_DIGITKIT_COMPLETE" not in os.environ:
+                from digitkit.cli.list_models_output import fast
+
+                code = fast(args[1:])  # without Typer (pydantic): see list_models_output
+                if code is not None:
                     raise SystemExit(code)
             from digitkit.cli.app import main as typer_main
 

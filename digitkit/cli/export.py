@@ -34,12 +34,25 @@ def command(
     from digitkit.render.console import err, escape, out as stdout, print_json
 
     format = ALIASES.get(format.lower(), format.lower())
-    err().print(f"exporting {escape(run)} as {format}…")
-    result = export(run, format, out, samples=samples)
+    console = err()
+    if console.is_terminal:  # TensorFlow, conversion and the check take seconds: a spinner says so
+        with console.status(f"exporting {escape(run)} as {format} (TensorFlow, conversion, parity check) ..."):
+            result = export(run, format, out, samples=samples)
+    else:
+        console.print(f"exporting {escape(run)} as {format}…")
+        result = export(run, format, out, samples=samples)
     if json_output:
         print_json(result.to_dict())
         return
     console = stdout()
+    if result.reused:
+        from digitkit.render.paths import fold_path
+
+        console.print(f"[green]up to date[/]: run {escape(result.run_id or '')}'s model.tflite "
+                      f"({result.size_bytes / 1024:,.0f} KiB) is the checked export of its model.keras "
+                      "(SHA-256 of both recorded when it was written); not exported again")
+        console.print(escape(fold_path(str(result.path), console.width)))
+        return
     console.print(f"[green]wrote[/] {escape(str(result.path))} ({result.size_bytes / 1024:,.0f} KiB, "
                   f"{result.format}, {escape(result.model_name)}"
                   f"{', run ' + escape(result.run_id) if result.run_id else ''})")

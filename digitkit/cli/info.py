@@ -11,9 +11,10 @@ def command(json_output: JsonFlag = False) -> None:
     from rich.table import Table
 
     from digitkit._internal.environment import describe_environment
-    from digitkit.render.console import out, print_json
+    from digitkit.render.console import out, print_json, working
 
-    info = describe_environment(with_devices=True)
+    with working("asking TensorFlow which devices it sees ..."):  # importing it takes seconds
+        info = describe_environment(with_devices=True)
     if json_output:
         print_json(info)
         return

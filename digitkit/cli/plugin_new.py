@@ -24,19 +24,23 @@ def new(
     It holds a pyproject with the `digitkit.models` entry point, a model module with a
     spec, a test that runs digitkit's conformance kit, and a README.
     """
+    import os
+
     from rich.markup import escape
 
-    from digitkit.render.console import err, out
     from digitkit.plugins.scaffold import new_plugin
+    from digitkit.render.console import err, out
 
     result = new_plugin(name, directory)
     console = out()
     for relative in result.files:
         console.print(escape(str(result.path / relative)), soft_wrap=True)
-    folder = escape(str(result.path))
-    err().print(
-        f"[green]created[/] {escape(result.distribution)} in {folder}\n"
-        f"next: pip install -e {folder} && digitkit plugins check {escape(name)}\n"
-        f"      cd {folder} && pytest",
-        soft_wrap=True,
-    )
+    # Relative to here when it is below here: each command then fits a line (it folded mid-command).
+    where = os.path.relpath(result.path)
+    folder = escape(where if not where.startswith("..") else str(result.path))
+    status = err()
+    status.print(f"[green]created[/] {escape(result.distribution)} in {folder}", soft_wrap=True)
+    for note in result.notes:
+        status.print(f"[yellow]warning:[/] {escape(note)}")
+    status.print(f"next:\n  pip install -e {folder}\n  digitkit plugins check {escape(name)}\n"
+                 f"  cd {folder} && pytest", soft_wrap=True)

@@ -67,18 +67,18 @@ def check(
     from rich.markup import escape
 
     from digitkit.errors import PluginError
-    from digitkit.render.console import err, out, print_json
     from digitkit.plugins.testing import check_installed
+    from digitkit.render.console import err, out, print_json, working
 
     status = err()
-    report = check_installed(
-        name, builtins=builtins, on_model=lambda model: status.print(f"checking {escape(model)} ...")
-    )
+    with working("loading the plugins ...", plain=True) as say:  # each check builds and trains: seconds each
+        report = check_installed(name, builtins=builtins, on_model=lambda model: say(f"checking {escape(model)} ..."))
     if json_output:
         print_json({"models": {model: [r.to_dict() for r in results] for model, results in report.items()}})
     elif not report:
-        status.print("no plugin models installed; `digitkit plugins check --builtins` checks the zoo, "
-                     "`digitkit plugin new NAME` starts a plugin", soft_wrap=True)
+        # One command per line, and the listed `plugins new` (not the hidden `plugin new`).
+        status.print("no plugin models installed\n  digitkit plugins check --builtins   checks the zoo\n"
+                     "  digitkit plugins new NAME          starts a plugin", soft_wrap=True)
         return
     else:
         out().print(_results_table(report))

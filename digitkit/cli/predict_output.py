@@ -41,6 +41,7 @@ def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, json_output
     kept: list[Any] = []
     failures: list[Any] = []
     statuses: list[str] = []
+    held: list[Any] = []  # skips before the first answer: a lone failure is said once, as the error
     with _progress(answers.total) as advance:
         for item in answers:
             advance()
@@ -48,16 +49,24 @@ def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, json_output
                 failures.append(item)
                 if emit is not None:
                     sys.stdout.flush()  # the rows before it first, in a shared terminal
-                _print_failures([item])
-            elif emit is not None:
-                statuses.append(item.status)
+                if answers.predicted:
+                    _print_failures([item])
+                else:
+                    held.append(item)
+                continue
+            if held:
+                _print_failures(held)
+                held.clear()
+            statuses.append(item.status)
+            if emit is not None:
                 emit(item)
             else:
-                statuses.append(item.status)
                 kept.append(item)
             if emit is not None and answers.chunk_done:
                 sys.stdout.flush()
     if not answers.predicted:
+        if len(held) > 1:
+            _print_failures(held)
         raise NothingPredicted(failures or [Failure("input", "nothing to predict")])
     if emit is None:
         from digitkit.inference.batch import PredictResult
@@ -179,14 +188,23 @@ def _top_k_lines(prediction) -> list[str]:
     return [f"{digit} {_bar(probability)} {probability * 100:5.1f}%" for digit, probability in prediction.top_k]
 
 
-def _plain_table(result) -> str | None:
-    """The table as plain text when rich would draw no styles (see :mod:`predict_plain`)."""
-    from digitkit.cli.predict_plain import plain_table
+def _cells(result, width: int):
+    """(input lines, digit, status, top-k lines) per prediction, the input folded at ``/`` to fit."""
+    from digitkit.cli.predict_plain import fold_inputs
     from digitkit.errors import printable
 
-    rows = [(printable(p.input), "?" if p.digit is None else str(p.digit), p.status, _top_k_lines(p))
-            for p in result.predictions]
-    return plain_table(_plain_title(result), rows)
+    names = [printable(p.input) for p in result.predictions]
+    digits = ["?" if p.digit is None else str(p.digit) for p in result.predictions]
+    statuses = [p.status for p in result.predictions]
+    top_k = [_top_k_lines(p) for p in result.predictions]
+    return list(zip(fold_inputs(names, digits, statuses, top_k, width), digits, statuses, top_k))
+
+
+def _plain_table(result) -> str | None:
+    """The table as plain text when rich would draw no styles (see :mod:`predict_plain`)."""
+    from digitkit.cli.predict_plain import plain_table, rich_width
+
+    return plain_table(_plain_title(result), _cells(result, rich_width()))
 
 
 def _plain_title(result) -> str:
@@ -213,7 +231,7 @@ def _print_table(result, show: bool) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from digitkit.render.console import out, printable
+    from digitkit.render.console import out
 
     console = out()
     if show:
@@ -223,10 +241,9 @@ def _print_table(result, show: bool) -> None:
     table.add_column("digit", justify="center", style="bold")
     table.add_column("status", justify="center")
     table.add_column("top-k", no_wrap=True)
-    for prediction in result.predictions:
-        answer = "?" if prediction.digit is None else str(prediction.digit)
-        table.add_row(Text(printable(prediction.input)), answer, Text(prediction.status, style=STATUS_STYLES.get(
-            prediction.status, "")), _top_k_text(prediction))
+    for prediction, (folded, answer, status, _) in zip(result.predictions, _cells(result, console.width)):
+        table.add_row(Text("\n".join(folded)), answer, Text(status, style=STATUS_STYLES.get(status, "")),
+                      _top_k_text(prediction))
     console.print(table)
 
 

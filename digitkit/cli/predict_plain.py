@@ -3,8 +3,8 @@
 Importing rich's table machinery costs ~50 ms, a tenth of a one-image `digitkit predict`.
 When stdout is not a terminal rich draws no colours, so the table is only characters: this
 module draws the same characters itself (tests/test_predict_plain.py compares the two) in
-the simple cases: ASCII names, and a table that fits the width rich would use or fits
-once the input column folds (as rich folds it). Anything else
+the simple cases: ASCII names, and a table that fits the width rich would use once the
+input names are folded at ``/`` (:func:`fold_inputs`, shared by both). Anything else
 (a terminal, forced colours, wide characters, a table that would wrap) returns ``None`` and
 rich draws it.
 """
@@ -14,6 +14,8 @@ from __future__ import annotations
 import os
 import sys
 from typing import Sequence
+
+from digitkit.render.paths import fold_path
 
 # Any of these makes rich draw styles or treat the output as a terminal.
 _RICH_TERMINAL_ENV = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "JUPYTER_COLUMNS", "JPY_PARENT_PID",
@@ -37,16 +39,29 @@ def rich_width() -> int:
     return width or 80
 
 
-def plain_table(title: str, rows: Sequence[tuple[str, str, str, Sequence[str]]]) -> str | None:
-    """The table rich would print for ``rows`` of (input, digit, status, top-k lines), or ``None``.
+def fold_inputs(names: Sequence[str], digits: Sequence[str], statuses: Sequence[str],
+                lines: Sequence[Sequence[str]], width: int) -> list[list[str]]:
+    """Each input name as the lines of its table cell: whole when the table fits ``width``,
+    else folded at ``/`` (docs/index.md: paths folded at ``/``), so a file name is cut only
+    when it alone is wider than the column left for it."""
+    others = (max([len("digit"), *map(len, digits)]) + max([len("status"), *map(len, statuses)])
+              + max([len("top-k"), *(len(x) for c in lines for x in c)])
+              + 4 * 2 + 5)  # one space of padding each side of four columns, five rules
+    room = max(width - others, len("input"))
+    return [[name] if len(name) <= room else fold_path(name, room).split("\n") for name in names]
+
+
+def plain_table(title: str, rows: Sequence[tuple[Sequence[str], str, str, Sequence[str]]]) -> str | None:
+    """The table rich would print for ``rows`` of (input lines, digit, status, top-k lines), or ``None``.
 
     Args:
         title: the table's title, already printable (no markup).
-        rows: the input's printable name, the digit shown, its status, and the top-k lines.
+        rows: the input's printable name as folded by :func:`fold_inputs`, the digit shown,
+            its status, and the top-k lines.
     """
     if sys.stdout.isatty() or any(name in os.environ for name in _RICH_TERMINAL_ENV):
         return None
-    names = [name for name, _, _, _ in rows]
+    names = [line for folded, _, _, _ in rows for line in folded]
     lines = [line for _, _, _, cell in rows for line in cell]
     if not rows or any(not cell for _, _, _, cell in rows) or "[" in title:
         return None
@@ -54,28 +69,20 @@ def plain_table(title: str, rows: Sequence[tuple[str, str, str, Sequence[str]]])
         return None  # wide characters, escapes: rich measures those
     if not all(line.isprintable() and all(c < "\x80" or c in _BLOCKS for c in line) for line in lines):
         return None
-    widths = [max(len("input"), *(len(name) for name, _, _, _ in rows)),
+    widths = [max(len("input"), *(len(name) for name in names)),
               max(len("digit"), *(len(digit) for _, digit, _, _ in rows)),
               max(len("status"), *(len(status) for _, _, status, _ in rows)),
-              max(len("top-k"), *(len(line) for _, _, _, cell in rows for line in cell))]
-    excess = sum(widths) + 4 * 2 + 5 - rich_width()
-    if excess > 0:
-        # Rich narrows the widest wrapping column first (input, then digit); we follow it only
-        # while the input column alone gives way and its names fold without word breaks.
-        if widths[0] - excess < widths[1] or any(any(c.isspace() for c in name) for name in names):
-            return None
-        widths[0] -= excess
+              max(len("top-k"), *(len(line) for line in lines))]
     total = sum(widths) + 4 * 2 + 5  # one space of padding each side, five rules
-    if len(title) > total:
-        return None
+    if total > rich_width() or len(title) > total:
+        return None  # rich squeezes columns that do not fit: let it draw that
     out = [title.ljust(total)]
     bars = ["━" * (w + 2) for w in widths]
     out.append("┏" + "┳".join(bars) + "┓")
     out.append("┃ " + " ┃ ".join([_left("input", widths[0]), _centre("digit", widths[1]),
                                    _centre("status", widths[2]), _left("top-k", widths[3])]) + " ┃")
     out.append("┡" + "╇".join(bars) + "┩")
-    for name, digit, status, lines in rows:
-        folded = [name[i:i + widths[0]] for i in range(0, len(name), widths[0])]
+    for folded, digit, status, lines in rows:
         for i in range(max(len(folded), len(lines))):
             cells = [_left(folded[i] if i < len(folded) else "", widths[0]),
                      _centre(digit if i == 0 else "", widths[1]), _centre(status if i == 0 else "", widths[2]),

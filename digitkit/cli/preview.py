@@ -65,10 +65,11 @@ def _print_notes(notes) -> None:
 
 def _show_dataset(console, dataset, split, count, label, index, mode) -> None:
     from digitkit.data.preview import select_digits
-    from digitkit.render.console import err, escape
+    from digitkit.render.console import err, escape, working
     from digitkit.render.digits import digit_grid
 
-    selection = select_digits(dataset, split, count=count, label=label, index=index)
+    with working(f"reading {escape(dataset or 'the default dataset')} ..."):  # tfds: seconds the first time
+        selection = select_digits(dataset, split, count=count, label=label, index=index)
     _print_notes(selection.notes)
     err().print(f"{escape(selection.dataset)} {split}: {len(selection.labels)} of {selection.total:,} digits "
                 f"[dim]({escape(selection.source)})[/]", soft_wrap=True)
@@ -79,10 +80,11 @@ def _show_dataset(console, dataset, split, count, label, index, mode) -> None:
 
 def _show_stats(console, dataset, split) -> None:
     from digitkit.data.preview import class_counts
-    from digitkit.render.console import escape
+    from digitkit.render.console import escape, working
     from digitkit.render.digits import class_bars
 
-    counts = class_counts(dataset, split)
+    with working(f"counting {escape(dataset or 'the default dataset')} ..."):
+        counts = class_counts(dataset, split)
     _print_notes(counts.notes)
     console.print(f"{escape(counts.dataset)} {split}: {counts.total:,} digits, per class "
                   f"[dim]({escape(counts.source)})[/]", soft_wrap=True)

@@ -46,11 +46,11 @@ def list_runs(ctx: typer.Context, json_output: JsonFlag = False) -> None:
                            for p in listing.trash])
         return
     if not rows and not listing.trash:
-        err().print("no runs yet; train one with `digitkit fit MODEL`, or predict now with the shipped weights "
-                    "(`digitkit predict IMAGE` uses cnn@pretrained; see `digitkit list-models`)")
+        err().print("no runs yet: `digitkit fit MODEL` trains one; `predict` uses cnn@pretrained")
         return
     if rows:
-        out().print(runs_table(rows))
+        console = out()
+        console.print(runs_table(rows, console.width))
     console = err()
     for run_id, problem in unreadable.items():
         console.print(f"[red]unreadable[/] {escape(run_id)}: {escape(problem)} "
@@ -115,7 +115,7 @@ def remove(
     if run_ref is None and not purge:
         raise UsageError("name the run to remove", hint="see `digitkit runs`; `--purge` empties the trash")
     if run_ref is not None:
-        run = runs.get_run(run_ref)
+        run = runs.find_run(run_ref, by_model=False) or _refuse_model_name(run_ref) or runs.get_run(run_ref)
         what = _describe(run)
         if not yes and not typer.confirm(f"remove run {what}?", default=False, err=True):
             raise UsageError("nothing removed", hint="pass --yes to remove without asking")
@@ -128,6 +128,28 @@ def remove(
             err().print(f"purged {len(result.removed)} folder(s) from the trash")
         elif run_ref is None:
             err().print("the trash is empty")
+
+
+def _refuse_model_name(ref: str) -> None:
+    """A model name is not a run to remove: `runs rm cnn -y` removed the newest of 13 cnn runs."""
+    from digitkit.errors import UsageError
+    from digitkit.render.runs import short_ids
+    from digitkit.runs import RunUnreadable, list_runs
+
+    matching = []
+    for run in list_runs():
+        try:
+            if run.load_manifest().model.lower() == ref.strip().lower():
+                matching.append(run.id)
+        except RunUnreadable:
+            continue
+    if not matching:
+        return None
+    short = short_ids(matching)
+    newest = ", ".join(short[run_id] for run_id in reversed(matching[-4:]))
+    more = ", ..." if len(matching) > 4 else ""
+    raise UsageError(f"{ref} is a model with {len(matching)} run(s); name the one to remove: {newest}{more}",
+                     hint="`digitkit runs` lists them")
 
 
 def _describe(run) -> str:

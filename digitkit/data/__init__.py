@@ -65,9 +65,12 @@ def _load_sample(split: str, dataset: str, notes: tuple[str, ...] = ()) -> Digit
 
 def _fallback_note(split: str, reason: str, data_dir: Path) -> str:
     count = 6_000 if split == "train" else 1_000
-    # One line, shown once per command: where to get the full set is in docs/data.md.
-    return (f"full MNIST is not available ({reason}); using the bundled sample of {count:,} {split} digits "
-            "(`digitkit datasets --prepare mnist` when online)")
+    # One line under 80 columns with its "note: " (it used to be three, folded mid-word): the
+    # reason and the way to the full set are in `digitkit datasets` and docs/data.md.
+    # A failed download or a damaged copy keeps its reason: rarer, and the reason is the news.
+    if "OFFLINE" in reason or reason.startswith("cannot reach"):
+        return f"offline: using the bundled sample ({count:,} {split} digits), not full MNIST"
+    return f"full MNIST unavailable ({reason}): using the bundled sample ({count:,} {split} digits)"
 
 
 def _load_tfds(name: str, split: str, data_dir: Path, status: Status | None = None) -> Digits:

@@ -153,5 +153,11 @@ def prepare_dataset(name: str, data_dir: str | Path | None = None, *, rebuild: b
         reason = unreachable_reason(*download_host(name))
         if reason:
             raise UnavailableError(f"cannot rebuild {name} now: {reason}", hint="nothing was deleted; try again online")
-    tfds_source.prepare(name, data_dir, force=rebuild)
+    try:
+        tfds_source.prepare(name, data_dir, force=rebuild)
+    except tfds_source.DownloadUnavailableError as exc:
+        # `datasets` has no --dataset option: say what works offline here instead.
+        raise UnavailableError(f"{name} cannot be downloaded now: {exc.reason}",
+                               hint="try again online; meanwhile `-d sample` works offline with fit, evaluate, "
+                                    "preview") from None
     return _tfds_entry(name, data_dir)

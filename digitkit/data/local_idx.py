@@ -17,9 +17,11 @@ import re
 from pathlib import Path
 
 import numpy as np
-import tensorflow_datasets as tfds
 
 from digitkit.data.idx import find_idx_files, read_idx_pair
+from digitkit.data.tfds_source import import_tfds
+
+tfds = import_tfds()  # its lazy imports kept to this thread (see digitkit._internal.thread_imports)
 
 BUILDER_NAME = "digitkit_idx"
 

@@ -50,7 +50,9 @@ def unreachable_reason(host: str, port: int, timeout: float = CONNECT_TIMEOUT_S)
     ``DIGITKIT_OFFLINE=1`` answers "offline" without touching the network. With a proxy
     configured the proxy is checked instead, since that is what the download will use.
     """
-    if os.environ.get(OFFLINE_ENV, "").strip() not in ("", "0"):
+    from digitkit._internal.settings import flag
+
+    if flag(OFFLINE_ENV):
         return f"{OFFLINE_ENV} is set"
     target = _proxy_for(port) or (host, port)
     # Name resolution has no timeout of its own, so the whole check runs in a daemon thread

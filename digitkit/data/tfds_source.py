@@ -30,6 +30,17 @@ SPLITS = ("train", "test")
 DECODE_BATCH = 4096
 
 
+def import_tfds():
+    """``tensorflow_datasets``, imported with its lazy imports kept to this thread (a spinner
+    redrawing meanwhile would die on etils' import hook: see digitkit._internal.thread_imports)."""
+    from digitkit._internal import thread_imports
+
+    thread_imports.contain()
+    import tensorflow_datasets
+
+    return tensorflow_datasets
+
+
 def is_tfds_name(name: str) -> bool:
     """Whether ``name`` (``family`` or ``family/config``) is a digit dataset digitkit adapts."""
     return name.split("/")[0].split(":")[0] in FAMILIES
@@ -53,7 +64,7 @@ def rebuild_hint(name: str, folder: Path) -> str:
 
 def builder_for(name: str, data_dir: Path):
     """The tfds builder of ``name`` storing under ``data_dir`` (no download happens here)."""
-    import tensorflow_datasets as tfds
+    tfds = import_tfds()
 
     try:
         with quiet_absl():
@@ -114,7 +125,7 @@ def prepare(name: str, data_dir: Path, *, force: bool = False, status=None):
             f"{name} is not prepared in {data_dir} and cannot be downloaded: {reason}", reason=reason,
             hint="connect to the internet and try again, or use --dataset PATH with a folder of MNIST IDX files",
         )
-    import tensorflow_datasets as tfds
+    tfds = import_tfds()
 
     if status is not None:
         status(f"downloading {name} into {data_dir} (once; later runs read it from there)")
@@ -138,7 +149,7 @@ def tfds_silenced():
     its own words (see ``status`` in :func:`prepare`)."""
     import io
 
-    import tensorflow_datasets as tfds
+    tfds = import_tfds()
 
     tfds.disable_progress_bar()
     with contextlib.redirect_stdout(io.StringIO()), quiet_absl():
@@ -184,7 +195,7 @@ def read_split(builder, name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _decode_split(builder, name: str, split: str) -> tuple[np.ndarray, np.ndarray]:
-    import tensorflow_datasets as tfds
+    tfds = import_tfds()
 
     try:
         with quiet_absl():  # deprecation notices from tfds' own feature code

@@ -84,9 +84,16 @@ class LiteRTModel:
             with _quiet_native_stderr():
                 self._interpreter = Interpreter(model_path=str(self.path), num_threads=threads)
         except Exception as exc:  # the runtime raises ValueError/RuntimeError for a bad file
-            raise ModelRefusedError(f"{self.where} is not a valid LiteRT model: {printable(str(exc))[:200]}") from None
-        self.input_spec = self._check_signature()
-        self._batch: int | None = None
+            raise self._refused(exc) from None
+        try:
+            self.input_spec = self._check_signature()
+            self._batch: int | None = None
+            self._resize(1)  # a damaged graph ("Invalid tensor index") fails here, at load, not mid-batch
+        except (RuntimeError, ValueError, IndexError, KeyError, TypeError) as exc:
+            raise self._refused(exc) from None
+
+    def _refused(self, exc: BaseException) -> ModelRefusedError:
+        return ModelRefusedError(f"{self.where} is not a valid LiteRT model: {printable(str(exc))[:120]}")
 
     def _check_signature(self) -> InputSpec:
         inputs, outputs = self._interpreter.get_input_details(), self._interpreter.get_output_details()
@@ -131,10 +138,13 @@ class LiteRTModel:
             count = len(part)
             if count < chunk:
                 part = np.concatenate([part, np.zeros((chunk - count, *self.sample_shape), np.float32)])
-            self._resize(chunk)
-            self._interpreter.set_tensor(self._input["index"], part)
-            self._interpreter.invoke()
-            outputs.append(np.array(self._interpreter.get_tensor(self._output["index"])[:count]))
+            try:
+                self._resize(chunk)
+                self._interpreter.set_tensor(self._input["index"], part)
+                self._interpreter.invoke()
+                outputs.append(np.array(self._interpreter.get_tensor(self._output["index"])[:count]))
+            except (RuntimeError, ValueError, IndexError) as exc:  # the runtime's errors for a broken graph
+                raise self._refused(exc) from None
         if not outputs:
             return np.zeros((0, NUM_CLASSES), np.float32)
         return np.concatenate(outputs)

@@ -221,9 +221,18 @@ def _usable_tflite(ref: refs.ModelRef) -> tuple[Path | None, str]:
     return ref.tflite_path, ""
 
 
+def _shipped_checked(ref: refs.ModelRef, kind: str) -> None:
+    """Shipped weights are compared with their card's SHA-256 before anything reads them."""
+    if ref.pretrained:
+        from digitkit import pretrained
+
+        pretrained.verified(ref.name, kind)
+
+
 def _litert(ref: refs.ModelRef, tflite: Path, threads: int | None = None) -> Predictor:
     from digitkit.inference.litert_backend import LiteRTModel
 
+    _shipped_checked(ref, "tflite")
     model = LiteRTModel(tflite, num_threads=threads)
     declared, output = _declared(ref)
     spec = check_declared(declared, model.input_spec, where=printable(ref.label), file=printable(tflite.name))
@@ -235,6 +244,7 @@ def _keras(ref: refs.ModelRef) -> Predictor:
     from digitkit.inference.keras_backend import KerasModel
 
     assert ref.keras_path is not None
+    _shipped_checked(ref, "keras")
     model = _checked_keras(ref, KerasModel(ref.keras_path))
     declared, output = _declared(ref)
     return Predictor(ref, "keras", ref.keras_path, declared or model.input_spec, output or model.output_kind,

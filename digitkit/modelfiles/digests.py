@@ -7,22 +7,11 @@ them was replaced since" (a retrained model, a copied-in file), without trusting
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 
 from digitkit import runs
+from digitkit._internal.hashing import sha256  # noqa: F401 (re-exported: digests.sha256)
 
 FIELD = "digests"  # manifest field: {"model.keras": "sha256:...", "model.tflite": "sha256:..."}
-CHUNK = 1 << 20
-
-
-def sha256(path: Path) -> str:
-    """``"sha256:<hex>"`` of a file, read in bounded chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(CHUNK), b""):
-            digest.update(block)
-    return "sha256:" + digest.hexdigest()
 
 
 def record(run: runs.Run) -> dict[str, str]:

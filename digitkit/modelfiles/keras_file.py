@@ -255,5 +255,10 @@ def load_model(path: str | Path, *, compile: bool = False) -> Any:
         raise ModelRefusedError(f"{_name(path.name)}: Keras refused to load it: {printable(message)[:300]}") from exc
     if not isinstance(model, keras.Model):  # a bare layer saved as a .keras file loads as a layer
         raise ModelRefusedError(f"{_name(path.name)} holds a {printable(type(model).__name__)}, not a model: refused")
+    try:  # a Sequential of bare layers loads but has no input: every command then raised AttributeError
+        model.input_shape, model.output_shape
+    except (AttributeError, ValueError) as exc:
+        raise ModelRefusedError(f"{_name(path.name)} holds a model with no defined input or output (bare layers "
+                                "never called on an input): refused") from exc
     return model
 

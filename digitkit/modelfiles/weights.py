@@ -13,32 +13,16 @@ layer that declares ``units`` / ``filters``, a stored weight must end in that si
 
 from __future__ import annotations
 
-import os
 import zipfile
 from typing import Any
 
 from digitkit.modelfiles import configwalk
-from digitkit.errors import ModelRefusedError, UsageError
+from digitkit._internal.settings import DEFAULT_MAX_PARAMS, MAX_PARAMS_ENV, max_params  # noqa: F401 (re-exported)
+from digitkit.errors import ModelRefusedError
 
 WEIGHTS_MEMBER = "model.weights.h5"
-MAX_PARAMS_ENV = "DIGITKIT_MAX_PARAMS"
-DEFAULT_MAX_PARAMS = 50_000_000
 
 Shape = tuple[int, ...]
-
-
-def max_params() -> int:
-    """The parameter cap: ``$DIGITKIT_MAX_PARAMS`` or 50 M."""
-    raw = os.environ.get(MAX_PARAMS_ENV, "").strip().replace("_", "")
-    if not raw:
-        return DEFAULT_MAX_PARAMS
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise UsageError(f"expected {MAX_PARAMS_ENV} to be a positive integer. Received: {raw!r}")
-    return value
 
 
 def stored_shapes(archive: zipfile.ZipFile, where: str) -> dict[str, list[Shape]]:

@@ -18,6 +18,8 @@ def build_checked(spec: ModelSpec, *, check: bool = True, **kwargs: Any) -> Any:
     """
     try:
         model = spec.build(**kwargs)
+    except PluginError:  # the registry's checked builder has said what went wrong
+        raise
     except Exception as exc:  # plugin code may raise anything
         raise PluginError(f"model {spec.name!r} failed to build: {type(exc).__name__}: {exc}") from exc
     if check:

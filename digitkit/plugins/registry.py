@@ -10,15 +10,19 @@ Environment:
     DIGITKIT_STRICT_PLUGINS: ``1`` turns any plugin problem into a :class:`PluginError`
         (for plugin authors and CI): a failed import, an exit or interrupt raised by a plugin,
         output printed while importing, an import over the time limit, an invalid spec.
-    DIGITKIT_PLUGIN_TIMEOUT: seconds one entry point may take to import (default 5).
+    DIGITKIT_PLUGIN_TIMEOUT: seconds one entry point may take to import (default 5); a value
+        that is not a positive number is refused (UsageError).
 
-Isolation (see docs/reliability.md): each entry point is imported in a worker thread with
+Containment (see docs/reliability.md): each third-party entry point is first imported in a
+child process (:mod:`digitkit.plugins.vetting`, verdict cached per installed version); one
+that exits, hangs, leaves a non-daemon thread or writes to fd 1/2 there is a broken plugin
+and never imported here. Then each entry point is imported in a worker thread with
 its stdout/stderr captured, ``BaseException`` caught (a plugin's ``sys.exit()`` or
 ``KeyboardInterrupt`` is a plugin problem, not digitkit's exit), and a time limit. An
 import that outlives its limit is reported as "too slow to load" and its thread is
 *abandoned*: Python cannot stop a thread, so it keeps running in the background (daemon,
-so it never keeps the process alive) and the plugin's models stay unavailable. Output a
-plugin writes straight to file descriptors 1/2 (C code, ``os.write``) is not captured.
+so it never keeps the process alive) and the plugin's models stay unavailable. A plugin that
+replaces ``sys.stdout``/``sys.stderr`` gets them put back after its import.
 """
 
 from __future__ import annotations
@@ -37,15 +41,15 @@ from functools import lru_cache
 from importlib import metadata
 from typing import Any, Iterable, Iterator
 
+from digitkit._internal.settings import PLUGIN_TIMEOUT_ENV as TIMEOUT_ENV
+from digitkit._internal.settings import plugin_timeout as _timeout
 from digitkit.errors import PluginError, UnknownModelError
-from digitkit.spec import natural_key, ModelSpec
+from digitkit.spec import ModelSpec, natural_key
 
 ENTRY_POINT_GROUP = "digitkit.models"
 BUILTIN_DISTRIBUTION = "digitkit"
 PLUGINS_ENV = "DIGITKIT_PLUGINS"
 STRICT_ENV = "DIGITKIT_STRICT_PLUGINS"
-TIMEOUT_ENV = "DIGITKIT_PLUGIN_TIMEOUT"
-DEFAULT_TIMEOUT_S = 5.0
 DEBUG_ENV = "DIGITKIT_DEBUG"
 MAX_CAPTURED_CHARS = 4000
 
@@ -126,7 +130,9 @@ def _allowed_distributions() -> set[str] | None:
 
 
 def _strict() -> bool:
-    return os.environ.get(STRICT_ENV, "").strip().lower() in ("1", "true", "yes", "on")
+    from digitkit._internal.settings import flag
+
+    return flag(STRICT_ENV)
 
 
 def _provider_of(entry_point: metadata.EntryPoint) -> Provider:
@@ -150,14 +156,6 @@ def enabled_entry_points(
         provider = _provider_of(entry_point)
         if allowed is None or provider.builtin or _normalise(provider.distribution) in allowed:
             yield entry_point, provider
-
-
-def _timeout() -> float:
-    try:
-        value = float(os.environ.get(TIMEOUT_ENV, DEFAULT_TIMEOUT_S))
-    except ValueError:
-        return DEFAULT_TIMEOUT_S
-    return value if value > 0 else DEFAULT_TIMEOUT_S
 
 
 class _ThreadOutput:
@@ -239,6 +237,13 @@ class _Job:
             self.done.set()
 
 
+def _restore_streams(streams: tuple[Any, Any]) -> None:
+    """Put back ``sys.stdout``/``sys.stderr`` if a plugin's import replaced them."""
+    for name, stream in zip(("stdout", "stderr"), streams):
+        if getattr(sys, name) is not stream:
+            setattr(sys, name, stream)
+
+
 class _Worker:
     """A daemon thread loading entry points one after another.
 
@@ -275,12 +280,14 @@ def _import_in_thread(entry_point: metadata.EntryPoint, timeout: float) -> tuple
     global _worker
     job = _Job(entry_point)
     with _captured_thread_output():
+        streams = sys.stdout, sys.stderr
         with _worker_lock:
             if _worker is None:
                 _worker = _Worker()
             worker = _worker
         worker.jobs.put(job)
         finished = job.done.wait(timeout)
+        _restore_streams(streams)
         if not finished:
             with _worker_lock:
                 if _worker is worker:
@@ -347,12 +354,44 @@ def _with_checked_builder(spec: ModelSpec) -> ModelSpec:
     def checked(*args: Any, **kwargs: Any) -> Any:
         from digitkit.plugins.checks import check_is_keras_model
 
-        model = builder(*args, **kwargs)
+        with _signals_noted() as signals:
+            try:
+                model = builder(*args, **kwargs)
+            except SystemExit as exc:  # `show-model` used to exit with the plugin's code, silently
+                raise PluginError(f"model {spec.name!r} failed to build: its builder called sys.exit"
+                                  f"{f' ({exc})' if str(exc) else ''}") from None
+            except KeyboardInterrupt:
+                if signals:  # the user's Ctrl-C (or SIGTERM): theirs to report
+                    raise
+                raise PluginError(f"model {spec.name!r} failed to build: its builder raised KeyboardInterrupt "
+                                  "(no Ctrl-C was pressed)") from None
         check_is_keras_model(spec.name, model)
         return model
 
     checked._digitkit_checked = True  # type: ignore[attr-defined]
     return replace(spec, builder=checked)
+
+
+@contextlib.contextmanager
+def _signals_noted() -> Iterator[list[int]]:
+    """Within the block, note SIGINT/SIGTERM as they arrive (handled as before), so that a
+    ``KeyboardInterrupt`` raised by plugin code is told apart from the user's Ctrl-C."""
+    import signal
+
+    noted: list[int] = []
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            handler = signal.getsignal(signum)
+            if callable(handler):  # SIG_DFL/SIG_IGN never raise KeyboardInterrupt: nothing to tell apart
+                previous[signum] = handler
+                signal.signal(signum, lambda number, frame, handler=handler: (noted.append(number),
+                                                                              handler(number, frame)))
+    try:
+        yield noted
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _winner(candidates: list[RegisteredModel]) -> tuple[RegisteredModel, str]:
@@ -375,13 +414,18 @@ def discover(entry_points: Iterable[metadata.EntryPoint] | None = None) -> Regis
     registry = Registry()
     claims: dict[str, list[RegisteredModel]] = {}
     seen: set[tuple[str, str]] = set()
-    for entry_point, provider in enabled_entry_points(entry_points):
+    timeout = _timeout()
+    pairs = list(enabled_entry_points(entry_points))
+    vetted = _vetted([(ep, p) for ep, p in pairs if not p.builtin and _foreign_package(ep) is None], timeout)
+    for entry_point, provider in pairs:
         key = (provider.distribution, entry_point.name)
         if key in seen:  # the same distribution visible twice on sys.path
             continue
         seen.add(key)
         try:
-            spec, printed = _load_spec(entry_point)
+            if vetted.get(entry_point.value):
+                raise PluginError(vetted[entry_point.value])
+            spec, printed = _load_spec(entry_point, timeout)
             if printed:
                 registry.output[entry_point.value] = printed
                 _show_debug(provider, entry_point, printed)
@@ -409,9 +453,21 @@ def discover(entry_points: Iterable[metadata.EntryPoint] | None = None) -> Regis
     return registry
 
 
+def _vetted(pairs: list[tuple[metadata.EntryPoint, Provider]], timeout: float) -> dict[str, str | None]:
+    """What importing each third-party entry point did in a child process (see :mod:`.vetting`)."""
+    if not pairs:
+        return {}
+    from digitkit.plugins import vetting
+
+    try:
+        return vetting.problems(pairs, timeout)
+    except OSError:  # no child process here (a sandbox): the in-process thread isolation still holds
+        return {}
+
+
 def _show_debug(provider: Provider, entry_point: metadata.EntryPoint, printed: str) -> None:
     """With ``--debug``, show what a plugin printed at import (on stderr, never stdout)."""
-    if os.environ.get(DEBUG_ENV):
+    if os.environ.get(DEBUG_ENV, "").strip().lower() in ("1", "true", "yes", "on"):
         sys.stderr.write(f"[plugin {provider.distribution} {entry_point.value} printed at import]\n{printed}\n")
 
 

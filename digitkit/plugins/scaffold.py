@@ -1,6 +1,6 @@
 """Scaffolding a new model plugin project that installs and passes its tests at once.
 
-``digitkit plugin new NAME`` calls :func:`new_plugin`. The project it writes has a
+``digitkit plugins new NAME`` calls :func:`new_plugin`. The project it writes has a
 pyproject with the ``digitkit.models`` entry point, a model module with a spec (a small CNN,
 to be replaced by the author's model), a test that runs digitkit's conformance kit, and a
 README. The templates are plain strings here so they ship with any install of digitkit.
@@ -176,12 +176,34 @@ class ScaffoldResult:
         distribution: the distribution name (``digitkit-NAME``).
         package: the import package (``digitkit_NAME``).
         files: the files written, relative to ``path``.
+        notes: warnings for the author (e.g. an installed model already has this name).
     """
 
     path: Path
     distribution: str
     package: str
     files: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+
+def name_in_use(name: str) -> str | None:
+    """Why ``name`` would collide with an installed model, or ``None``.
+
+    `plugins new cnn` scaffolded a plugin whose model the built-in ``cnn`` would always hide.
+    """
+    from digitkit.plugins import registry
+
+    try:
+        if not registry.is_model(name):
+            return None
+        model = registry.get_model(name)
+    except Exception:  # noqa: BLE001 - a broken registry is not this command's news
+        return None
+    provider = model.provider
+    wins = ("the built-in zoo always wins over plugins" if provider.builtin
+            else "plugins with the same name clash")
+    return (f"a model called {name!r} is already installed ({provider.distribution} {provider.version}); "
+            f"{wins}: pick another name")
 
 
 def plugin_names(name: str) -> tuple[str, str]:
@@ -247,4 +269,5 @@ def new_plugin(name: str, directory: str | os.PathLike[str] | None = None) -> Sc
             raise
     except OSError as exc:
         raise DigitkitError(f"cannot write the plugin project at {target}: {exc.strerror or exc}") from exc
-    return ScaffoldResult(target, distribution, package, tuple(sorted(files)))
+    taken = name_in_use(name)
+    return ScaffoldResult(target, distribution, package, tuple(sorted(files)), (taken,) if taken else ())

@@ -22,7 +22,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from digitkit.errors import UsageError
+from digitkit.errors import ModelRefusedError, UsageError
 
 WEIGHTS_DIR = Path(__file__).parent / "weights"
 KINDS = ("tflite", "keras")
@@ -81,3 +81,42 @@ def card(name: str) -> dict[str, Any]:
     if len(data) > MAX_CARD_BYTES:
         raise UsageError(f"the model card of {name!r} is larger than {MAX_CARD_BYTES:,} bytes: package damaged")
     return json.loads(data)
+
+
+REINSTALL_HINT = "reinstall digitkit: pip install --force-reinstall --no-deps digitkit"
+_verified: set[Path] = set()
+
+
+def verified(name: str, kind: str = "tflite") -> Path:
+    """The shipped weights file, after checking it against the SHA-256 in its model card.
+
+    Shipped weights swapped for another model's file used to answer as the other model, and
+    other damage was reported as if the user could retrain it. A few milliseconds, once per
+    file and process.
+
+    Raises:
+        ModelRefusedError: the file's digest is not its card's (exit 4), saying to reinstall.
+        UsageError: ``name`` ships no such weights.
+    """
+    file = path(name, kind)
+    if file is None:
+        raise UsageError(f"no shipped {kind} weights for {name!r}")
+    if file in _verified:
+        return file
+    from digitkit._internal.hashing import sha256
+
+    try:
+        expected = card(name)["files"][kind]["sha256"]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelRefusedError(f"the model card of the shipped {name} weights is damaged ({exc!r})",
+                                hint=REINSTALL_HINT) from None
+    try:
+        actual = sha256(file).removeprefix("sha256:")
+    except OSError as exc:
+        raise ModelRefusedError(f"the shipped {name} weights ({file.name}) cannot be read: {exc.strerror}",
+                                hint=REINSTALL_HINT) from None
+    if actual != expected:
+        raise ModelRefusedError(f"the shipped {name} weights ({file.name}) are damaged: their SHA-256 is not "
+                                "the one in their model card", hint=REINSTALL_HINT)
+    _verified.add(file)
+    return file

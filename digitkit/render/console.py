@@ -14,9 +14,10 @@ code that builds a ``Text`` from user text itself should pass it through
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from typing import Any
+from typing import Any, Callable, Iterator
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -25,12 +26,11 @@ from rich.segment import Segment
 
 from digitkit.errors import escape_controls, printable
 
-__all__ = ["out", "err", "escape", "printable", "print_json", "status", "PrintableConsole"]
+__all__ = ["out", "err", "escape", "printable", "print_json", "status", "working", "PrintableConsole"]
 
-# rich imports its Unicode width table on the first non-ASCII text it measures. Do it now, in
-# the main thread: a spinner's refresh thread doing it while the main thread imports
-# tensorflow_datasets (whose etils lazy imports swap builtins.__import__ for the whole process)
-# got a stub module and died with a traceback on stderr (tests/test_signals_cli.py).
+# rich imports its Unicode width table on the first non-ASCII text it measures: done once here.
+# (The traceback a spinner thread used to print while tensorflow_datasets imported itself is
+# closed at its root: digitkit._internal.thread_imports keeps etils' import hook in its thread.)
 cell_len("…")
 
 
@@ -63,6 +63,22 @@ def print_json(data: Any) -> None:
     """Plain JSON on stdout: no colour, no wrapping, safe to pipe."""
     sys.stdout.write(json.dumps(data, indent=2, default=str, allow_nan=False) + "\n")
     sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def working(message: str, *, plain: bool = False) -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr saying what takes a while (TensorFlow, a download, a build).
+
+    Yields a function that changes the message. Off a terminal nothing redraws: with
+    ``plain`` each later message is printed as a line, else nothing is shown.
+    ``message`` may hold markup; user text must be escaped.
+    """
+    console = err()
+    if console.is_terminal:
+        with console.status(message) as spinner:
+            yield spinner.update
+        return
+    yield (lambda text: console.print(text, soft_wrap=True)) if plain else (lambda text: None)
 
 
 def status(message: str) -> None:

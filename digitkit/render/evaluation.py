@@ -174,8 +174,10 @@ def evaluation_view(evaluation: Any, *, width: int, mode: Mode, gallery_size: in
     return Group(*parts)
 
 
-def bench_table(entries: Sequence[Any]) -> RenderableType:
+def bench_table(entries: Sequence[Any], quick: str | None = None) -> RenderableType:
     """The bench leaderboard, best accuracy first, then each run's full id on its own line.
+
+    ``quick``: the line saying what a ``--quick`` bench trained, shown under the table.
 
     Ids are what users copy into evaluate, report and runs show, so they are never cut; a
     table column wide enough for them would not fit 80 columns, hence the list below it.
@@ -198,4 +200,6 @@ def bench_table(entries: Sequence[Any]) -> RenderableType:
                       f"{e.latency_ms:.2f}")
         below.append(f"{i:>2}  ").append(f"{e.run or '-'}\n", style="cyan")
     below.rstrip()
+    if quick:  # what the figures mean: a quick bench's accuracies are not the recipes'
+        return Group(table, Text(quick, style="yellow"), Text(""), Text("runs", style="bold underline"), below)
     return Group(table, Text(""), Text("runs", style="bold underline"), below)

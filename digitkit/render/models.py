@@ -63,8 +63,21 @@ def spec_table(model: RegisteredModel) -> Table:
     return table
 
 
-def layers_table(layers: list[dict[str, Any]], total: int) -> Table:
-    table = Table(title="layers", title_justify="left")
+def layers_source(source: Any) -> str:
+    """Where a layer table comes from, in a few words: '(run ID)', '(shipped weights)', '(built)'."""
+    from pathlib import Path
+
+    if source is None:
+        return "(built with Keras)"
+    path = Path(source)
+    if path.parent.name == "weights" and path.parent.parent.name == "pretrained":
+        return f"(from the shipped weights, {path.stem}@pretrained)"
+    return f"(from run {path.parent.name})"
+
+
+def layers_table(layers: list[dict[str, Any]], total: int, source: Any = None) -> Table:
+    """The layer table; its title says where the layers were read from (a file, or a built model)."""
+    table = Table(title=f"layers {escape(layers_source(source))}", title_justify="left")
     table.add_column("layer", style="cyan")
     table.add_column("type")
     table.add_column("output shape")

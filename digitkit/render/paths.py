@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import re
 
-_PIECES = re.compile(r"[^/\\]*[/\\]|[^/\\]+$")
+# Folded after this system's separators only: on POSIX a backslash belongs to the name (an
+# escaped control character in a file name is shown as ``\x1b``, and must not be split there).
+_SEPARATORS = re.escape(os.sep + (os.altsep or ""))
+_PIECES = re.compile(f"[^{_SEPARATORS}]*[{_SEPARATORS}]|[^{_SEPARATORS}]+$")
 
 
 def short_path(path: str) -> str:

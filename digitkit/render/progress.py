@@ -41,14 +41,34 @@ def _metrics(logs: dict[str, float]) -> str:
     return "  ".join(_metric_groups(logs))
 
 
+def compact_rate(per_second: float) -> str:
+    """``18k/s``, ``1.1M/s``, ``124/s``: a rate in at most 6 characters."""
+    if per_second >= 999_500:
+        return f"{per_second / 1e6:.1f}M/s"
+    if per_second >= 9_995:
+        return f"{per_second / 1e3:.0f}k/s"
+    if per_second >= 1_000:
+        return f"{per_second / 1e3:.1f}k/s"
+    return f"{per_second:.0f}/s"
+
+
 def epoch_groups(epoch: int, epochs: int, logs: dict[str, float], seconds: float, samples: int) -> list[str]:
-    """The pieces of an epoch line; a line break may fall between pieces, never inside one."""
+    """The pieces of an epoch line; a line break may fall between pieces, never inside one.
+
+    Training, validation and timing each make one piece, so that the whole line fits 80
+    columns (77 for 'epoch 12/15' and a 5-character rate; it used to fold onto two lines).
+    """
     rate = samples / seconds if seconds > 0 else 0.0
-    return [f"epoch {epoch}/{epochs}", *_metric_groups(logs), f"{seconds:.2f} s", f"{rate:,.0f} samples/s"]
+    train = [g for g in _metric_groups({k: v for k, v in logs.items() if not k.startswith("val_")})]
+    val = [g for g in _metric_groups({k[4:]: v for k, v in logs.items() if k.startswith("val_")})]
+    groups = [f"epoch {epoch}/{epochs}", " ".join(train)]
+    if val:
+        groups.append("val " + " ".join(val))
+    return [g for g in groups if g] + [f"{seconds:.2f} s {compact_rate(rate)}"]
 
 
 def epoch_line(epoch: int, epochs: int, logs: dict[str, float], seconds: float, samples: int) -> str:
-    """'epoch 3/10  loss 0.2100  acc 0.9400  val loss ...  1.2 s  18,000 samples/s' (no markup)."""
+    """'epoch 3/10  loss 0.2100 acc 0.9400  val loss 0.1000 acc 0.9800  1.20 s 18k/s' (no markup)."""
     return "  ".join(epoch_groups(epoch, epochs, logs, seconds, samples))
 
 

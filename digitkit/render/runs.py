@@ -62,28 +62,44 @@ def _started(value: Any) -> str:
     return f"{moment:%m-%d %H:%M}"
 
 
-def runs_table(rows: list[dict[str, Any]]) -> Table:
-    """80 columns first: short ids, never-cut numbers and status; long names fold, never "…"."""
+def runs_table(rows: list[dict[str, Any]], width: int = 80) -> Table:
+    """80 columns first: short ids, whole model names, never-cut numbers and status.
+
+    Columns are one space apart; a dataset name folds after a ``/`` (``emnist/`` over
+    ``digits``) only when the row would not fit ``width`` otherwise. Model names are never
+    cut (``dense-relu-dropou`` / ``t`` used to).
+    """
+    from digitkit.render.paths import fold_path
+
     table = Table(title="training runs (RUN: the id's last part, for `digitkit runs show RUN`)",
-                  title_justify="left", box=None, pad_edge=False, padding=(0, 1), header_style="bold underline")
+                  title_justify="left", box=None, pad_edge=False, padding=(0, 1, 0, 0),
+                  header_style="bold underline")
     short = short_ids([str(r["id"]) for r in rows])
-    table.add_column("run", style="cyan", no_wrap=True)
-    table.add_column("model", style="bold", overflow="fold")
-    table.add_column("data", overflow="fold")
-    table.add_column("epochs", justify="right", no_wrap=True)
-    table.add_column("test acc", justify="right", no_wrap=True)
-    table.add_column("time", justify="right", no_wrap=True)
-    table.add_column("started UTC", no_wrap=True)
-    table.add_column("status", no_wrap=True)
+    cells = []
     for row in rows:
         accuracy = f"{row['test_accuracy']:.4f}" if row["test_accuracy"] is not None else "-"
-        status = row["status"] or "?"
-        style = STATUS_STYLE.get(status, "white")
         model = str(row["model"]) + (f" ({row['name']})" if row.get("name") else "")  # fit --name label
         model += f" [{row['purpose']}]" if row.get("purpose") else ""  # a bench run: not the model's default
-        table.add_row(escape(short[str(row["id"])]), escape(model), escape(str(row["dataset"] or "-")),
+        cells.append([short[str(row["id"])], model, str(row["dataset"] or "-"),
                       f"{row['epochs_completed']}/{row['epochs'] or '?'}", accuracy, _duration(row["duration_s"]),
-                      escape(_started(row.get("started"))), f"[{style}]{escape(status)}[/]")
+                      _started(row.get("started")), row["status"] or "?"])
+    headers = ["run", "model", "data", "epochs", "acc", "time", "started UTC", "status"]
+    widths = [max([len(h)] + [len(c[i]) for c in cells]) for i, h in enumerate(headers)]
+    if sum(widths) + len(widths) - 1 > width:
+        parts = [len(p) for c in cells for p in c[2].replace("/", "/\n").split("\n")]
+        widths[2] = max([len(headers[2])] + parts)
+        for c in cells:
+            c[2] = fold_path(c[2], widths[2])
+    shown = list(range(len(headers)))
+    for optional in (6, 5):  # still too wide: `runs show` and --json have the start and the time
+        if sum(widths[i] for i in shown) + len(shown) - 1 > width:
+            shown.remove(optional)
+    justify = ["left", "left", "left", "right", "right", "right", "left", "left"]
+    for i in shown:
+        table.add_column(headers[i], justify=justify[i], no_wrap=True, style={0: "cyan", 1: "bold"}.get(i))
+    for c in cells:
+        style = STATUS_STYLE.get(c[7], "white")
+        table.add_row(*(escape(c[i]) for i in shown[:-1]), f"[{style}]{escape(c[7])}[/]")
     return table
 
 

@@ -103,3 +103,53 @@ def test_an_invalid_spec_is_refused_by_the_quick_checks(run_cli, plugin_path):
     result = run_cli("list-models", env=env)
     _lists_the_zoo(result)
     assert "num_classes must be an int" in _broken(run_cli, env)
+
+
+# --- what a thread cannot contain: a child process vets each new plugin first -----------------
+
+@pytest.mark.parametrize("name, source, words", [
+    ("exiter", "import os\nos._exit(0)\n", "ended the process while loading"),
+    ("spinner", "import threading, time\nthreading.Thread(target=time.sleep, args=(3600,)).start()\n" + SPEC_SOURCE
+     + "SPEC = make('spinner')\n", "non-daemon thread"),
+    ("fdwriter", "import os\nos.write(1, b'{not json')\n" + SPEC_SOURCE + "SPEC = make('fdwriter')\n",
+     "file descriptor 1/2"),
+    ("swapper", "import io, sys\nsys.stdout = io.StringIO()\n" + SPEC_SOURCE + "SPEC = make('swapper')\n",
+     "replaced sys.stdout"),
+])
+def test_a_plugin_cannot_end_hang_or_silence_list_models(run_cli, plugin_path, name, source, words):
+    env = plugin_path(f"digitkit-{name}", {name: f"{name}_mod:SPEC"}, {f"{name}_mod": source})
+    result = run_cli("list-models", "--json", env=env, timeout=90)  # a kept-alive process would time out
+    assert result.exit_code == EXIT_OK, result.stderr
+    names = [m["name"] for m in json.loads(result.stdout)]  # stdout is pure JSON
+    assert "cnn" in names and name not in names
+    assert words in _broken(run_cli, env)
+    assert_one_error_line(run_cli("show-model", name, env=env), EXIT_PLUGIN, "broken plugin", words)
+
+
+def test_predict_with_a_keras_file_survives_a_plugin_that_exits(run_cli, plugin_path):
+    from pathlib import Path
+
+    env = plugin_path("digitkit-exiter", {"exiter": "exiter_mod:SPEC"}, {"exiter_mod": "import os\nos._exit(0)\n"})
+    image = Path(__file__).parents[1] / "fixtures" / "images" / "grey8.png"
+    result = run_cli("predict", image, "--model", "25-15-10@pretrained", "--json", env=env)
+    assert result.exit_code == EXIT_OK, result.stderr
+    assert json.loads(result.stdout)["predictions"][0]["input"] == str(image)
+
+
+@pytest.mark.parametrize("raised, words", [("SystemExit(3)", "its builder called sys.exit (3)"),
+                                           ("KeyboardInterrupt", "raised KeyboardInterrupt (no Ctrl-C")])
+def test_a_builder_exit_or_interrupt_is_a_plugin_problem(run_cli, plugin_path, raised, words):
+    source = SPEC_SOURCE + f"def bad():\n    raise {raised}\nSPEC = make('rude', builder=bad)\n"
+    env = plugin_path("digitkit-rude", {"rude": "rude_mod:SPEC"}, {"rude_mod": source})
+    result = run_cli("show-model", "rude", env=env)
+    assert_one_error_line(result, EXIT_PLUGIN, "'rude' failed to build", words)
+    assert "interrupted" not in result.stderr
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "abc", "inf"])
+def test_an_invalid_plugin_timeout_is_refused_in_one_line(run_cli, value):
+    from digitkit.errors import EXIT_USAGE
+
+    result = run_cli("list-models", env={"DIGITKIT_PLUGIN_TIMEOUT": value})
+    line = assert_one_error_line(result, EXIT_USAGE, "DIGITKIT_PLUGIN_TIMEOUT must be seconds above 0", repr(value))
+    assert len(line) <= 80

@@ -95,7 +95,7 @@ function showEmpty() {
   timer = null;
   setStatus("Draw a digit to start.");
   $("digit").textContent = "–";
-  $("seen").hidden = true;
+  $("seen-figure").hidden = true;  // no empty box and caption before an answer
   $("bars").replaceChildren();
 }
 
@@ -150,7 +150,7 @@ async function predictDrawing() {
     if (!answer) throw new Error(data.failures.length ? data.failures[0].error : "no answer");
     $("digit").textContent = String(answer.best);
     $("seen").src = answer.image;
-    $("seen").hidden = false;
+    $("seen-figure").hidden = false;
     fillBars($("bars"), answer.top_k);
     setStatus(`${data.model.name} (${data.model.backend}): ${answer.best}, ` +
               `${(answer.confidence * 100).toFixed(1)} % sure.`);
