@@ -25,7 +25,7 @@ MAX_SEED = 2**32 - 1  # keras.utils.set_random_seed feeds NumPy, which takes 32-
 LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 RECIPE_FIELDS = ("epochs", "batch_size", "learning_rate", "validation_split")
 # Only these may be given with --resume (the rest would change what the run computes).
-RESUME_FIELDS = ("model", "epochs", "resume", "gpu", "devices", "deterministic")
+RESUME_FIELDS = ("model", "epochs", "resume", "gpu", "devices", "deterministic", "no_tensorboard", "mlflow")
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class FitOptions:
         resume: id or folder of an interrupted run.
         name: a label for the run, stored in the manifest field ``name``.
         train_size, test_size: use only the first N digits.
+        no_tensorboard: skip the TensorBoard event files (``tensorboard/`` in the run).
+        mlflow: also log the run to this MLflow tracking URI (default: ``MLFLOW_TRACKING_URI``).
     """
 
     model: str | None = None
@@ -78,6 +80,11 @@ class FitOptions:
                               help="A label for the run, usable wherever a run id is.")
     train_size: int | None = option(None, "--train-size", type=int, help="Use only the first N training digits.")
     test_size: int | None = option(None, "--test-size", type=int, help="Use only the first N test digits.")
+    no_tensorboard: bool = option(False, "--no-tensorboard", type=bool,
+                                  help="Do not write TensorBoard event files into the run.")
+    mlflow: str | None = option(None, "--mlflow", metavar="URI", show_default=False,
+                                help="Also log to this MLflow tracking URI (default: $MLFLOW_TRACKING_URI; "
+                                     "needs digitkit[mlflow]).")
 
     @classmethod
     def declared(cls) -> list[Declared]:

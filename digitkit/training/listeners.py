@@ -1,0 +1,74 @@
+"""Several listeners for one fit: the caller's progress display plus the logs a fit keeps on
+the side (TensorBoard event files, an MLflow run).
+
+The loop talks to one :class:`~digitkit.training.progress.FitProgress`; :func:`with_sinks`
+hands it a :class:`Fanout` that forwards every event to the side logs first, then to the
+caller's display. A side log that fails is dropped with one note, never the fit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from digitkit.training.options import FitOptions
+from digitkit.training.progress import BatchUpdate, FitPlan, FitProgress
+
+
+class Fanout(FitProgress):
+    """Forwards each event to ``sinks`` (guarded) and then to ``main`` (unguarded)."""
+
+    def __init__(self, main: FitProgress, sinks: list[FitProgress]) -> None:
+        self.main, self.sinks = main, list(sinks)
+
+    def _each(self, name: str, *args: Any) -> None:
+        for sink in list(self.sinks):
+            try:
+                getattr(sink, name)(*args)
+            except Exception as exc:  # a side log must never end a fit
+                self.sinks.remove(sink)
+                self.main.note(f"{getattr(sink, 'label', type(sink).__name__)} stopped: "
+                               f"{type(exc).__name__}: {exc}")
+        getattr(self.main, name)(*args)
+
+    def phase(self, text: str) -> None:
+        self._each("phase", text)
+
+    def note(self, text: str) -> None:
+        self._each("note", text)
+
+    def start(self, plan: FitPlan) -> None:
+        self._each("start", plan)
+
+    def fitting(self, model: Any, config: Any, data: Any) -> None:
+        self._each("fitting", model, config, data)
+
+    def epoch_start(self, epoch: int) -> None:
+        self._each("epoch_start", epoch)
+
+    def update(self, update: BatchUpdate) -> None:
+        self._each("update", update)
+
+    def epoch_end(self, epoch: int, logs: dict[str, float], seconds: float) -> None:
+        self._each("epoch_end", epoch, logs, seconds)
+
+    def evaluating(self) -> None:
+        self._each("evaluating")
+
+    def end(self, result: Any) -> None:
+        self._each("end", result)
+
+    def __getattr__(self, name: str) -> Any:  # close() and other extras of the display
+        return getattr(self.main, name)
+
+
+def with_sinks(options: FitOptions, progress: FitProgress) -> FitProgress:
+    """``progress`` plus the side logs ``options`` ask for (TensorBoard unless turned off)."""
+    sinks: list[FitProgress] = []
+    if not options.no_tensorboard:
+        from digitkit.training import tensorboard_log
+
+        if tensorboard_log.available():
+            sinks.append(tensorboard_log.BoardLog())
+        else:
+            progress.note(f"no TensorBoard logs: tensorboard is not installed ({tensorboard_log.HINT})")
+    return Fanout(progress, sinks) if sinks else progress
