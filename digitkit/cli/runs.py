@@ -92,6 +92,43 @@ def show(run_ref: RunRef, json_output: JsonFlag = False) -> None:
         err().print(f"[yellow]warning:[/] {escape(problem)}", soft_wrap=True)
 
 
+@app.command("board")
+def board(
+    run_refs: Annotated[Optional[list[str]], typer.Argument(help=RUN_HELP + " Default: every run.",
+                                                          show_default=False, metavar="RUN",
+                                                          autocompletion=complete_run_id)] = None,
+    port: Annotated[Optional[int], typer.Option("--port", "-p", help="Port on 127.0.0.1 (default: 6006, or "
+                                                "a free one).", show_default=False)] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Start TensorBoard over runs on 127.0.0.1 and print its URL.
+
+    Every fit writes TensorBoard event files into its run (scalars per epoch and per
+    progress update, the model graph, hyperparameters, test images). TensorBoard runs until
+    Ctrl-C.
+    """
+    from rich.markup import escape
+
+    from digitkit.render.console import err, out, print_json
+    from digitkit.runs.board import start_board
+
+    started = start_board(run_refs or (), port=port)
+    if json_output:
+        print_json(started.to_dict())
+    else:
+        out().print(started.url, highlight=False, markup=False)
+    console = err()
+    for run_id in started.skipped:
+        console.print(f"[dim]skipped {escape(run_id)}: no TensorBoard logs[/]", soft_wrap=True)
+    console.print(f"TensorBoard shows {len(started.runs)} run(s); Ctrl-C stops it")
+    try:
+        started.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        started.stop()
+
+
 @app.command("rm")
 def remove(
     run_ref: Annotated[Optional[str], typer.Argument(help=RUN_HELP, show_default=False, metavar="RUN",
