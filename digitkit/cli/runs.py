@@ -92,6 +92,34 @@ def show(run_ref: RunRef, json_output: JsonFlag = False) -> None:
         err().print(f"[yellow]warning:[/] {escape(problem)}", soft_wrap=True)
 
 
+@app.command("compare")
+def compare(
+    run_refs: Annotated[list[str], typer.Argument(help=RUN_HELP + " Two or more.", show_default=False,
+                                                metavar="RUN", autocompletion=complete_run_id)],
+    json_output: JsonFlag = False,
+) -> None:
+    """Compare runs side by side: data, time, accuracy, calibration, per-digit F1.
+
+    Reads what the runs hold (manifest, saved evaluation); it never trains or evaluates.
+    Per-class F1 and the calibration error need a saved evaluation (`digitkit evaluate RUN`
+    or `digitkit report RUN` saves one). `digitkit report A B` draws the same runs in HTML
+    with overlaid learning curves.
+    """
+    from rich.markup import escape
+
+    from digitkit.evaluation.compare import compare_runs
+    from digitkit.render.compare import compare_table
+    from digitkit.render.console import err, out, print_json
+
+    comparison = compare_runs(run_refs)
+    if json_output:
+        print_json(comparison.to_dict())
+        return
+    out().print(compare_table(comparison))
+    for note in comparison.notes:
+        err().print(f"[dim]{escape(note)}[/]", soft_wrap=True)
+
+
 @app.command("board")
 def board(
     run_refs: Annotated[Optional[list[str]], typer.Argument(help=RUN_HELP + " Default: every run.",
