@@ -35,9 +35,11 @@ def two_evaluated_runs(make_run):
     return made
 
 
-def test_compare_fits_80_columns_and_highlights_differences(cli, two_evaluated_runs):
+def test_compare_fits_80_columns_and_highlights_differences(cli, two_evaluated_runs, make_run, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
     first, second = two_evaluated_runs
-    result = cli("runs", "compare", first.id, second.id)
+    others = [make_run(stamp=f"2024010{n}-000000", name=f"other-label-{n}") for n in (3, 4)]
+    result = cli("runs", "compare", first.id, second.id, *(r.id for r in others))
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert all(len(line) <= 80 for line in lines), max(lines, key=len)

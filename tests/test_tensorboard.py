@@ -53,6 +53,7 @@ def board_run(tmp_path_factory):
         patch.setenv("DIGITKIT_HOME", str(root / "home"))
         patch.setenv("DIGITKIT_OFFLINE", "1")
         patch.setenv("DIGITKIT_PLUGINS", "none")
+        patch.delenv("MLFLOW_TRACKING_URI", raising=False)
         with pytest.raises(Interrupted):
             fit("25-15-10", callbacks=[SigintInEpoch(1)], out=root / "runs", **SETTINGS)
         (folder,) = (root / "runs").iterdir()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from digitkit.errors import DigitkitError
+from digitkit.training import mlflow_log
 from digitkit.training.options import FitOptions
 from digitkit.training.progress import BatchUpdate, FitPlan, FitProgress
 
@@ -62,7 +64,14 @@ class Fanout(FitProgress):
 
 
 def with_sinks(options: FitOptions, progress: FitProgress) -> FitProgress:
-    """``progress`` plus the side logs ``options`` ask for (TensorBoard unless turned off)."""
+    """``progress`` plus the side logs ``options`` ask for: TensorBoard unless turned off, MLflow
+    with ``--mlflow URI`` or ``MLFLOW_TRACKING_URI``.
+
+    Raises:
+        UnavailableError, UsageError: ``--mlflow`` was given and MLflow cannot be used (no
+            mlflow installed, a refused URI, no answer). From the environment alone this is
+            a note, not an error.
+    """
     sinks: list[FitProgress] = []
     if not options.no_tensorboard:
         from digitkit.training import tensorboard_log
@@ -71,4 +80,15 @@ def with_sinks(options: FitOptions, progress: FitProgress) -> FitProgress:
             sinks.append(tensorboard_log.BoardLog())
         else:
             progress.note(f"no TensorBoard logs: tensorboard is not installed ({tensorboard_log.HINT})")
+    uri, asked = mlflow_log.tracking_uri(options.mlflow)
+    if uri:
+        try:
+            client = mlflow_log.client_for(uri)  # checked now: a bad URI must not wait for training
+        except DigitkitError as exc:
+            if asked:
+                raise
+            progress.note(f"not logging to MLflow (MLFLOW_TRACKING_URI): {exc.message}"
+                          + (f"; {exc.hint}" if exc.hint else ""))
+        else:
+            sinks.append(mlflow_log.MlflowLog(client, uri))
     return Fanout(progress, sinks) if sinks else progress
