@@ -238,7 +238,7 @@ class BoardLog(FitProgress):
 
     def _test_figures(self, result: Any) -> None:
         from digitkit.data.adapt import adapt_images
-        from digitkit.figures import plots
+        from digitkit.figures import digits, plots
         from digitkit.evaluation.metrics import confusion_matrix
 
         step, test = result.epochs_completed, self.data.test
@@ -254,8 +254,7 @@ class BoardLog(FitProgress):
         worst = wrong[np.argsort(-probabilities[wrong, predicted[wrong]], kind="stable")][:WORST_MISTAKES]
         if len(worst):
             root.image(step, "test/worst_mistakes",
-                       plots.misclassified_gallery(test.images, labels, probabilities, [int(i) for i in worst],
-                                                   columns=4))
+                       digits.mistakes_grid(test.images, labels, probabilities, [int(i) for i in worst]))
 
     def _flush(self) -> None:
         for file in self.files.values():
