@@ -91,3 +91,20 @@ def test_ece_of_a_calibrated_and_an_overconfident_model():
     sure = np.array([[1.0, 0.0]] * 4)  # certain, right half the time
     assert expected_calibration_error(sure, np.array([0, 0, 1, 1])) == pytest.approx(0.5)
     assert expected_calibration_error(sure, labels) == pytest.approx(0.0)
+
+
+def test_compare_imports_neither_tensorflow_nor_plotting(two_evaluated_runs, home):
+    import os
+    import subprocess
+    import sys
+
+    first, second = two_evaluated_runs
+    probe = (f"import sys; sys.argv = ['digitkit', 'runs', 'compare', {first.id!r}, {second.id!r}]\n"
+             "from digitkit.cli.app import app\n"
+             "try:\n    app()\nexcept SystemExit:\n    pass\n"
+             "heavy = [m for m in ('tensorflow', 'keras', 'matplotlib', 'seaborn', 'mlflow') if m in sys.modules]\n"
+             "print('HEAVY=' + ','.join(heavy), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "DIGITKIT_HOME": str(home)})
+    assert "F1 digit 9" in done.stdout, done.stderr[-2000:]
+    assert [line for line in done.stderr.splitlines() if line.startswith("HEAVY=")] == ["HEAVY="]
