@@ -46,7 +46,8 @@ def learning_curves(histories: Sequence[tuple[str, dict[str, list[float]]]]) -> 
             if len(part):
                 sns.lineplot(data=part, x="epoch", y="value", hue="run", style="split", markers=MARKERS[:2],
                              dashes={"training": "", "validation": (4, 2)}, palette=OKABE_ITO[:len(histories)],
-                             style_order=["training", "validation"], ax=ax, legend="auto")
+                             style_order=["training", "validation"], ax=ax, legend="auto",
+                             estimator=None, errorbar=None)  # one value per point: nothing to aggregate
             ax.set_title(f"{title} per epoch")
             ax.set_xlabel("epoch")
             ax.set_ylabel(metric)
@@ -101,7 +102,8 @@ def class_balance(counts: Sequence[int], title: str) -> bytes:
     """Bar chart of how many training digits each class has."""
     with themed() as (plt, sns):
         fig, ax = plt.subplots(figsize=(6.4, 3.0))
-        sns.barplot(x=[str(c) for c in range(len(counts))], y=list(counts), color=OKABE_ITO[0], ax=ax)
+        sns.barplot(x=[str(c) for c in range(len(counts))], y=list(counts), color=OKABE_ITO[0], ax=ax,
+                    errorbar=None)
         for container in ax.containers:
             ax.bar_label(container, fontsize=7, fmt="%d")
         ax.set_title(title)
@@ -122,7 +124,7 @@ def per_class_f1(series: Sequence[tuple[str, Sequence[float]]]) -> bytes:
     with themed() as (plt, sns):
         fig, ax = plt.subplots(figsize=(7.6 if len(series) > 1 else 6.4, 3.2))
         sns.barplot(data=frame, x="digit", y="F1", hue="run", palette=OKABE_ITO[:len(series)], ax=ax,
-                    legend=len(series) > 1)
+                    legend=len(series) > 1, errorbar=None)
         ax.set_ylim(max(0.0, low - 0.05) if low > 0.5 else 0.0, 1.0)
         ax.set_title("F1 per digit")
         ax.set_xlabel("digit")
@@ -174,7 +176,7 @@ def reliability_diagram(confidences: np.ndarray, correct: np.ndarray, bins: int 
             top.bar(frame["lower"], frame["accuracy"], width=1.0 / bins, align="edge", color=OKABE_ITO[0],
                     alpha=0.35, edgecolor=OKABE_ITO[0], label="accuracy per bin")
             sns.lineplot(data=frame, x="confidence", y="accuracy", marker="o", color=OKABE_ITO[3], ax=top,
-                         label="mean confidence vs accuracy")
+                         label="mean confidence vs accuracy", estimator=None, errorbar=None)
         top.set_xlim(0, 1)
         top.set_ylim(0, 1.02)
         top.set_ylabel("accuracy")
@@ -199,7 +201,7 @@ def leaderboard_chart(rows: Sequence[tuple[str, float]]) -> bytes:
     with themed() as (plt, sns):
         fig, ax = plt.subplots(figsize=(7.2, 0.5 * len(ordered) + 1.2))
         sns.barplot(x=values, y=labels, hue=labels, palette=OKABE_ITO[:len(labels)] * (len(labels) // 8 + 1),
-                    orient="h", legend=False, ax=ax)
+                    orient="h", legend=False, ax=ax, errorbar=None)
         for container in ax.containers:
             ax.bar_label(container, labels=[f"{v:.2%}" for v in container.datavalues], padding=3, fontsize=8)
         ax.set_xlim(max(0.0, low - 0.1) if low > 0.5 else 0.0, 1.04)
