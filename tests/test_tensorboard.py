@@ -107,3 +107,32 @@ def test_hparams_graph_and_test_images(board_run):
 def test_no_tensorboard_writes_nothing(home):
     result = fit("25-15-10", epochs=1, train_size=100, test_size=50, seed=1, no_tensorboard=True)
     assert not (result.run_path / "tensorboard").exists()
+
+
+def test_a_failing_side_log_is_dropped_with_a_note_and_the_display_goes_on():
+    from digitkit.training.listeners import Fanout
+    from digitkit.training.progress import FitProgress
+
+    class Display(FitProgress):
+        def __init__(self):
+            self.seen = []
+
+        def note(self, text):
+            self.seen.append(("note", text))
+
+        def epoch_end(self, epoch, logs, seconds):
+            self.seen.append(("epoch", epoch))
+
+    class Broken(FitProgress):
+        label = "TensorBoard log"
+
+        def epoch_end(self, epoch, logs, seconds):
+            raise OSError(28, "No space left on device")
+
+    display, broken = Display(), Broken()
+    fan = Fanout(display, [broken])
+    fan.epoch_end(1, {}, 1.0)
+    fan.epoch_end(2, {}, 1.0)
+    assert display.seen == [("note", "TensorBoard log stopped: OSError: [Errno 28] No space left on device"),
+                            ("epoch", 1), ("epoch", 2)]
+    assert fan.sinks == []
