@@ -93,6 +93,7 @@ def test_hparams_graph_and_test_images(board_run):
     assert set(root.Tags()["images"]) == {"test/confusion_matrix", "test/worst_mistakes"}
     (image,) = root.Images("test/confusion_matrix")
     assert image.step == 3 and image.encoded_image_string.startswith(b"\x89PNG")
+    assert root.Images("test/worst_mistakes")[0].encoded_image_string.startswith(b"\x89PNG")
     assert root.Scalars("test/accuracy")[0].value == pytest.approx(result.test_metrics["accuracy"])
     content = root.PluginTagToContent("hparams")
     infos = [plugin_data_pb2.HParamsPluginData.FromString(c) for c in content.values()]
@@ -133,6 +134,7 @@ def test_a_failing_side_log_is_dropped_with_a_note_and_the_display_goes_on():
     fan = Fanout(display, [broken])
     fan.epoch_end(1, {}, 1.0)
     fan.epoch_end(2, {}, 1.0)
-    assert display.seen == [("note", "TensorBoard log stopped: OSError: [Errno 28] No space left on device"),
-                            ("epoch", 1), ("epoch", 2)]
+    assert display.seen == [("epoch", 1),
+                            ("note", "TensorBoard log stopped: OSError: [Errno 28] No space left on device"),
+                            ("epoch", 2)]
     assert fan.sinks == []

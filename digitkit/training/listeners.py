@@ -2,8 +2,8 @@
 the side (TensorBoard event files, an MLflow run).
 
 The loop talks to one :class:`~digitkit.training.progress.FitProgress`; :func:`with_sinks`
-hands it a :class:`Fanout` that forwards every event to the side logs first, then to the
-caller's display. A side log that fails is dropped with one note, never the fit.
+hands it a :class:`Fanout` that forwards every event to the caller's display, then to the
+side logs. A side log that fails is dropped with one note, never the fit.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from digitkit.training.progress import BatchUpdate, FitPlan, FitProgress
 
 
 class Fanout(FitProgress):
-    """Forwards each event to ``sinks`` (guarded) and then to ``main`` (unguarded)."""
+    """Forwards each event to ``main`` (unguarded), then to ``sinks`` (guarded)."""
 
     def __init__(self, main: FitProgress, sinks: list[FitProgress]) -> None:
         self.main, self.sinks = main, list(sinks)
 
     def _each(self, name: str, *args: Any) -> None:
+        getattr(self.main, name)(*args)  # the display first: the user sees each event at once
         for sink in list(self.sinks):
             try:
                 getattr(sink, name)(*args)
@@ -30,7 +31,6 @@ class Fanout(FitProgress):
                 self.sinks.remove(sink)
                 self.main.note(f"{getattr(sink, 'label', type(sink).__name__)} stopped: "
                                f"{type(exc).__name__}: {exc}")
-        getattr(self.main, name)(*args)
 
     def phase(self, text: str) -> None:
         self._each("phase", text)

@@ -229,6 +229,16 @@ class BoardLog(FitProgress):
             self.files["validation"].scalars(epoch, validation)
         self._flush()
 
+    def evaluating(self) -> None:
+        """Predict the test split now: the model holds the weights the test metrics are of
+        (after evaluation the loop may load the best epoch's weights to save them)."""
+        from digitkit.data.adapt import adapt_images
+
+        self.probabilities = None
+        if self.files:
+            x = adapt_images(self.data.test.images, self.config.spec.input)
+            self.probabilities = probabilities_of(self.model, x, self.config.recipe.batch_size)
+
     def end(self, result: Any) -> None:
         try:
             if result is not None and self.files:
@@ -237,15 +247,15 @@ class BoardLog(FitProgress):
             self.close()
 
     def _test_figures(self, result: Any) -> None:
-        from digitkit.data.adapt import adapt_images
         from digitkit.figures import digits, plots
         from digitkit.evaluation.metrics import confusion_matrix
 
         step, test = result.epochs_completed, self.data.test
         root = self.files[""]
         root.scalars(step, {f"test/{k}": v for k, v in result.test_metrics.items()})
-        x = adapt_images(test.images, self.config.spec.input)
-        probabilities = probabilities_of(self.model, x, self.config.recipe.batch_size)
+        probabilities = getattr(self, "probabilities", None)
+        if probabilities is None:
+            return
         labels = np.asarray(test.labels)
         root.image(step, "test/confusion_matrix",
                    plots.confusion_heatmap(confusion_matrix(labels, probabilities.argmax(axis=1), 10)))
