@@ -76,9 +76,9 @@ def _time_board_writes() -> dict:
     from digitkit.training import tensorboard_log
 
     spent = {"seconds": 0.0, "once": 0.0}
-    for name in ("update", "epoch_end", "fitting", "end"):
+    for name in ("update", "epoch_end", "fitting", "evaluating", "end"):
         original = getattr(tensorboard_log.BoardLog, name)
-        key = "seconds" if name in ("update", "epoch_end") else "once"  # graph, hparams; test images
+        key = "seconds" if name in ("update", "epoch_end") else "once"  # graph, hparams; test predictions, images
 
         def timed(self, *args, _original=original, _key=key):
             began = time.perf_counter()
