@@ -61,3 +61,13 @@ def test_figures_leave_the_global_matplotlib_style_alone():
     plots.class_balance([1] * 10, "t")
     after = dict(matplotlib.rcParams)
     assert {k for k in before if before[k] != after[k] and not k.startswith("backend")} == set()
+
+
+def test_seaborn_loads_without_scipy_stats_and_leaves_it_importable():
+    code = ("import sys\nfrom digitkit.figures import theme\ntheme.seaborn()\n"
+            "print('scipy.stats' in sys.modules, 'seaborn' in sys.modules)\n"
+            "try:\n    import scipy.stats\nexcept ImportError:\n    print('no scipy')\nelse:\n    print('ok')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split("\n")[0] == "False True"
+    assert done.stdout.split("\n")[1] in ("ok", "no scipy")  # importable again when installed

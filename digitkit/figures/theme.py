@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import sys
 from typing import Any, Iterator
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -29,8 +30,24 @@ def pyplot() -> Any:
     return plt
 
 
+# seaborn imports these at module level when scipy is installed (~1 s on the 2-core machine,
+# more than pandas) for KDEs and clustered heatmaps, which no digitkit figure draws; without
+# them it uses its own KDE. They are hidden only while seaborn itself is imported.
+SCIPY_SKIPPED = ("scipy.stats", "scipy.cluster")
+
+
 def seaborn() -> Any:
     pyplot()  # the backend first: seaborn imports pyplot
+    if "seaborn" not in sys.modules:
+        hidden = [name for name in SCIPY_SKIPPED if name not in sys.modules]
+        for name in hidden:
+            sys.modules[name] = None  # type: ignore[assignment]  # "import scipy.stats" raises ImportError
+        try:
+            import seaborn  # noqa: F401
+        finally:
+            for name in hidden:
+                if sys.modules.get(name, False) is None:
+                    del sys.modules[name]
     import seaborn as sns
 
     return sns
