@@ -7,11 +7,17 @@ so that a busy machine hurts both alike. Both see the same digits and epochs.
 
     python benchmarks/train_speed.py --data /path/to/mnist-idx --epochs 4 --repeats 2
     python benchmarks/train_speed.py --models cnn --epochs 3 --progress-cost
+    python benchmarks/train_speed.py --models cnn --epochs 3 --repeats 3 --tensorboard-cost
 
 Per run, the seconds per epoch are the median of epochs 2..N (epoch 1 holds the tracing);
 the table shows the median over repeats, the speed-up and both test accuracies (mean over
 repeats). ``--progress-cost`` adds a digitkit run whose ``steps_per_execution`` is not
 capped for progress (a single update per epoch): the cost of >= 10 updates per epoch.
+``--tensorboard-cost`` adds a digitkit run with ``no_tensorboard=True``: the cost of the
+event files per epoch (batch scalars are written inside the timed epoch), and, apart, the
+whole fit's wall time (graph, hyperparameters and the end's test images are once per fit).
+Between processes a busy machine's noise can exceed the cost, so the last column also
+times the TensorBoard hooks inside each fit: their seconds per epoch over its s/epoch.
 Without ``--data`` it uses the bundled sample (6,000 digits).
 """
 
@@ -64,14 +70,44 @@ def plain(model_name: str, data: str | None, epochs: int) -> dict:
     return {"epoch_seconds": seconds, "accuracy": float(accuracy)}
 
 
-def digitkit_fit(model_name: str, data: str | None, epochs: int) -> dict:
+def _time_board_writes() -> dict:
+    """Wrap the TensorBoard log's per-batch and per-epoch hooks with a timer: their seconds,
+    measured inside the same fit, are the per-epoch cost without the noise between processes."""
+    from digitkit.training import tensorboard_log
+
+    spent = {"seconds": 0.0, "once": 0.0}
+    for name in ("update", "epoch_end", "fitting", "evaluating", "end"):
+        original = getattr(tensorboard_log.BoardLog, name)
+        key = "seconds" if name in ("update", "epoch_end") else "once"  # graph, hparams; test predictions, images
+
+        def timed(self, *args, _original=original, _key=key):
+            began = time.perf_counter()
+            try:
+                return _original(self, *args)
+            finally:
+                spent[_key] += time.perf_counter() - began
+
+        setattr(tensorboard_log.BoardLog, name, timed)
+    return spent
+
+
+def digitkit_fit(model_name: str, data: str | None, epochs: int, **options) -> dict:
     import digitkit
 
+    board = _time_board_writes()
     with tempfile.TemporaryDirectory() as out:
-        result = digitkit.fit(model_name, dataset=data, epochs=epochs, seed=0, out=out)
+        began = time.perf_counter()
+        result = digitkit.fit(model_name, dataset=data, epochs=epochs, seed=0, out=out, **options)
+        wall = time.perf_counter() - began
         speed = result.run.manifest["speed"]
     return {"epoch_seconds": result.history["epoch_seconds"], "accuracy": result.test_metrics["accuracy"],
-            "steps_per_execution": speed["steps_per_execution"]}
+            "steps_per_execution": speed["steps_per_execution"], "wall_s": wall,
+            "board_s_per_epoch": board["seconds"] / max(epochs, 1), "board_once_s": board["once"]}
+
+
+def digitkit_no_tensorboard(model_name: str, data: str | None, epochs: int) -> dict:
+    """digitkit without TensorBoard event files."""
+    return digitkit_fit(model_name, data, epochs, no_tensorboard=True)
 
 
 def digitkit_uncapped(model_name: str, data: str | None, epochs: int) -> dict:
@@ -82,7 +118,8 @@ def digitkit_uncapped(model_name: str, data: str | None, epochs: int) -> dict:
     return digitkit_fit(model_name, data, epochs)
 
 
-WORKERS = {"plain": plain, "digitkit": digitkit_fit, "uncapped": digitkit_uncapped}
+WORKERS = {"plain": plain, "digitkit": digitkit_fit, "uncapped": digitkit_uncapped,
+           "no-tensorboard": digitkit_no_tensorboard}
 
 
 def steady(seconds: list[float]) -> float:
@@ -108,12 +145,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--models", nargs="+", default=MODELS)
     parser.add_argument("--progress-cost", action="store_true", help="also time digitkit without the progress cap")
+    parser.add_argument("--tensorboard-cost", action="store_true",
+                        help="also time digitkit without TensorBoard event files")
     parser.add_argument("--worker", choices=list(WORKERS), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         print(json.dumps(WORKERS[args.worker](args.models[0], args.data, args.epochs)))
         return
-    kinds = ["plain", "digitkit"] + (["uncapped"] if args.progress_cost else [])
+    kinds = (["plain", "digitkit"] + (["uncapped"] if args.progress_cost else [])
+             + (["no-tensorboard"] if args.tensorboard_cost else []))
     print(f"data: {args.data or 'bundled sample'}, epochs: {args.epochs}, repeats: {args.repeats} (interleaved); "
           f"s/epoch = median of epochs 2..{args.epochs}, then median over repeats", flush=True)
     results: dict[tuple[str, str], list[dict]] = {}
@@ -137,6 +177,21 @@ def main() -> None:
         if args.progress_cost:
             line += f"{seconds['uncapped']:>18.3f}{seconds['digitkit'] / seconds['uncapped'] - 1:>14.1%}"
         print(line, flush=True)
+    if args.tensorboard_cost:
+        print(f"{'model':<20}{'no-TB s/epoch':>14}{'TB s/epoch':>12}{'TB cost/epoch':>15}"
+              f"{'no-TB fit s':>13}{'TB fit s':>10}{'TB cost/fit':>13}{'TB writes/epoch':>17}{'TB once s':>11}")
+        for name in args.models:
+            epoch = {k: statistics.median(steady(r["epoch_seconds"]) for r in results[(name, k)])
+                     for k in ("digitkit", "no-tensorboard")}
+            wall = {k: statistics.median(r["wall_s"] for r in results[(name, k)]) for k in ("digitkit", "no-tensorboard")}
+            # The hooks' own time inside each TensorBoard fit, as a share of that fit's epochs.
+            writes = statistics.median(r["board_s_per_epoch"] / steady(r["epoch_seconds"])
+                                       for r in results[(name, "digitkit")])
+            once = statistics.median(r["board_once_s"] for r in results[(name, "digitkit")])
+            print(f"{name:<20}{epoch['no-tensorboard']:>14.3f}{epoch['digitkit']:>12.3f}"
+                  f"{epoch['digitkit'] / epoch['no-tensorboard'] - 1:>15.1%}{wall['no-tensorboard']:>13.2f}"
+                  f"{wall['digitkit']:>10.2f}{wall['digitkit'] / wall['no-tensorboard'] - 1:>13.1%}"
+                  f"{writes:>17.2%}{once:>11.2f}", flush=True)
 
 
 if __name__ == "__main__":

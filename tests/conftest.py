@@ -35,6 +35,7 @@ def isolated_environment(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("TERM", "dumb")
     monkeypatch.delenv("DIGITKIT_DEBUG", raising=False)
     monkeypatch.delenv("DIGITKIT_STRICT_PLUGINS", raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)  # a developer's MLflow must not get test fits
     # Plugins installed in the test environment (e.g. the example plugin) must not leak in.
     monkeypatch.setenv("DIGITKIT_PLUGINS", "none")
     # Tests never touch the network: the default dataset falls back to the bundled sample.
@@ -93,8 +94,10 @@ def fitted_run_template(tmp_path_factory):
     from digitkit.training import fit
 
     root = tmp_path_factory.mktemp("fitted-runs")
-    saved = {key: os.environ.get(key) for key in ("DIGITKIT_OFFLINE", "DIGITKIT_PLUGINS", "DIGITKIT_HOME")}
+    saved = {key: os.environ.get(key) for key in ("DIGITKIT_OFFLINE", "DIGITKIT_PLUGINS", "DIGITKIT_HOME",
+                                                  "MLFLOW_TRACKING_URI")}
     os.environ.update(DIGITKIT_OFFLINE="1", DIGITKIT_PLUGINS="none", DIGITKIT_HOME=str(root / "home"))
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
     registry.reset()
     try:
         result = fit("25-15-10", epochs=1, train_size=300, test_size=100, seed=1, out=root / "runs")

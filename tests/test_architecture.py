@@ -19,7 +19,7 @@ TOP_LEVEL = {"__init__.py", "__main__.py", "errors.py", "spec.py", "home.py", "e
 # Lowest first. A module may import its own room and rooms of a lower or equal layer.
 LAYERS: list[set[str]] = [
     {"digitkit", "errors", "spec", "home", "_internal"},
-    {"intake", "runs", "zoo", "pretrained"},
+    {"intake", "runs", "zoo", "pretrained", "figures"},
     {"data", "plugins"},
     {"modelfiles"},
     {"inference"},

@@ -32,13 +32,13 @@ def test_html_report_of_one_run_is_self_contained_and_complete(tiny_run):
     assert result.paths == [tiny_run.path / "report.html"]
     html = result.paths[0].read_text(encoding="utf-8")
     for heading in ("Manifest", "Layers", "Learning curves", "Test metrics", "Per-class scores", "Confusions",
-                    "Most confused pairs", "Digits", "Calibration", "Reliability diagram"):
+                    "Most confused pairs", "Digits", "Per-class F1 and calibration", "Reliability diagram"):
         assert heading in html
     assert "dense-sigmoid" in html and "hidden" in html and "50,890" in html  # layer table and total
-    # learning curves, confusion heatmap, reliability diagram, misclassified gallery, ten samples per digit,
-    # class balance
-    assert len(decoded_images(html)) == 6
-    assert "ECE" in html
+    # per-class F1, reliability diagram, confusion heatmap, learning curves, misclassified gallery,
+    # ten samples per digit, class balance
+    assert len(decoded_images(html)) == 7
+    assert "Per-class F1 and calibration" in html and "Reliability diagram" in html and "ECE" in html
     assert all(image.format == "PNG" and image.width > 100 for image in decoded_images(html))
     # Nothing outside the file: no scripts, no links or sources other than data URIs.
     assert "<script" not in html.lower()
@@ -65,7 +65,7 @@ def test_markdown_report_links_resolve_to_png_files(tiny_run, tmp_path):
     assert result.paths == [md_path]
     text = md_path.read_text(encoding="utf-8")
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert len(links) == 6
+    assert len(links) == 7  # the same figures as the HTML report
     for link in links:
         target = md_path.parent / link
         assert target.is_file(), link
@@ -87,6 +87,8 @@ def test_several_runs_get_a_leaderboard_and_overlaid_curves(tiny_run, no_validat
     assert result.paths[0].parent == home / "reports"
     assert "Leaderboard (test split, best accuracy first)" in html
     assert 'alt="Learning curves of every run, overlaid"' in html
+    assert 'alt="Test accuracy of every run, best first"' in html
+    assert 'alt="F1 score of every digit, run beside run"' in html
     best, second = result.leaderboard
     assert best["accuracy"] >= second["accuracy"]
     assert {best["model"], second["model"]} == {"dense-sigmoid", "25-15-10"}

@@ -30,7 +30,18 @@ pytestmark = [
 # Run in a copy of the report only: the real report has no scripts and its CSP forbids them.
 PROBE = """<script>
 window.addEventListener("load", () => {
-  const images = Array.from(document.images).map(img => ({complete: img.complete, width: img.naturalWidth}));
+  // A figure is clipped when its box leaves the viewport's width or an ancestor that hides overflow.
+  const clipped = img => {
+    const box = img.getBoundingClientRect();
+    if (box.left < -0.5 || box.right > document.documentElement.clientWidth + 0.5) return true;
+    for (let el = img.parentElement; el && el !== document.body; el = el.parentElement) {
+      const style = getComputedStyle(el), outer = el.getBoundingClientRect();
+      if (style.overflowX !== "visible" && (box.left < outer.left - 0.5 || box.right > outer.right + 0.5)) return true;
+    }
+    return false;
+  };
+  const images = Array.from(document.images).map(img => ({complete: img.complete, width: img.naturalWidth,
+                                                          clipped: clipped(img), alt: img.alt}));
   const marker = document.createElement("pre");
   marker.id = "dk-probe";
   const card = document.querySelector(".card");
@@ -84,8 +95,12 @@ def test_html_report_loads_in_chromium_with_all_images(tiny_run, no_validation_r
     page = probe(report, tmp_path)
     assert page["title"] == "digitkit report: 2 runs"
     assert page["h2"] == 3  # leaderboard + one section per run
-    assert len(page["images"]) == 11  # overlaid curves + 5 per run
+    # leaderboard chart, per-class F1 of both runs, overlaid curves; 7 per run
+    assert len(page["images"]) == 17
     assert all(image["complete"] and image["width"] > 100 for image in page["images"]), page["images"]
+    at_1280 = probe(report, tmp_path, "--window-size=1280,800")
+    assert at_1280["viewport"][0] == 1280
+    assert [image["alt"] for image in at_1280["images"] if image["clipped"]] == []
 
     shot = screenshot_path(tmp_path)
     shot.parent.mkdir(parents=True, exist_ok=True)

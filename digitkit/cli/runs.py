@@ -92,6 +92,71 @@ def show(run_ref: RunRef, json_output: JsonFlag = False) -> None:
         err().print(f"[yellow]warning:[/] {escape(problem)}", soft_wrap=True)
 
 
+@app.command("compare")
+def compare(
+    run_refs: Annotated[list[str], typer.Argument(help=RUN_HELP + " Two or more.", show_default=False,
+                                                metavar="RUN", autocompletion=complete_run_id)],
+    json_output: JsonFlag = False,
+) -> None:
+    """Compare runs side by side: data, time, accuracy, calibration, per-digit F1.
+
+    Reads what the runs hold (manifest, saved evaluation); it never trains or evaluates.
+    Per-class F1 and the calibration error need a saved evaluation (`digitkit evaluate RUN`
+    or `digitkit report RUN` saves one). `digitkit report A B` draws the same runs in HTML
+    with overlaid learning curves.
+    """
+    from rich.markup import escape
+
+    from digitkit.evaluation.compare import compare_runs
+    from digitkit.render.compare import compare_table
+    from digitkit.render.console import err, out, print_json
+
+    comparison = compare_runs(run_refs)
+    if json_output:
+        print_json(comparison.to_dict())
+        return
+    out().print(compare_table(comparison))
+    for note in comparison.notes:
+        err().print(f"[dim]{escape(note)}[/]", soft_wrap=True)
+
+
+@app.command("board")
+def board(
+    run_refs: Annotated[Optional[list[str]], typer.Argument(help=RUN_HELP + " Default: every run.",
+                                                          show_default=False, metavar="RUN",
+                                                          autocompletion=complete_run_id)] = None,
+    port: Annotated[Optional[int], typer.Option("--port", "-p", help="Port on 127.0.0.1 (default: 6006, or "
+                                                "a free one).", show_default=False)] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Start TensorBoard over runs on 127.0.0.1 and print its URL.
+
+    Every fit writes TensorBoard event files into its run (scalars per epoch and per
+    progress update, the model graph, hyperparameters, test images). TensorBoard runs until
+    Ctrl-C.
+    """
+    from rich.markup import escape
+
+    from digitkit.render.console import err, out, print_json
+    from digitkit.runs.board import start_board
+
+    started = start_board(run_refs or (), port=port)
+    if json_output:
+        print_json(started.to_dict())
+    else:
+        out().print(started.url, highlight=False, markup=False)
+    console = err()
+    for run_id in started.skipped:
+        console.print(f"[dim]skipped {escape(run_id)}: no TensorBoard logs[/]", soft_wrap=True)
+    console.print(f"TensorBoard shows {len(started.runs)} run(s); Ctrl-C stops it")
+    try:
+        started.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        started.stop()
+
+
 @app.command("rm")
 def remove(
     run_ref: Annotated[Optional[str], typer.Argument(help=RUN_HELP, show_default=False, metavar="RUN",

@@ -106,5 +106,15 @@ def build_report(refs: str | Sequence[str], fmt: str = "html", out: str | Path |
     if "html" in targets:
         atomic.write_text(targets["html"], render_html(document))
         result.paths.insert(0, targets["html"])
+    if len(runs_data) == 1:  # a run fit logged to MLflow gets its report there too
+        from digitkit.training.mlflow_log import log_report
+
+        try:
+            logged = log_report(runs_data[0].run, [*result.paths, *{p.parent for p in result.images}])
+        except Exception as exc:  # the report is written; MLflow being away must not fail it
+            result.notes.append(f"report not added to MLflow: {type(exc).__name__}: {str(exc)[:160]}")
+        else:
+            if logged:
+                result.notes.append(f"report added to MLflow run {logged}")
     result.seconds = time.perf_counter() - started
     return result

@@ -170,19 +170,21 @@ def _pictures(data: RunData, prefix: str) -> list[Block]:
     return blocks
 
 
-def _reliability(ev: Any, prefix: str) -> Figure:
+def _reliability(data: RunData, prefix: str) -> Block:
     """The reliability diagram of the (calibrated) test answers, with the ECE before and after."""
-    from digitkit.evaluation.calibration_error import expected_calibration_error, reliability_bins
+    from digitkit.evaluation.calibration_error import expected_calibration_error
 
-    recorded = (ev.data.get("calibration") or {}).get("reliability")
-    bins = recorded or reliability_bins(ev.probabilities, ev.labels)
-    ece = ev.data.get("ece") or {"after": expected_calibration_error(ev.probabilities, ev.labels)}
+    ev = data.evaluation
+    probabilities, labels = np.asarray(ev.probabilities), np.asarray(ev.labels)
+    if not len(labels):
+        return Paragraph("No test digits: no reliability diagram.", note=True)
+    ece = ev.data.get("ece") or {"after": expected_calibration_error(probabilities, labels)}
     said = f"ECE {ece['before']:.2%} before calibration, {ece['after']:.2%} after" if "before" in ece else \
         f"ECE {ece['after']:.2%}"
-    return Figure(f"{prefix}reliability", figures.reliability_diagram(bins, said),
-                  "Reliability diagram: accuracy against confidence in 15 bins",
-                  f"{said}. A calibrated model's bars reach the dashed diagonal; vermillion shows the gap. "
-                  "Below: how many test answers fall in each bin.")
+    return Figure(f"{prefix}reliability", figures.reliability_diagram(
+        probabilities.max(axis=1), probabilities.argmax(axis=1) == labels),
+        "Reliability diagram: accuracy against confidence, 15 bins",
+        f"{said}. Bars on the dashed diagonal would be perfectly calibrated; below it, over-confident.")
 
 
 def _trained_on(data: RunData) -> str:
@@ -239,6 +241,10 @@ def run_blocks(data: RunData, prefix: str = "", *, card: bool = True) -> list[Bl
         blocks.append(summary_card(data))
     blocks += [Paragraph(note, note=True) for note in data.notes]
     blocks += [Heading("Test metrics", 3), Columns([_metrics_table(ev), _per_class_table(ev)])]
+    blocks += [Heading("Per-class F1 and calibration", 3),
+               Columns([Figure(f"{prefix}per-class-f1", figures.per_class_f1(
+                   [(data.label, [r["f1"] for r in ev.data["per_class"]])]), "F1 score of every digit"),
+                   _reliability(data, prefix)])]
     blocks += [Heading("Confusions", 3),
                Columns([Figure(f"{prefix}confusion", figures.confusion_heatmap(ev.data["confusion"]),
                                "Confusion matrix heatmap: rows true digit, columns predicted digit",
@@ -246,7 +252,6 @@ def run_blocks(data: RunData, prefix: str = "", *, card: bool = True) -> list[Bl
                                "scale; empty cells are zero."),
                         _confused_table(ev)])]
     blocks += _finetune_blocks(data)
-    blocks += [Heading("Calibration", 3), _reliability(ev, prefix)]
     blocks += [Heading("Learning curves", 3), *_curves(data, prefix)]
     blocks += [Heading("Digits", 3), *_pictures(data, prefix)]
     blocks += [Heading("Manifest", 3), _manifest_table(data)]
@@ -279,6 +284,13 @@ def _leaderboard(runs_data: Sequence[RunData]) -> list[Block]:
     models = [d.manifest.get("model", "run") for d in runs_data]
     # Model names read best; the run id's random suffix tells two runs of one model apart.
     labels = [m if models.count(m) == 1 else f"{m} ({d.run.id[-4:]})" for m, d in zip(models, runs_data)]
+    blocks.append(Columns([
+        Figure("leaderboard-chart", figures.leaderboard_chart(
+            [(label, d.evaluation.data["metrics"]["accuracy"]) for label, d in zip(labels, runs_data)]),
+            "Test accuracy of every run, best first"),
+        Figure("per-class-f1", figures.per_class_f1(
+            [(label, [r["f1"] for r in d.evaluation.data["per_class"]]) for label, d in zip(labels, runs_data)]),
+            "F1 score of every digit, run beside run")]))
     histories = [(label, d.history) for label, d in zip(labels, runs_data) if d.history]
     if histories:
         blocks.append(Figure("overlaid-learning-curves", figures.learning_curves(histories),

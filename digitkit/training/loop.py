@@ -18,6 +18,7 @@ from digitkit.training import lock, state as train_state
 from digitkit.training.best import BestEpoch
 from digitkit.training.config import FitConfig, find_run, new_config, resume_config
 from digitkit.training.history import History
+from digitkit.training.listeners import with_sinks
 from digitkit.training.options import FitOptions
 from digitkit.training.progress import EpochClock, FitPlan, FitProgress
 from digitkit.training.result import FitResult
@@ -27,7 +28,7 @@ from digitkit.training.rundir import RunWriter, manifest_fields
 def fit(options: FitOptions, *, callbacks: list[Any] | None = None, progress: FitProgress | None = None) -> FitResult:
     """Check ``options`` (no TensorFlow yet), then train; see :func:`digitkit.training.fit`."""
     options.check()
-    progress = progress or FitProgress()
+    progress = with_sinks(options, progress or FitProgress())  # TensorBoard, MLflow
     if options.resume is not None:
         run = find_run(options.resume)
         with lock.hold(run.path, run.id):
@@ -136,6 +137,7 @@ class _Fit:
             self.clock = EpochClock(plan)
             self.clock.epoch_seconds = list(self.history.data.get("epoch_seconds", []))
             self.progress.start(plan)
+            self.progress.fitting(model, self.config, self.data)
             with StopSignals() as stop:
                 stopped_early = self._epochs(model, epoch_data, stop)
             return self._complete(model, started, stopped_early)

@@ -25,7 +25,7 @@ MAX_SEED = 2**32 - 1  # keras.utils.set_random_seed feeds NumPy, which takes 32-
 LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 RECIPE_FIELDS = ("epochs", "batch_size", "learning_rate", "validation_split")
 # Only these may be given with --resume (the rest would change what the run computes).
-RESUME_FIELDS = ("model", "epochs", "resume", "gpu", "devices", "deterministic")
+RESUME_FIELDS = ("model", "epochs", "resume", "gpu", "devices", "deterministic", "no_tensorboard", "mlflow")
 FINETUNE_FIELDS = ("freeze", "replay", "replay_data")  # meaningful only with --init-from
 
 
@@ -52,6 +52,8 @@ class FitOptions:
         freeze: with ``init_from``, train only the layers after the last feature layer.
         replay, replay_data: with ``init_from``, mix this share of digits from ``replay_data``
             (default MNIST) into the training digits.
+        no_tensorboard: skip the TensorBoard event files (``tensorboard/`` in the run).
+        mlflow: also log the run to this MLflow tracking URI (default: ``MLFLOW_TRACKING_URI``).
     """
 
     model: str | None = None
@@ -94,6 +96,11 @@ class FitOptions:
                                        "keeps what it knew (0 < FRACTION < 1).")
     replay_data: str | None = option(None, "--replay-data", metavar="DATASET", show_default=False,
                                      help="Where --replay draws its digits from (default: mnist).")
+    no_tensorboard: bool = option(False, "--no-tensorboard", type=bool,
+                                  help="Do not write TensorBoard event files into the run.")
+    mlflow: str | None = option(None, "--mlflow", metavar="URI", show_default=False,
+                                help="Also log to this MLflow tracking URI (default: $MLFLOW_TRACKING_URI; "
+                                     "needs digitkit[mlflow]).")
 
     @classmethod
     def declared(cls) -> list[Declared]:

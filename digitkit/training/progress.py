@@ -116,6 +116,11 @@ class FitProgress:
     def start(self, plan: FitPlan) -> None:
         """Training is about to start."""
 
+    def fitting(self, model: Any, config: Any, data: Any) -> None:
+        """Right after :meth:`start`: the compiled Keras ``model``, the ``FitConfig`` and the
+        loaded splits (``data.train``, ``data.validation``, ``data.test``), for side logs
+        such as TensorBoard that record the model and its hyperparameters."""
+
     def epoch_start(self, epoch: int) -> None:
         """1-based ``epoch`` starts."""
 
