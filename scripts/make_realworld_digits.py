@@ -188,7 +188,7 @@ def phone_photo(digit: np.ndarray, rng: np.random.Generator) -> tuple[Image.Imag
     # A perspective tilt: the corners of the patch moved by up to 12 % of its side.
     w, h = ink.size
     jitter = rng.uniform(-0.12, 0.12, 8) * np.array([w, h] * 4)
-    corners = np.array([0, 0, w, 0, w, h, 0, h], np.float64) + jitter
+    corners = np.array([0, 0, 0, h, w, h, w, 0], np.float64) + jitter  # QUAD: UL, LL, LR, UR
     ink = ink.transform((w, h), Image.Transform.QUAD, tuple(corners), Image.Resampling.BILINEAR)
     amount = np.zeros((height, width), np.float32)
     margin_x, margin_y = int(width * 0.2), int(height * 0.2)

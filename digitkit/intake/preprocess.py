@@ -35,7 +35,7 @@ import functools
 
 import numpy as np
 from digitkit.errors import InputError
-from digitkit.intake import boxed, morphology
+from digitkit.intake import boxed, morphology, paper
 from digitkit.intake.strokes import median, stretch_ratio
 from digitkit.intake.upscaled import native_grid
 
@@ -95,6 +95,8 @@ def preprocess_image(grey: np.ndarray) -> np.ndarray:
     grid = native_grid(full)
     if grid is not None:
         full = _enlarge(grid)
+    elif max(full.shape) > paper.PHOTO_SIDE:
+        return _from_photo(full)
     x, scale = _shrink(full, WORK_SIDE)
     light_paper = _paper_is_light(x)
     ink = _clean_ink(1.0 - x if light_paper else x, even=grid is not None)
@@ -105,6 +107,16 @@ def preprocess_image(grey: np.ndarray) -> np.ndarray:
         ink = _clean_ink(1.0 - x if light_paper else x)
         rows, cols = _extent(ink)
     return _mnist_box(*_unstretch(ink, rows, cols, crisp=grid is not None))
+
+
+def _from_photo(full: np.ndarray) -> np.ndarray:
+    """A large picture: the digit found at full resolution (:mod:`digitkit.intake.paper`),
+    then steps 1-5 and 8 on its crop, which is flat paper with dark ink."""
+    found = paper.locate(full)
+    if found is None:
+        raise _no_ink()
+    x, _ = _shrink(found.crop, WORK_SIDE)
+    return _mnist_box(_clean_ink(1.0 - x))
 
 
 def resize_only(grey: np.ndarray) -> np.ndarray:
