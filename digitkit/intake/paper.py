@@ -40,6 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from digitkit.intake import morphology
+from digitkit.intake.strokes import run_lengths
 
 # Pictures whose longer side is above this go through :func:`locate` (small files never do).
 PHOTO_SIDE = 640
@@ -52,6 +53,12 @@ WINDOW_SHARE = 1 / 24
 MIN_INK = 0.2
 # ... and at least this share of the darkest ink found (the strokes' cores).
 INK_SHARE = 0.45
+# ... and darker than its paper by this much (0..1 grey).
+MIN_CONTRAST = 0.08
+# A region is drawn with strokes when its mean stroke thickness (per pixel, the shorter of
+# its horizontal and vertical run) is at most this share of its longer side; a shadow's
+# corner or a band is a solid patch.
+STROKE_SHARE = 0.3
 # Regions with less than this share of the largest region's pixels are specks.
 SPECK_SHARE = 0.08
 # Regions further than this many times the largest region's size from it are not the digit.
@@ -100,7 +107,9 @@ def locate(full: np.ndarray) -> Found | None:
     top = float(ink.max())
     if top < MIN_INK:
         return None
-    mask = ink >= max(MIN_INK, INK_SHARE * _core(ink))
+    # Division lifts the noise of a dark table as much as ink: ink must also differ from
+    # its paper by an absolute amount.
+    mask = (ink >= max(MIN_INK, INK_SHARE * _core(ink))) & (paper - dark >= MIN_CONTRAST)
     kept = _digit_regions(mask)
     if not kept.any():
         return None
@@ -136,18 +145,24 @@ def _core(ink: np.ndarray) -> float:
 
 
 def _digit_regions(mask: np.ndarray) -> np.ndarray:
-    """The regions of ``mask`` that make the digit: not touching the border (when anything
-    else is left), not specks, near the largest."""
+    """The regions of ``mask`` that make the digit: drawn with strokes, not touching the
+    border, not specks, near the largest such region (each test dropped when nothing
+    would be left)."""
     labels, count = morphology.label(mask)
     if count == 0:
         return mask
-    sizes = np.bincount(labels.ravel(), minlength=count + 1)
+    sizes = np.bincount(labels.ravel(), minlength=count + 1).astype(np.float64)
     sizes[0] = 0
-    edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
-    inner = sizes.copy()
-    inner[edge] = 0
-    if inner.max() > 0:
-        sizes = inner
+    thick = np.minimum(run_lengths(mask, 0), run_lengths(mask, 1))
+    thickness = np.bincount(labels.ravel(), weights=thick.ravel(), minlength=count + 1) / np.maximum(sizes, 1)
+    extent = _extents(labels, count)
+    stroked = (thickness <= STROKE_SHARE * extent) & (extent >= 3)
+    edge = np.zeros(count + 1, bool)
+    edge[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = True
+    for test in (stroked & ~edge, ~edge, stroked):
+        if (sizes * test).max() > 0:
+            sizes = sizes * test
+            break
     keep = sizes >= SPECK_SHARE * sizes.max()
     keep[0] = False
     rows, cols = np.nonzero(labels == int(np.argmax(sizes)))
@@ -157,6 +172,20 @@ def _digit_regions(mask: np.ndarray) -> np.ndarray:
     near[max(0, int(r0 - reach)):int(r1 + reach), max(0, int(c0 - reach)):int(c1 + reach)] = True
     keep &= np.bincount(labels[near].ravel(), minlength=count + 1) > 0
     return keep[labels]
+
+
+def _extents(labels: np.ndarray, count: int) -> np.ndarray:
+    """The longer side of each region's bounding box (index 0: the background)."""
+    rows, cols = np.nonzero(labels)
+    which = labels[rows, cols]
+    span = np.zeros(count + 1)
+    for axis in (rows, cols):
+        low = np.full(count + 1, np.iinfo(np.intp).max)
+        high = np.full(count + 1, -1)
+        np.minimum.at(low, which, axis)
+        np.maximum.at(high, which, axis)
+        span = np.maximum(span, high - low + 1)
+    return span
 
 
 def _crop(full, paper, kept, k, light_paper, mean, mask) -> Found:
