@@ -52,13 +52,16 @@ WINDOW_SHARE = 1 / 24
 # Ink is this much darker than the paper's light (as a share of it), at least.
 MIN_INK = 0.2
 # ... and at least this share of the darkest ink found (the strokes' cores).
-INK_SHARE = 0.45
+INK_SHARE = 0.6
 # ... and darker than its paper by this much (0..1 grey).
 MIN_CONTRAST = 0.08
 # A region is drawn with strokes when its mean stroke thickness (per pixel, the shorter of
 # its horizontal and vertical run) is at most this share of its longer side; a shadow's
 # corner or a band is a solid patch.
 STROKE_SHARE = 0.3
+# When the digit's strokes are at least this share of the window thick, it is found again
+# with a window three times as wide.
+WIDER_WHEN = 2.5
 # Regions with less than this share of the largest region's pixels are specks.
 SPECK_SHARE = 0.08
 # Regions further than this many times the largest region's size from it are not the digit.
@@ -98,22 +101,41 @@ def locate(full: np.ndarray) -> Found | None:
     dark, light = morphology.block_min(full, k), morphology.block_max(full, k)
     mean = _block_mean(full, k)
     window = max(5, int(max(mean.shape) * WINDOW_SHARE) | 1)
-    light_paper = _dark_on_light(dark, light, window)
+    # Light paper unless both a window about a stroke wide and one three times as wide say
+    # the thin features are light: a thick pen's strokes are wider than the first (the
+    # paper between them stands out), a shadow's corner may be narrower than the second.
+    wide = min(3 * window, max(dark.shape)) | 1
+    light_paper = _dark_on_light(dark, light, window) or _dark_on_light(dark, light, wide)
     if not light_paper:
         dark, light = 1.0 - light, 1.0 - dark
+    found = _find(dark, light, window)
+    if found is not None and found[3] * WIDER_WHEN >= window:
+        # Strokes about as wide as the window were only partly filled in: a large digit
+        # with a thick pen. Again with a window three times as wide.
+        # Only the regions that hold the digit found first: a wider window also fills in
+        # wider shadows.
+        found = _find(dark, light, min(3 * window, max(dark.shape)) | 1, seed=found[2]) or found
+    if found is None:
+        return None
+    paper, mask, kept, _ = found
+    return _crop(full, paper, kept, k, light_paper, mean, mask)
+
+
+def _find(dark: np.ndarray, light: np.ndarray, window: int, seed: np.ndarray | None = None):
+    """The paper's light, the ink mask, the digit's regions and their mean stroke thickness
+    (blocks), with a closing of ``window`` blocks; ``None`` when no ink."""
     paper = morphology.erode(morphology.closing(light, window), 3)
     paper = np.maximum(paper, np.float32(1 / 255))
     ink = 1.0 - dark / paper
-    top = float(ink.max())
-    if top < MIN_INK:
+    if float(ink.max()) < MIN_INK:
         return None
     # Division lifts the noise of a dark table as much as ink: ink must also differ from
     # its paper by an absolute amount.
     mask = (ink >= max(MIN_INK, INK_SHARE * _core(ink))) & (paper - dark >= MIN_CONTRAST)
-    kept = _digit_regions(mask)
+    kept, thickness = _digit_regions(mask, seed)
     if not kept.any():
         return None
-    return _crop(full, paper, kept, k, light_paper, mean, mask)
+    return paper, mask, kept, thickness
 
 
 def _block_mean(full: np.ndarray, k: int) -> np.ndarray:
@@ -144,16 +166,19 @@ def _core(ink: np.ndarray) -> float:
     return float(np.partition(flat, flat.size - count)[flat.size - count:].mean())
 
 
-def _digit_regions(mask: np.ndarray) -> np.ndarray:
+def _digit_regions(mask: np.ndarray, seed: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """The regions of ``mask`` that make the digit: drawn with strokes, not touching the
     border, not specks, near the largest such region (each test dropped when nothing
-    would be left)."""
+    would be left), or the regions that overlap ``seed``; and their mean stroke thickness."""
     labels, count = morphology.label(mask)
     if count == 0:
-        return mask
+        return mask, 0.0
+    thick = np.minimum(run_lengths(mask, 0), run_lengths(mask, 1))
+    if seed is not None:
+        kept = (np.bincount(labels[seed], minlength=count + 1) > 0)[labels] & mask
+        return kept, float(thick[kept].mean()) if kept.any() else 0.0
     sizes = np.bincount(labels.ravel(), minlength=count + 1).astype(np.float64)
     sizes[0] = 0
-    thick = np.minimum(run_lengths(mask, 0), run_lengths(mask, 1))
     thickness = np.bincount(labels.ravel(), weights=thick.ravel(), minlength=count + 1) / np.maximum(sizes, 1)
     extent = _extents(labels, count)
     stroked = (thickness <= STROKE_SHARE * extent) & (extent >= 3)
@@ -171,7 +196,8 @@ def _digit_regions(mask: np.ndarray) -> np.ndarray:
     near = np.zeros(mask.shape, bool)
     near[max(0, int(r0 - reach)):int(r1 + reach), max(0, int(c0 - reach)):int(c1 + reach)] = True
     keep &= np.bincount(labels[near].ravel(), minlength=count + 1) > 0
-    return keep[labels]
+    kept = keep[labels]
+    return kept, float(thick[kept].mean()) if kept.any() else 0.0
 
 
 def _extents(labels: np.ndarray, count: int) -> np.ndarray:
