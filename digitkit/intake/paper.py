@@ -76,7 +76,7 @@ class Found:
         crop: the full-resolution crop around the digit, divided by the paper's light,
             float32 in [0, 1], dark ink on light (1.0) paper.
         box: (top, bottom, left, right) of the crop in the picture.
-        small: the block-mean copy of the picture (what the user sees, shrunk).
+        paper: the paper's light at the block scale (dark ink) or its darkness (light ink).
         ink: the ink mask at the block scale, before regions were dropped.
         kept: the regions kept as the digit, at the block scale.
         light_paper: whether the paper was light (dark ink).
@@ -85,7 +85,7 @@ class Found:
 
     crop: np.ndarray
     box: tuple[int, int, int, int]
-    small: np.ndarray
+    paper: np.ndarray
     ink: np.ndarray
     kept: np.ndarray
     light_paper: bool
@@ -93,14 +93,20 @@ class Found:
 
 
 def locate(full: np.ndarray) -> Found | None:
-    """Find the digit in a large picture (float32 grey in [0, 1]); ``None`` when no ink."""
+    """Find the digit in a large picture; ``None`` when no ink.
+
+    Args:
+        full: 2-D grey, uint8 (0..255) or float32 in [0, 1]; uint8 is only converted in
+            blocks and in the crop (a 3 MP float copy costs more than finding the digit).
+    """
     height, width = full.shape
     k = max(2, -(-max(height, width) // LOCATE_SIDE))
     if min(height, width) < 8 * k:
         return None
-    dark, light = morphology.block_min(full, k), morphology.block_max(full, k)
-    mean = _block_mean(full, k)
-    window = max(5, int(max(mean.shape) * WINDOW_SHARE) | 1)
+    unit = np.float32(1 / 255 if full.dtype == np.uint8 else 1)
+    dark = morphology.block_min(full, k).astype(np.float32) * unit
+    light = morphology.block_max(full, k).astype(np.float32) * unit
+    window = max(5, int(max(dark.shape) * WINDOW_SHARE) | 1)
     # Light paper unless both a window about a stroke wide and one three times as wide say
     # the thin features are light: a thick pen's strokes are wider than the first (the
     # paper between them stands out), a shadow's corner may be narrower than the second.
@@ -120,7 +126,7 @@ def locate(full: np.ndarray) -> Found | None:
     if found is None:
         return None
     paper, mask, kept, _ = found
-    return _crop(full, paper, kept, k, light_paper, mean, mask)
+    return _crop(full, paper, kept, k, light_paper, mask)
 
 
 def _find(dark: np.ndarray, light: np.ndarray, window: int, seed: np.ndarray | None = None):
@@ -140,7 +146,8 @@ def _find(dark: np.ndarray, light: np.ndarray, window: int, seed: np.ndarray | N
     return paper, mask, kept, thickness
 
 
-def _block_mean(full: np.ndarray, k: int) -> np.ndarray:
+def block_mean(full: np.ndarray, k: int) -> np.ndarray:
+    """The mean of each ``k`` x ``k`` block, float32 (uint8 scaled to [0, 1])."""
     height, width = full.shape[0] // k, full.shape[1] // k
     rows = full[:height * k, 0:width * k:k].astype(np.float32)
     for j in range(1, k):
@@ -148,7 +155,7 @@ def _block_mean(full: np.ndarray, k: int) -> np.ndarray:
     out = rows[0::k].copy()
     for i in range(1, k):
         out += rows[i::k]
-    return out * np.float32(1.0 / (k * k))
+    return out * np.float32((1 / 255 if full.dtype == np.uint8 else 1) / (k * k))
 
 
 def _dark_on_light(dark: np.ndarray, light: np.ndarray, window: int) -> bool:
@@ -221,7 +228,7 @@ def _extents(labels: np.ndarray, count: int) -> np.ndarray:
     return span
 
 
-def _crop(full, paper, kept, k, light_paper, mean, mask) -> Found:
+def _crop(full, paper, kept, k, light_paper, mask) -> Found:
     from PIL import Image
 
     rows, cols = np.flatnonzero(kept.any(axis=1)), np.flatnonzero(kept.any(axis=0))
@@ -231,6 +238,7 @@ def _crop(full, paper, kept, k, light_paper, mean, mask) -> Found:
     r1, c1 = min(kept.shape[0], r1 + margin), min(kept.shape[1], c1 + margin)
     top, bottom, left, right = r0 * k, r1 * k, c0 * k, c1 * k
     crop = full[top:bottom, left:right]
+    crop = crop.astype(np.float32) * np.float32(1 / 255) if crop.dtype == np.uint8 else crop
     if not light_paper:
         crop = 1.0 - crop
     size = (right - left, bottom - top)
@@ -244,4 +252,4 @@ def _crop(full, paper, kept, k, light_paper, mean, mask) -> Found:
         near = morphology.grow(near)
     near = np.repeat(np.repeat(near, k, axis=0), k, axis=1)
     flat = np.where(near, flat, np.float32(1.0))
-    return Found(flat.astype(np.float32, copy=False), (top, bottom, left, right), mean, mask, kept, light_paper, k)
+    return Found(flat.astype(np.float32, copy=False), (top, bottom, left, right), paper, mask, kept, light_paper, k)

@@ -37,7 +37,7 @@ import numpy as np
 from digitkit.errors import InputError
 from digitkit.intake import boxed, morphology, paper
 from digitkit.intake.strokes import median, stretch_ratio
-from digitkit.intake.upscaled import native_grid
+from digitkit.intake.upscaled import may_be_upscaled, native_grid
 
 SIZE = 28
 BOX = 20
@@ -91,6 +91,9 @@ def preprocess_image(grey: np.ndarray) -> np.ndarray:
     Raises:
         InputError: the picture is empty or holds no ink (all white, all black, flat).
     """
+    raw = np.asarray(grey)
+    if raw.ndim in (2, 3) and max(raw.shape[:2]) > paper.PHOTO_SIDE and not may_be_upscaled(raw.shape[:2]):
+        return _from_photo(raw if raw.ndim == 2 and raw.dtype == np.uint8 else _as_unit_grey(raw))
     full = _as_unit_grey(grey)
     grid = native_grid(full)
     if grid is not None:
@@ -110,8 +113,9 @@ def preprocess_image(grey: np.ndarray) -> np.ndarray:
 
 
 def _from_photo(full: np.ndarray) -> np.ndarray:
-    """A large picture: the digit found at full resolution (:mod:`digitkit.intake.paper`),
-    then steps 1-5 and 8 on its crop, which is flat paper with dark ink."""
+    """A large picture (uint8, or float32 in [0, 1]): the digit found at full resolution
+    (:mod:`digitkit.intake.paper`), then steps 1-5 and 8 on its crop, which is flat paper
+    with dark ink."""
     found = paper.locate(full)
     if found is None:
         raise _no_ink()
