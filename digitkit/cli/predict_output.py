@@ -237,7 +237,7 @@ def _found_panels(name: str, width: int) -> list:
         return []
     try:
         _, grey = read_picture(name)
-        return explain(grey, side=max(8, min(40, (width - 2) // 3)))
+        return explain(grey, side=max(8, min(40, (width - 3) // 3)))
     except DigitkitError:
         return []
 

@@ -55,10 +55,17 @@ MIN_INK = 0.2
 INK_SHARE = 0.6
 # ... and darker than its paper by this much (0..1 grey).
 MIN_CONTRAST = 0.08
+# ... and by this many times the grain (a block's typical range on plain paper).
+NOISE_TIMES = 2.0
 # A region is drawn with strokes when its mean stroke thickness (per pixel, the shorter of
 # its horizontal and vertical run) is at most this share of its longer side; a shadow's
 # corner or a band is a solid patch.
 STROKE_SHARE = 0.3
+# A digit spans at least this many blocks (a 3 %-tall digit in a 12 MP photo spans ~9).
+MIN_EXTENT = 3
+# A region spanning this share of the picture's height or width is a band (the table, the
+# paper's edge), whatever else it looks like.
+BAND_SHARE = 0.9
 # When the digit's strokes are at least this share of the window thick, it is found again
 # with a window three times as wide.
 WIDER_WHEN = 2.5
@@ -116,20 +123,24 @@ def locate(full: np.ndarray) -> Found | None:
     light_paper = _dark_on_light(dark2, light2, window // 2 | 1) or _dark_on_light(dark2, light2, wide // 2 | 1)
     if not light_paper:
         dark, light = 1.0 - light, 1.0 - dark
-    found = _find(dark, light, window)
+    # The grain: a block's range on plain paper (its median over all blocks); ink must stand
+    # out from its paper by more than twice that (the darkest of k x k noisy pixels is
+    # several sigmas below the paper).
+    contrast = max(MIN_CONTRAST, NOISE_TIMES * _quantile(light - dark, 0.5))
+    found = _find(dark, light, window, contrast)
     if found is not None and found[3] * WIDER_WHEN >= window:
         # Strokes about as wide as the window were only partly filled in: a large digit
         # with a thick pen. Again with a window three times as wide.
         # Only the regions that hold the digit found first: a wider window also fills in
         # wider shadows.
-        found = _find(dark, light, min(3 * window, max(dark.shape)) | 1, seed=found[2]) or found
+        found = _find(dark, light, min(3 * window, max(dark.shape)) | 1, contrast, seed=found[2]) or found
     if found is None:
         return None
     paper, mask, kept, _ = found
     return _crop(full, paper, kept, k, light_paper, mask)
 
 
-def _find(dark: np.ndarray, light: np.ndarray, window: int, seed: np.ndarray | None = None):
+def _find(dark: np.ndarray, light: np.ndarray, window: int, contrast: float, seed: np.ndarray | None = None):
     """The paper's light, the ink mask, the digit's regions and their mean stroke thickness
     (blocks), with a closing of ``window`` blocks; ``None`` when no ink."""
     paper = morphology.erode(morphology.closing(light, window), 3)
@@ -139,7 +150,7 @@ def _find(dark: np.ndarray, light: np.ndarray, window: int, seed: np.ndarray | N
         return None
     # Division lifts the noise of a dark table as much as ink: ink must also differ from
     # its paper by an absolute amount.
-    mask = (ink >= max(MIN_INK, INK_SHARE * _core(ink))) & (paper - dark >= MIN_CONTRAST)
+    mask = (ink >= max(MIN_INK, INK_SHARE * _core(ink))) & (paper - dark >= contrast)
     kept, thickness = _digit_regions(mask, seed)
     if not kept.any():
         return None
@@ -172,6 +183,12 @@ def _top(x: np.ndarray, count: int) -> float:
     return float(np.partition(flat, flat.size - count)[flat.size - count:].sum())
 
 
+def _quantile(x: np.ndarray, q: float) -> float:
+    flat = x.ravel()
+    k = int(q * (flat.size - 1))
+    return float(np.partition(flat, k)[k])
+
+
 def _core(ink: np.ndarray) -> float:
     """The level of the darkest ink: the mean of the darkest ~30 blocks (one block alone
     may be a dead pixel or a JPEG artefact)."""
@@ -194,11 +211,17 @@ def _digit_regions(mask: np.ndarray, seed: np.ndarray | None = None) -> tuple[np
     sizes = np.bincount(labels.ravel(), minlength=count + 1).astype(np.float64)
     sizes[0] = 0
     thickness = np.bincount(labels.ravel(), weights=thick.ravel(), minlength=count + 1) / np.maximum(sizes, 1)
-    extent = _extents(labels, count)
-    stroked = (thickness <= STROKE_SHARE * extent) & (extent >= 3)
+    tall, wide = _spans(labels, count)
+    extent = np.maximum(tall, wide)
+    big = extent >= MIN_EXTENT
+    stroked = (thickness <= STROKE_SHARE * extent) & big
     edge = np.zeros(count + 1, bool)
     edge[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = True
-    for test in (stroked & ~edge, ~edge, stroked):
+    # A region along most of a side is the table or the paper's edge, never a digit.
+    stroked &= (tall < BAND_SHARE * mask.shape[0]) & (wide < BAND_SHARE * mask.shape[1])
+    for test in (stroked & ~edge, big & ~edge, stroked, None):
+        if test is None:
+            return np.zeros(mask.shape, bool), 0.0
         if (sizes * test).max() > 0:
             sizes = sizes * test
             break
@@ -214,18 +237,18 @@ def _digit_regions(mask: np.ndarray, seed: np.ndarray | None = None) -> tuple[np
     return kept, float(thick[kept].mean()) if kept.any() else 0.0
 
 
-def _extents(labels: np.ndarray, count: int) -> np.ndarray:
-    """The longer side of each region's bounding box (index 0: the background)."""
+def _spans(labels: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The height and width of each region's bounding box (index 0: the background)."""
     rows, cols = np.nonzero(labels)
     which = labels[rows, cols]
-    span = np.zeros(count + 1)
+    spans = []
     for axis in (rows, cols):
         low = np.full(count + 1, np.iinfo(np.intp).max)
         high = np.full(count + 1, -1)
         np.minimum.at(low, which, axis)
         np.maximum.at(high, which, axis)
-        span = np.maximum(span, high - low + 1)
-    return span
+        spans.append(np.maximum(high - low + 1, 0))
+    return spans[0], spans[1]
 
 
 def _crop(full, paper, kept, k, light_paper, mask) -> Found:

@@ -131,7 +131,10 @@ def resize_only(grey: np.ndarray) -> np.ndarray:
 def _as_unit_grey(grey: np.ndarray) -> np.ndarray:
     x = np.asarray(grey)
     if x.ndim == 3:
-        x = x.mean(axis=2) if x.shape[2] else np.zeros(x.shape[:2])
+        bytes_ = x.dtype == np.uint8
+        x = x.mean(axis=2, dtype=np.float32) if x.shape[2] else np.zeros(x.shape[:2], np.float32)
+        if bytes_:  # the mean of bytes is 0..255, not a byte: scaled here, or it clips to white
+            x *= np.float32(1 / 255)
     if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
         raise InputError(f"expected a 2-D grey image. Received: shape={tuple(np.shape(grey))}")
     if x.dtype == np.uint8:
