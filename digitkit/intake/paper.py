@@ -63,6 +63,8 @@ NOISE_TIMES = 2.0
 STROKE_SHARE = 0.3
 # A digit spans at least this many blocks (a 3 %-tall digit in a 12 MP photo spans ~9).
 MIN_EXTENT = 3
+# A region whose darkest ink is below this share of the darkest region's is a shadow's shade.
+PEAK_SHARE = 0.75
 # A region spanning this share of the picture's height or width is a band (the table, the
 # paper's edge), whatever else it looks like.
 BAND_SHARE = 0.9
@@ -151,7 +153,7 @@ def _find(dark: np.ndarray, light: np.ndarray, window: int, contrast: float, see
     # Division lifts the noise of a dark table as much as ink: ink must also differ from
     # its paper by an absolute amount.
     mask = (ink >= max(MIN_INK, INK_SHARE * _core(ink))) & (paper - dark >= contrast)
-    kept, thickness = _digit_regions(mask, seed)
+    kept, thickness = _digit_regions(mask, ink, seed)
     if not kept.any():
         return None
     return paper, mask, kept, thickness
@@ -197,7 +199,7 @@ def _core(ink: np.ndarray) -> float:
     return float(np.partition(flat, flat.size - count)[flat.size - count:].mean())
 
 
-def _digit_regions(mask: np.ndarray, seed: np.ndarray | None = None) -> tuple[np.ndarray, float]:
+def _digit_regions(mask: np.ndarray, ink: np.ndarray, seed: np.ndarray | None = None) -> tuple[np.ndarray, float]:
     """The regions of ``mask`` that make the digit: drawn with strokes, not touching the
     border, not specks, near the largest such region (each test dropped when nothing
     would be left), or the regions that overlap ``seed``; and their mean stroke thickness."""
@@ -219,6 +221,10 @@ def _digit_regions(mask: np.ndarray, seed: np.ndarray | None = None) -> tuple[np
     edge[np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]])] = True
     # A region along most of a side is the table or the paper's edge, never a digit.
     stroked &= (tall < BAND_SHARE * mask.shape[0]) & (wide < BAND_SHARE * mask.shape[1])
+    # A pen's ink is about as dark as the darkest ink found; a shadow's sliver is a shade.
+    peak = np.zeros(count + 1, np.float32)
+    np.maximum.at(peak, labels[mask], ink[mask])
+    stroked &= peak >= PEAK_SHARE * peak[stroked & ~edge].max(initial=0.0)
     for test in (stroked & ~edge, big & ~edge, stroked, None):
         if test is None:
             return np.zeros(mask.shape, bool), 0.0
