@@ -224,8 +224,8 @@ def _digit_regions(mask: np.ndarray, ink: np.ndarray, seed: np.ndarray | None = 
     # A pen's ink is about as dark as the darkest ink found; a shadow's sliver is a shade.
     peak = np.zeros(count + 1, np.float32)
     np.maximum.at(peak, labels[mask], ink[mask])
-    stroked &= peak >= PEAK_SHARE * peak[stroked & ~edge].max(initial=0.0)
-    for test in (stroked & ~edge, big & ~edge, stroked, None):
+    dark = peak >= PEAK_SHARE * peak[big & ~edge].max(initial=0.0)
+    for test in (stroked & ~edge & dark, big & ~edge & dark, stroked & dark, stroked, None):
         if test is None:
             return np.zeros(mask.shape, bool), 0.0
         if (sizes * test).max() > 0:
