@@ -231,3 +231,14 @@ def test_predict_show_draws_the_panels_beside_the_digit(cli, home, tmp_path, mni
     assert any(line.split() == ["picture", "paper", "ink"] for line in lines)
     assert any(line.split() == ["crop", "digit"] for line in lines)
     assert max(len(line) for line in lines if "photo.jpg" not in line) <= 80  # the long name aside
+
+
+def test_a_thick_pen_under_a_large_shadow_is_still_dark_ink_on_light_paper(mnist):
+    # A thick pen's loops are light thin features as strong as its strokes are dark ones;
+    # with most of the sheet in shadow, the border's median would call the paper dark.
+    for i, digit in enumerate(mnist[:4]):
+        picture, ink = on_paper(digit, 0.15, at=(0.5, 0.7), paper_level=0.85)
+        shadow = polygon([(-0.1, -0.1), (0.62, -0.1), (0.55, 1.1), (-0.1, 1.1)], blur=2)
+        picture = noisy(picture * (1 - 0.6 * shadow), seed=i)
+        assert paper.locate(picture).light_paper
+        assert_found(picture, ink, digit)

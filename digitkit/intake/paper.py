@@ -57,6 +57,9 @@ INK_SHARE = 0.6
 MIN_CONTRAST = 0.08
 # ... and by this many times the grain (a block's typical range on plain paper).
 NOISE_TIMES = 2.0
+# Light thin features must beat dark ones by this factor for the paper to be dark, unless
+# the picture is dark all over.
+CLEARLY = 1.5
 # A region is drawn with strokes when its mean stroke thickness (per pixel, the shorter of
 # its horizontal and vertical run) is at most this share of its longer side; a shadow's
 # corner or a band is a solid patch.
@@ -122,7 +125,7 @@ def locate(full: np.ndarray) -> Found | None:
     wide = min(3 * window, max(dark.shape)) | 1
     # (On blocks twice as large: the polarity needs no detail, and this is most of the filtering.)
     dark2, light2 = morphology.block_min(dark, 2), morphology.block_max(light, 2)
-    light_paper = _dark_on_light(dark2, light2, window // 2 | 1) or _dark_on_light(dark2, light2, wide // 2 | 1)
+    light_paper = _light_paper(dark2, light2, (window // 2 | 1, wide // 2 | 1))
     if not light_paper:
         dark, light = 1.0 - light, 1.0 - dark
     # The grain: a block's range on plain paper (its median over all blocks); ink must stand
@@ -171,12 +174,23 @@ def block_mean(full: np.ndarray, k: int) -> np.ndarray:
     return out * np.float32((1 / 255 if full.dtype == np.uint8 else 1) / (k * k))
 
 
-def _dark_on_light(dark: np.ndarray, light: np.ndarray, window: int) -> bool:
+def _light_paper(dark: np.ndarray, light: np.ndarray, windows: tuple[int, int]) -> bool:
     """Whether the thin features are dark (black top-hat of the darkest pixels) rather than
-    light (white top-hat of the lightest): the few strongest decide, and grain, noise and
-    edges are alike both ways."""
+    light (white top-hat of the lightest), at either window: the few strongest decide, and
+    grain, noise and edges are alike both ways. A thick pen's loops are light thin features
+    as strong as its strokes: when the light ones do not win clearly (by :data:`CLEARLY`),
+    the paper is light if a tenth of the picture is (some paper is always in the light)."""
     count = max(10, dark.size // 4000)
-    return _top(morphology.closing(dark, window) - dark, count) >= _top(light - morphology.opening(light, window), count)
+    ratios = []
+    for window in windows:
+        black = _top(morphology.closing(dark, window) - dark, count)
+        white = _top(light - morphology.opening(light, window), count)
+        if black >= white:
+            return True
+        ratios.append(white / max(black, 1e-6))
+    if min(ratios) >= CLEARLY:
+        return False
+    return _quantile(light, 0.9) > 0.5
 
 
 def _top(x: np.ndarray, count: int) -> float:
