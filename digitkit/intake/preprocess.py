@@ -9,7 +9,9 @@ ratio, and pasted into a 28x28 field with its centre of mass at the centre.
 Before that, a photo or scan of dark ink on light paper is brought into MNIST form:
 
 0. a tiny digit scaled up (:mod:`digitkit.intake.upscaled`) is taken back to its grid and
-   enlarged smoothly;
+   enlarged smoothly; a large picture (a photo) has its digit found at full resolution
+   first (:mod:`digitkit.intake.paper`: the paper's light, then the ink, then a crop), and
+   steps 1-5 and 8 run on that crop;
 1. work on a copy whose longer side is at most :data:`WORK_SIDE` (area averaging, which
    also averages away sensor noise and paper texture);
 2. invert when the border is light (paper), so ink is bright on black;
