@@ -28,7 +28,8 @@ def command(
         "--jsonl", help="Print one JSON object per image on stdout, as each is done.")] = False,
     csv_output: Annotated[bool, typer.Option(
         "--csv", help="Print CSV on stdout (one row per image, as each is done).")] = False,
-    show: Annotated[bool, typer.Option("--show", help="Draw each digit as the model received it.")] = False,
+    show: Annotated[bool, typer.Option("--show", help="Draw each digit as the model received it, beside the "
+                                                      "picture as found (paper, ink, crop).")] = False,
     min_confidence: Annotated[Optional[float], typer.Option(
         "--min-confidence", min=0.0, max=1.0, metavar="P", help="Answer '?' when the top probability is below this.",
         show_default=False)] = None,
