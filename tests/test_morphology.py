@@ -91,8 +91,9 @@ def test_byte_percentiles_are_numpy_percentiles(size, scale):
 @pytest.mark.parametrize("size", [1, 3, 5, 17, 53])
 def test_closing_and_erosion_are_ndimage_grey_closing_and_erosion(shape, size, ndimage):
     x = np.random.default_rng(size + 7).random(shape, dtype=np.float32)
-    np.testing.assert_array_equal(morphology.closing(x, size), ndimage.grey_closing(x, size=(size, size), mode="nearest"))
-    np.testing.assert_array_equal(morphology.erode(x, size), ndimage.grey_erosion(x, size=(size, size), mode="nearest"))
+    window = (size, size)
+    np.testing.assert_array_equal(morphology.closing(x, size), ndimage.grey_closing(x, size=window, mode="nearest"))
+    np.testing.assert_array_equal(morphology.erode(x, size), ndimage.grey_erosion(x, size=window, mode="nearest"))
 
 
 @pytest.mark.parametrize("shape", SHAPES)
