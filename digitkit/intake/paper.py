@@ -51,7 +51,10 @@ from digitkit.intake import morphology
 from digitkit.intake.strokes import run_lengths
 
 # Pictures whose longer side is above this go through :func:`locate` (small files never do).
-PHOTO_SIDE = 640
+# A phone photo decodes to 1,024-2,048 px; below this, pictures are mostly a digit filling
+# much of the frame, which the working-size path reads well (at 640, a blurry thick-pen
+# digit filling a 680 px photo was found in pieces: its strokes were wider than the window).
+PHOTO_SIDE = 900
 # The ink is located on blocks of k x k pixels, about this many on the longer side.
 LOCATE_SIDE = 320
 # The paper's light is a closing with a window of this share of the longer side (blocks):
