@@ -254,11 +254,15 @@ def _digit_regions(mask: np.ndarray, ink: np.ndarray, seed: np.ndarray | None = 
         if test is None:
             return np.zeros(mask.shape, bool), 0.0
         if (sizes * test).max() > 0:
-            sizes = sizes * test
             break
-    keep = sizes >= SPECK_SHARE * sizes.max()
+    largest = int(np.argmax(sizes * test))
+    # The digit's other pieces (a blotchy loop beside a stroke) need only be dark: a faint
+    # piece beside it is more often a shadow's sliver than a faint stroke (accepting
+    # faint stroked pieces too kept a 5's faint bar but lost 4 of 2,000 phone photos).
+    sizes = sizes * (test | (dark & big & ~edge))
+    keep = sizes >= SPECK_SHARE * sizes[largest]
     keep[0] = False
-    rows, cols = np.nonzero(labels == int(np.argmax(sizes)))
+    rows, cols = np.nonzero(labels == largest)
     r0, r1, c0, c1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
     reach = NEAR * max(r1 - r0, c1 - c0) + 2
     near = np.zeros(mask.shape, bool)
