@@ -1,7 +1,7 @@
 """Make "digits as people send them" from real, held-out MNIST test digits.
 
     python scripts/make_realworld_digits.py OUT_DIR [--count 1000] [--seed 0] [--data DIR]
-                                            [--kinds photo,canvas,binary16,binary32,upscale8]
+                                            [--kinds photo,canvas,binary16,binary32,upscale8,phone]
 
 Each digit of the test split (the bundled sample's, or of the MNIST IDX folder given with
 ``--data``) is drawn as one of these kinds, ``--count`` of each:
@@ -20,6 +20,14 @@ Each digit of the test split (the bundled sample's, or of the MNIST IDX folder g
 - ``upscale8``: an 8x8 digit with 17 grey levels (4x4 blocks of the 32x32 binary scan
   counted, as in the UCI optical-digits set), scaled up 8-32x (nearest neighbour or
   bilinear) as people do to look at one, dark on light.
+- ``phone``: a phone photo of a digit written on a sheet of paper, as people take them: the
+  digit as a thin (2-5 % of its height) or thick (8-14 %) pen stroke, small (3-15 % of the
+  frame's height) in a large frame (1,280-2,400 px on its longer side), on white, beige, grey
+  or blue paper, with a cast shadow of random shape and softness (bluish, as in daylight)
+  across part of the sheet, a dark table or paper-edge band along one or two borders in most
+  photos, a perspective tilt, a light gradient, sensor noise, saved as JPEG at phone quality
+  (70-92) with an EXIF orientation (the pixels are stored turned, as a phone does). Needs
+  SciPy (the test extra) to draw the pen strokes.
 
 The same seed gives the same files. ``labels.csv`` lists ``file,label,kind,source``, where
 ``source`` is the index of the test digit (in the ``--data`` folder's test split, or the
@@ -40,7 +48,13 @@ from PIL import Image, ImageFilter
 PENS = {"black": (25, 25, 30), "blue": (25, 45, 160), "red": (170, 30, 35), "green": (30, 100, 50),
         "pencil": (95, 95, 100)}
 PAPERS = [(250, 250, 248), (245, 238, 215), (228, 228, 225), (240, 243, 250)]
-KINDS = ("photo", "canvas", "binary16", "binary32", "upscale8")
+KINDS = ("photo", "canvas", "binary16", "binary32", "upscale8", "phone")
+# Paper for phone photos: white, beige, grey, blue.
+PHONE_PAPERS = [(244, 244, 240), (236, 222, 190), (196, 196, 192), (168, 192, 226)]
+PHONE_PENS = [(20, 20, 28), (25, 40, 140), (40, 40, 48), (30, 30, 90)]
+TABLES = [(60, 45, 35), (30, 30, 32), (110, 80, 55), (85, 85, 90), (140, 120, 100)]
+# EXIF orientation -> the transpose that turns the upright picture into the stored pixels.
+_STORED = {1: None, 3: Image.Transpose.ROTATE_180, 6: Image.Transpose.ROTATE_90, 8: Image.Transpose.ROTATE_270}
 
 
 def photograph(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
@@ -125,6 +139,111 @@ def upscaled_8x8(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
     return small.resize((8 * factor, 8 * factor), method)
 
 
+def pen_strokes(digit: np.ndarray, height: int, width: float) -> np.ndarray:
+    """The digit as a pen of ``width`` pixels would draw it ``height`` pixels tall: float32 ink
+    in [0, 1] with a one-pixel anti-aliased edge, on a square of side ~``height * 1.4``."""
+    from scipy import ndimage
+
+    scale = height / 20.0  # MNIST digits are 20 px tall in their 28 px box
+    side = max(8, int(round(28 * scale)))
+    grey = np.asarray(Image.fromarray(digit).resize((side, side), Image.Resampling.BICUBIC), np.float32) / 255.0
+    mask = grey > 0.45
+    inside = ndimage.distance_transform_edt(mask)
+    # The strokes' centre lines: pixels at least as deep in the ink as their neighbours
+    # (less a little: along a stroke the depth changes slowly).
+    ridge = mask & (inside >= ndimage.maximum_filter(inside, size=3) - 0.75)
+    away = ndimage.distance_transform_edt(~ridge)
+    return np.clip(width / 2.0 + 0.5 - away, 0.0, 1.0).astype(np.float32)
+
+
+def _soft_blob(height: int, width: int, rng: np.random.Generator) -> np.ndarray:
+    """A random shape (a polygon of 3-7 corners, partly outside the frame) with a random
+    softness: float32 in [0, 1] at the frame's size."""
+    from PIL import ImageDraw
+
+    small_w, small_h = 160, max(8, int(160 * height / width))
+    blob = Image.new("L", (small_w, small_h))
+    centre = rng.uniform([-0.1, -0.1], [1.1, 1.1]) * (small_w, small_h)
+    corners = int(rng.integers(3, 8))
+    angles = np.sort(rng.uniform(0, 2 * np.pi, corners))
+    radius = rng.uniform(0.3, 0.9, corners) * small_w
+    points = [(float(centre[0] + r * np.cos(a)), float(centre[1] + r * np.sin(a))) for a, r in zip(angles, radius)]
+    ImageDraw.Draw(blob).polygon(points, fill=255)
+    blob = blob.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 8.0)))
+    return np.asarray(blob.resize((width, height), Image.Resampling.BILINEAR), np.float32) / 255.0
+
+
+def phone_photo(digit: np.ndarray, rng: np.random.Generator) -> tuple[Image.Image, int]:
+    """One MNIST digit written on paper and photographed with a phone: the upright picture
+    and the EXIF orientation to store it with."""
+    longer = int(rng.integers(1280, 2401))
+    width, height = longer, int(longer * rng.choice([0.75, 0.5625, 1.0]))
+    if rng.random() < 0.5:
+        width, height = height, width
+    digit_h = int(round(height * rng.uniform(0.03, 0.15)))
+    thin = rng.random() < 0.5
+    pen_w = max(2.0, digit_h * (rng.uniform(0.02, 0.05) if thin else rng.uniform(0.08, 0.14)))
+    ink = Image.fromarray((pen_strokes(digit, digit_h, pen_w) * 255).astype(np.uint8))
+    ink = ink.rotate(rng.uniform(-10, 10), resample=Image.Resampling.BILINEAR, expand=True)
+    # A perspective tilt: the corners of the patch moved by up to 12 % of its side.
+    w, h = ink.size
+    jitter = rng.uniform(-0.12, 0.12, 8) * np.array([w, h] * 4)
+    corners = np.array([0, 0, 0, h, w, h, w, 0], np.float64) + jitter  # QUAD: UL, LL, LR, UR
+    ink = ink.transform((w, h), Image.Transform.QUAD, tuple(corners), Image.Resampling.BILINEAR)
+    amount = np.zeros((height, width), np.float32)
+    margin_x, margin_y = int(width * 0.2), int(height * 0.2)
+    left = int(rng.integers(margin_x, max(margin_x + 1, width - margin_x - w)))
+    top = int(rng.integers(margin_y, max(margin_y + 1, height - margin_y - h)))
+    patch = np.asarray(ink, np.float32)[: height - top, : width - left] / 255.0
+    amount[top:top + patch.shape[0], left:left + patch.shape[1]] = patch * rng.uniform(0.8, 1.0)
+
+    paper = np.array(PHONE_PAPERS[rng.integers(len(PHONE_PAPERS))], np.float32)
+    pen = np.array(PHONE_PENS[rng.integers(len(PHONE_PENS))], np.float32)
+    grain = Image.fromarray((rng.random((height // 16 + 2, width // 16 + 2)) * 255).astype(np.uint8))
+    grain = np.asarray(grain.resize((width, height), Image.Resampling.BICUBIC), np.float32) / 255.0 - 0.5
+    picture = paper * (1 + 0.03 * grain[..., None])
+    picture = picture * (1 - amount[..., None]) + pen * amount[..., None]
+
+    # Borders: a table or the paper's edge along one or two sides (in 70 % of the photos).
+    sides = rng.permutation(4)[: int(rng.choice([0, 1, 2], p=[0.3, 0.4, 0.3]))]
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float32)
+    for side in sides:
+        depth = rng.uniform(0.03, 0.18)
+        slope = rng.uniform(-0.05, 0.05)
+        if side == 0:
+            band = ys < height * depth + slope * (xs - width / 2)
+        elif side == 1:
+            band = ys > height * (1 - depth) + slope * (xs - width / 2)
+        elif side == 2:
+            band = xs < width * depth + slope * (ys - height / 2)
+        else:
+            band = xs > width * (1 - depth) + slope * (ys - height / 2)
+        table = np.array(TABLES[rng.integers(len(TABLES))], np.float32)
+        picture[band] = table * (1 + 0.1 * grain[band][:, None])
+    # Light: a gradient across the frame, and a cast shadow (bluish) over part of it.
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = np.cos(angle) * xs / width + np.sin(angle) * ys / height
+    ramp = (ramp - ramp.min()) / max(float(np.ptp(ramp)), 1e-6)
+    picture *= (1 - rng.uniform(0.0, 0.3) * ramp)[..., None]
+    if rng.random() < 0.85:
+        shadow = _soft_blob(height, width, rng) * rng.uniform(0.3, 0.65)
+        tint = np.array([1.0, 0.97, 0.85], np.float32)  # blue light passes: red and green go first
+        picture *= 1 - shadow[..., None] * tint
+    picture += rng.normal(0, rng.uniform(1.5, 5), (height, width, 1)).astype(np.float32)
+    image = Image.fromarray(np.clip(picture, 0, 255).astype(np.uint8), "RGB")
+    image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.4, 1.2)))
+    return image, int(rng.choice([1, 1, 6, 3, 8]))
+
+
+def save_phone(image: Image.Image, orientation: int, path: Path, quality: int) -> None:
+    """Save as a phone does: the sensor's pixels, turned, with an EXIF orientation."""
+    method = _STORED[orientation]
+    stored = image.transpose(method) if method is not None else image
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    stored.save(path, quality=quality, exif=exif.tobytes())
+
+
 def read_idx_test(folder: Path) -> tuple[np.ndarray, np.ndarray]:
     """The test images and labels of an MNIST IDX folder (``t10k-*``, gzipped or not)."""
 
@@ -156,6 +275,11 @@ def _render(kind: str, digit: np.ndarray, rng: np.random.Generator, out: Path, s
             return f"{stem}.jpg"
         image.save(out / f"{stem}.png")
         return f"{stem}.png"
+    if kind == "phone":
+        image, orientation = phone_photo(digit, rng)
+        (out / kind).mkdir(exist_ok=True)
+        save_phone(image, orientation, out / kind / f"{stem}.jpg", int(rng.integers(70, 93)))
+        return f"{kind}/{stem}.jpg"
     image = {"canvas": lambda: canvas_drawing(digit, rng),
              "binary16": lambda: binary_scan(digit, 16, rng),
              "binary32": lambda: binary_scan(digit, 32, rng),

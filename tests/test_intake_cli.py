@@ -126,18 +126,23 @@ print(peak_kb // 1024, float(digit.max()))
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("mode", ["RGBA", "I;16"])
+@pytest.mark.parametrize("mode", ["RGBA", "I;16", "JPEG photo"])
 def test_memory_for_the_largest_accepted_image_stays_bounded(tmp_path, mode):
     from PIL import Image, ImageDraw
 
     side = 6300  # 39.7 MP, just under the 40 MP limit
-    if mode == "RGBA":  # a white pen on a transparent canvas: the 1.9 GB case of the report
+    if mode == "JPEG photo":  # a small thin digit on beige paper, a shadow: the photo path
+        image = Image.new("RGB", (side, side), (236, 222, 190))
+        draw = ImageDraw.Draw(image)
+        draw.polygon([(0, 0), (3000, 0), (2000, side), (0, side)], fill=(120, 110, 100))
+        draw.line((3200, 3000, 3600, 3000, 3350, 3600), fill=(25, 25, 30), width=12)
+    elif mode == "RGBA":  # a white pen on a transparent canvas: the 1.9 GB case of the report
         image = Image.new("RGBA", (side, side), (0, 0, 0, 0))
         ImageDraw.Draw(image).line((1500, 1000, 4800, 1000, 2600, 5300), fill=(255, 255, 255, 255), width=400)
     else:
         image = Image.new("I;16", (side, side), 60000)
         ImageDraw.Draw(image).line((1500, 1000, 4800, 1000, 2600, 5300), fill=2000, width=400)
-    path = tmp_path / "huge.png"
+    path = tmp_path / ("huge.jpg" if mode == "JPEG photo" else "huge.png")
     image.save(path)
     del image
     proc = subprocess.run([sys.executable, "-c", WORST, str(path)], capture_output=True, text=True,

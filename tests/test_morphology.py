@@ -85,3 +85,35 @@ def test_byte_percentiles_are_numpy_percentiles(size, scale):
     values = np.clip(np.random.default_rng(size).exponential(scale, size), 0, 255).astype(np.uint8)
     for percents in ((1, 99), (5, 95)):
         assert byte_percentiles(values, percents) == list(np.percentile(values, percents))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("size", [1, 3, 5, 17, 53])
+def test_closing_and_erosion_are_ndimage_grey_closing_and_erosion(shape, size, ndimage):
+    x = np.random.default_rng(size + 7).random(shape, dtype=np.float32)
+    window = (size, size)
+    np.testing.assert_array_equal(morphology.closing(x, size), ndimage.grey_closing(x, size=window, mode="nearest"))
+    np.testing.assert_array_equal(morphology.erode(x, size), ndimage.grey_erosion(x, size=window, mode="nearest"))
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("k", [1, 2, 3, 5])
+@pytest.mark.parametrize("dtype", [np.float32, np.uint8])
+def test_block_min_and_max_are_reductions_over_blocks(shape, k, dtype):
+    if min(shape) < k:
+        pytest.skip("no whole block")
+    x = (np.random.default_rng(k).random(shape) * 255).astype(dtype)
+    h, w = shape[0] // k, shape[1] // k
+    blocks = x[:h * k, :w * k].reshape(h, k, w, k)
+    np.testing.assert_array_equal(morphology.block_min(x, k), blocks.min(axis=(1, 3)))
+    np.testing.assert_array_equal(morphology.block_max(x, k), blocks.max(axis=(1, 3)))
+
+
+@pytest.mark.parametrize("density", [0.0, 0.05, 0.3, 0.6, 1.0])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_label_is_ndimage_label(shape, density, ndimage):
+    mask = np.random.default_rng(int(density * 100) + 1).random(shape) < density
+    labels, count = morphology.label(mask)
+    expected, expected_count = ndimage.label(mask, structure=np.ones((3, 3), bool))
+    assert count == expected_count
+    np.testing.assert_array_equal(labels, expected)

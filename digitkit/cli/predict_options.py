@@ -19,7 +19,8 @@ OPTIONS: list[Declared] = [
              name="jsonl_output", default=False),
     Declared(("--csv",), "Print CSV on stdout (one row per image, as each is done).", bool, name="csv_output",
              default=False),
-    Declared(("--show",), "Draw each digit as the model received it.", bool, name="show", default=False),
+    Declared(("--show",), "Draw each digit as the model received it, beside the picture as found (paper, "
+             "ink, crop).", bool, name="show", default=False),
     Declared(("--min-confidence",), "Answer '?' (status unsure) when the calibrated top probability is below "
              "this (default for the status: 0.985).", float,
              name="min_confidence", default=None, min=0.0, max=1.0, metavar="P", show_default=False),

@@ -248,11 +248,13 @@ def _print_table(result, show: bool) -> None:
 
 
 def _print_shown(result, console) -> None:
-    """Each digit as the model received it, under its name and above its answer."""
+    """Each digit as the model received it, under its name and above its answer; for a file,
+    beside the picture as preprocessing found it (paper, ink, crop: see
+    :func:`digitkit.intake.explain.explain`), so a miss can be seen."""
     from rich.text import Text
 
     from digitkit.render.console import printable
-    from digitkit.render.digits import choose_mode, render_digit
+    from digitkit.render.digits import choose_mode
 
     mode = choose_mode(console)
     console.print(_title(result))
@@ -262,6 +264,54 @@ def _print_shown(result, console) -> None:
         header.append(f"  → {answer}", style="bold")
         header.append(f"  {prediction.status}", style=STATUS_STYLES.get(prediction.status, ""))
         console.print(header)
-        console.print(render_digit(prediction.image, mode))
+        panels = _found_panels(prediction.input, console.width)
+        panels.append(("digit", prediction.image))
+        console.print(_panel_rows(panels, console.width, mode))
         console.print(_top_k_text(prediction))
         console.print()
+
+
+def _found_panels(name: str, width: int) -> list:
+    """The picture as found (see :func:`digitkit.intake.explain.explain`), read again from
+    the file; nothing for stdin or a file that went away."""
+    import os
+
+    from digitkit.errors import DigitkitError
+    from digitkit.intake import read_picture
+    from digitkit.intake.explain import explain
+
+    if not os.path.isfile(name):
+        return []
+    try:
+        _, grey = read_picture(name)
+        return explain(grey, side=max(8, min(40, (width - 3) // 3)))
+    except DigitkitError:
+        return []
+
+
+def _panel_rows(panels: list, width: int, mode: str):
+    """Captioned panels, as many per row as fit in ``width`` columns."""
+    from rich.console import Group
+    from rich.table import Table
+    from rich.text import Text
+
+    from digitkit.render.digits import render_digit
+
+    rows, row, used = [], [], 0
+    for caption, image in panels:
+        cols = max(len(caption), image.shape[1])
+        if row and used + cols + 1 > width:
+            rows.append(row)
+            row, used = [], 0
+        row.append((caption, image, cols))
+        used += cols + 1
+    rows.append(row)
+    tables = []
+    for row in rows:
+        table = Table.grid(padding=(0, 1))
+        for _, _, cols in row:
+            table.add_column(width=cols, no_wrap=True, overflow="crop")
+        table.add_row(*[render_digit(image, mode, width=cols) for _, image, cols in row])
+        table.add_row(*[Text(caption, style="dim") for caption, _, _ in row])
+        tables.append(table)
+    return Group(*tables)

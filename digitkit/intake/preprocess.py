@@ -9,7 +9,9 @@ ratio, and pasted into a 28x28 field with its centre of mass at the centre.
 Before that, a photo or scan of dark ink on light paper is brought into MNIST form:
 
 0. a tiny digit scaled up (:mod:`digitkit.intake.upscaled`) is taken back to its grid and
-   enlarged smoothly;
+   enlarged smoothly; a large picture (a photo) has its digit found at full resolution
+   first (:mod:`digitkit.intake.paper`: the paper's light, then the ink, then a crop), and
+   steps 1-5 and 8 run on that crop;
 1. work on a copy whose longer side is at most :data:`WORK_SIDE` (area averaging, which
    also averages away sensor noise and paper texture);
 2. invert when the border is light (paper), so ink is bright on black;
@@ -35,9 +37,9 @@ import functools
 
 import numpy as np
 from digitkit.errors import InputError
-from digitkit.intake import boxed, morphology
+from digitkit.intake import boxed, morphology, paper
 from digitkit.intake.strokes import median, stretch_ratio
-from digitkit.intake.upscaled import native_grid
+from digitkit.intake.upscaled import may_be_upscaled, native_grid
 
 SIZE = 28
 BOX = 20
@@ -91,10 +93,15 @@ def preprocess_image(grey: np.ndarray) -> np.ndarray:
     Raises:
         InputError: the picture is empty or holds no ink (all white, all black, flat).
     """
+    raw = np.asarray(grey)
+    if raw.ndim in (2, 3) and max(raw.shape[:2]) > paper.PHOTO_SIDE and not may_be_upscaled(raw.shape[:2]):
+        return _from_photo(raw if raw.ndim == 2 and raw.dtype == np.uint8 else _as_unit_grey(raw))
     full = _as_unit_grey(grey)
     grid = native_grid(full)
     if grid is not None:
         full = _enlarge(grid)
+    elif max(full.shape) > paper.PHOTO_SIDE:
+        return _from_photo(full)
     x, scale = _shrink(full, WORK_SIDE)
     light_paper = _paper_is_light(x)
     ink = _clean_ink(1.0 - x if light_paper else x, even=grid is not None)
@@ -107,6 +114,17 @@ def preprocess_image(grey: np.ndarray) -> np.ndarray:
     return _mnist_box(*_unstretch(ink, rows, cols, crisp=grid is not None))
 
 
+def _from_photo(full: np.ndarray) -> np.ndarray:
+    """A large picture (uint8, or float32 in [0, 1]): the digit found at full resolution
+    (:mod:`digitkit.intake.paper`), then steps 1-5 and 8 on its crop, which is flat paper
+    with dark ink."""
+    found = paper.locate(full)
+    if found is None:
+        raise _no_ink()
+    x, _ = _shrink(found.crop, WORK_SIDE)
+    return _mnist_box(_clean_ink(1.0 - x))
+
+
 def resize_only(grey: np.ndarray) -> np.ndarray:
     """Resize to 28x28 without any other change (inputs already in MNIST form)."""
     return _resize(_as_unit_grey(grey), SIZE, SIZE)
@@ -115,7 +133,10 @@ def resize_only(grey: np.ndarray) -> np.ndarray:
 def _as_unit_grey(grey: np.ndarray) -> np.ndarray:
     x = np.asarray(grey)
     if x.ndim == 3:
-        x = x.mean(axis=2) if x.shape[2] else np.zeros(x.shape[:2])
+        bytes_ = x.dtype == np.uint8
+        x = x.mean(axis=2, dtype=np.float32) if x.shape[2] else np.zeros(x.shape[:2], np.float32)
+        if bytes_:  # the mean of bytes is 0..255, not a byte: scaled here, or it clips to white
+            x *= np.float32(1 / 255)
     if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
         raise InputError(f"expected a 2-D grey image. Received: shape={tuple(np.shape(grey))}")
     if x.dtype == np.uint8:

@@ -90,6 +90,22 @@ def _fit(picture: np.ndarray, native: tuple[int, ...], factor: int) -> np.ndarra
     return None
 
 
+def _grids(height: int, width: int):
+    """The candidate grids (rows, cols, factor) of a picture's size."""
+    for rows in range(MIN_NATIVE, MAX_NATIVE + 1):
+        factor, rest = divmod(height, rows)
+        if rest or factor < MIN_FACTOR or width % factor or not MIN_NATIVE <= width // factor <= MAX_NATIVE:
+            continue
+        cols = width // factor
+        if max(rows, cols) >= MIN_LONGER:
+            yield rows, cols, factor
+
+
+def may_be_upscaled(shape: tuple[int, int]) -> bool:
+    """Whether a picture of this size could be a tiny grid scaled up (from its size alone)."""
+    return next(_grids(*shape), None) is not None
+
+
 def native_grid(x: np.ndarray) -> np.ndarray | None:
     """The tiny grid a picture was enlarged from (nearest or bilinear), or ``None``.
 
@@ -100,14 +116,7 @@ def native_grid(x: np.ndarray) -> np.ndarray | None:
         float32 array of the grid's pixels (at most :data:`MAX_NATIVE` a side), or ``None``
         when the picture is not an integer enlargement of such a grid.
     """
-    height, width = x.shape
-    for rows in range(MIN_NATIVE, MAX_NATIVE + 1):
-        factor, rest = divmod(height, rows)
-        if rest or factor < MIN_FACTOR or width % factor or not MIN_NATIVE <= width // factor <= MAX_NATIVE:
-            continue
-        cols = width // factor
-        if max(rows, cols) < MIN_LONGER:
-            continue
+    for rows, cols, factor in _grids(*x.shape):
         # Cheap rejection first: one row through the middle of a grid row must match alone.
         if _fit(x[(rows // 2) * factor + factor // 2], (cols,), factor) is None:
             continue
