@@ -99,6 +99,7 @@ def test_the_page_saves_a_drawing_as_the_digit_chosen(home, tmp_path):
             page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] - 40, steps=12)
             page.mouse.up()
             expect(page.locator("#status")).to_contain_text("sure", timeout=20_000)  # answered
+            page.wait_for_load_state("networkidle")  # the drawing's last prediction is in: it cannot overwrite
             page.select_option("#truth", "1")
             page.click("#save")
             expect(page.locator("#status")).to_contain_text("Saved as a 1 (1 collected)", timeout=20_000)
