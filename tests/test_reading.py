@@ -102,6 +102,7 @@ def test_result_to_dict_shape(tmp_path):
     assert set(data) == {"model", "readings", "failures"}
     reading = data["readings"][0]
     assert reading["text"] == "407" and 0 < reading["confidence"] <= 1
+    assert reading["status"] in ("ok", "unsure", "not-a-digit")
     digit = reading["digits"][0]
-    assert set(digit) == {"box", "digit", "confidence", "top_k"} and len(digit["box"]) == 4
+    assert set(digit) == {"box", "digit", "confidence", "status", "top_k"} and len(digit["box"]) == 4
     assert len(digit["top_k"]) == 2 and digit["top_k"][0]["digit"] == digit["digit"]
