@@ -106,3 +106,21 @@ def test_result_to_dict_shape(tmp_path):
     digit = reading["digits"][0]
     assert set(digit) == {"box", "digit", "confidence", "status", "top_k"} and len(digit["box"]) == 4
     assert len(digit["top_k"]) == 2 and digit["top_k"][0]["digit"] == digit["digit"]
+
+
+def test_a_one_inside_its_neighbour_is_cut_at_its_sides():
+    # A "1" (an upright bar, 3 px) drawn against a ring: no valley between them, so the
+    # cuts must come from the bar's sides, upright.
+    from digitkit.reading.layout import cut, cut_columns
+
+    mask = np.zeros((40, 40), bool)
+    mask[5:33, 4:7] = True
+    yy, xx = np.mgrid[:40, :40]
+    ring = np.abs(np.hypot(yy - 19, xx - 18) - 11) < 2
+    mask |= ring
+    piece = pieces(mask)[0]
+    columns, upright = cut_columns(piece, 28.0)
+    assert {4, 7} & upright  # the bar's right side at least
+    atoms = cut(piece, 28.0)
+    bar = [a for a in atoms if a.left == 4 and a.right <= 8]
+    assert bar and bar[0].height >= 25
