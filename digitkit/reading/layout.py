@@ -69,6 +69,7 @@ class Line:
     components: int = 0  # pieces before cutting (for "one digit reads as predict")
     pieces: list[Piece] = field(default_factory=list)  # the atoms before any cut
     cut: frozenset = frozenset()  # which pieces were cut
+    joined: bool = False  # some piece is as wide as two digits: the writing runs together
 
 
 def deslant(ys: np.ndarray, xs: np.ndarray) -> float:
@@ -196,7 +197,7 @@ def recut(line: Line, which: set[int]) -> Line:
         p.origin = i
         atoms.extend(cut(p, line.height, strokes) if i in which else [p])
     atoms.sort(key=lambda p: p.centre)
-    return Line(line.height, atoms, line.marks, line.components, line.pieces, frozenset(which))
+    return Line(line.height, atoms, line.marks, line.components, line.pieces, frozenset(which), strokes)
 
 
 def cut_columns(piece: Piece, h: float, strokes: bool = True) -> tuple[list[int], set[int]]:
