@@ -119,7 +119,7 @@ def test_a_one_inside_its_neighbour_is_cut_at_its_sides():
     ring = np.abs(np.hypot(yy - 19, xx - 18) - 11) < 2
     mask |= ring
     piece = pieces(mask)[0]
-    columns, upright = cut_columns(piece, 28.0)
+    _, upright = cut_columns(piece, 28.0)
     assert {4, 7} & upright  # the bar's right side at least
     atoms = cut(piece, 28.0)
     bar = [a for a in atoms if a.left == 4 and a.right <= 8]
