@@ -68,6 +68,7 @@ def test_csv_columns(cli, tmp_path):
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert list(rows[0])[:3] == ["input", "text", "confidence"]
     assert rows[0]["text"] == "12\n34" and rows[0]["count"] == "4"
+    assert rows[0]["status"] == "ok" and rows[0]["statuses"] == "ok ok ok ok"
 
 
 def test_same_refusals_as_predict(cli):

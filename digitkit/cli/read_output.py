@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from typing import Any, Sequence
 
-CSV_HEADER = ["input", "text", "confidence", "count", "digits", "confidences", "boxes"]
+CSV_HEADER = ["input", "text", "confidence", "count", "digits", "confidences", "boxes", "status", "statuses"]
 
 
 def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, digits: int | None = None,
@@ -85,7 +85,8 @@ def _streaming_writer(engine: Any, csv_output: bool):
             writer.writerow([printable(r.input), r.text, f"{r.confidence:.6f}", len(r.digits),
                              " ".join(str(d.digit) for d in r.digits),
                              " ".join(f"{d.confidence:.6f}" for d in r.digits),
-                             ";".join(" ".join(map(str, d.box)) for d in r.digits)])
+                             ";".join(" ".join(map(str, d.box)) for d in r.digits), r.status,
+                             " ".join(d.status for d in r.digits)])
         return emit
     import json
 
