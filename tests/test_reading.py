@@ -124,3 +124,17 @@ def test_a_one_inside_its_neighbour_is_cut_at_its_sides():
     atoms = cut(piece, 28.0)
     bar = [a for a in atoms if a.left == 4 and a.right <= 8]
     assert bar and bar[0].height >= 25
+
+
+def test_digits_written_without_gaps_make_a_dense_line():
+    from digitkit.reading.layout import dense, line_of
+
+    def bars(gap):
+        mask = np.zeros((40, 120), bool)
+        for k in range(4):
+            left = 5 + k * (18 + gap)
+            mask[5:33, left:left + 18] = True
+            mask[10:28, left + 4:left + 14] = False  # rings, not one block
+        return line_of(pieces(mask))
+
+    assert dense(bars(1)) and not dense(bars(6))

@@ -57,6 +57,8 @@ STROKE_MARGIN = 0.08
 STROKE_PIECE = 0.9
 # ... and only in lines with a piece wider than STROKE_LINE * h (digits run together).
 STROKE_LINE = 1.9
+# ... or where the pieces stand closer than DENSE_GAP * h apart (median): digits touching.
+DENSE_GAP = 0.05
 
 
 @dataclass
@@ -69,7 +71,7 @@ class Line:
     components: int = 0  # pieces before cutting (for "one digit reads as predict")
     pieces: list[Piece] = field(default_factory=list)  # the atoms before any cut
     cut: frozenset = frozenset()  # which pieces were cut
-    joined: bool = False  # some piece is as wide as two digits: the writing runs together
+    joined: bool = False  # the writing runs together (see recut)
 
 
 def deslant(ys: np.ndarray, xs: np.ndarray) -> float:
@@ -189,15 +191,23 @@ def looks_like_mark(p: Piece, h: float) -> bool:
 def recut(line: Line, which: set[int]) -> Line:
     """The line with its pieces ``which`` (indices into ``line.pieces``) cut, the others whole."""
     atoms = []
-    # Digits that run together in one piece as wide as two (touching writing): a "1" may
-    # hide inside a neighbour there, so the sides of upright strokes are cut too. Elsewhere
-    # those cuts split single wide digits ("2" read as "72"), so they are left out.
-    strokes = any(p.width > STROKE_LINE * line.height for p in line.pieces)
+    # Digits that run together (a piece as wide as two, or pieces with no gaps between
+    # them): a "1" may hide inside a neighbour there, so the sides of upright strokes are
+    # cut too. Elsewhere those cuts split single wide digits ("2" read as "72").
+    strokes = any(p.width > STROKE_LINE * line.height for p in line.pieces) or dense(line)
     for i, p in enumerate(line.pieces):
         p.origin = i
         atoms.extend(cut(p, line.height, strokes) if i in which else [p])
     atoms.sort(key=lambda p: p.centre)
     return Line(line.height, atoms, line.marks, line.components, line.pieces, frozenset(which), strokes)
+
+
+def dense(line: Line) -> bool:
+    """Whether the line's pieces stand closer than DENSE_GAP * h apart (median), as digits
+    written touching do; digits written apart leave a gap."""
+    pieces = sorted(line.pieces, key=lambda p: p.left)
+    gaps = [b.left - a.right for a, b in zip(pieces, pieces[1:])]
+    return bool(gaps) and float(np.median(gaps)) < DENSE_GAP * line.height
 
 
 def cut_columns(piece: Piece, h: float, strokes: bool = True) -> tuple[list[int], set[int]]:
