@@ -102,6 +102,39 @@ def test_result_to_dict_shape(tmp_path):
     assert set(data) == {"model", "readings", "failures"}
     reading = data["readings"][0]
     assert reading["text"] == "407" and 0 < reading["confidence"] <= 1
+    assert reading["status"] in ("ok", "unsure", "not-a-digit")
     digit = reading["digits"][0]
-    assert set(digit) == {"box", "digit", "confidence", "top_k"} and len(digit["box"]) == 4
+    assert set(digit) == {"box", "digit", "confidence", "status", "top_k"} and len(digit["box"]) == 4
     assert len(digit["top_k"]) == 2 and digit["top_k"][0]["digit"] == digit["digit"]
+
+
+def test_a_one_inside_its_neighbour_is_cut_at_its_sides():
+    # A "1" (an upright bar, 3 px) drawn against a ring: no valley between them, so the
+    # cuts must come from the bar's sides, upright.
+    from digitkit.reading.layout import cut, cut_columns
+
+    mask = np.zeros((40, 40), bool)
+    mask[5:33, 4:7] = True
+    yy, xx = np.mgrid[:40, :40]
+    ring = np.abs(np.hypot(yy - 19, xx - 18) - 11) < 2
+    mask |= ring
+    piece = pieces(mask)[0]
+    _, upright = cut_columns(piece, 28.0)
+    assert {4, 7} & upright  # the bar's right side at least
+    atoms = cut(piece, 28.0)
+    bar = [a for a in atoms if a.left == 4 and a.right <= 8]
+    assert bar and bar[0].height >= 25
+
+
+def test_digits_written_without_gaps_make_a_dense_line():
+    from digitkit.reading.layout import dense, line_of
+
+    def bars(gap):
+        mask = np.zeros((40, 120), bool)
+        for k in range(4):
+            left = 5 + k * (18 + gap)
+            mask[5:33, left:left + 18] = True
+            mask[10:28, left + 4:left + 14] = False  # rings, not one block
+        return line_of(pieces(mask))
+
+    assert dense(bars(1)) and not dense(bars(6))

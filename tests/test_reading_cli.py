@@ -35,7 +35,23 @@ def test_json_shape(cli, tmp_path):
     assert data["model"]["name"] == "cnn-best" and data["model"]["backend"] == "litert"
     reading = data["readings"][0]
     assert reading["text"] == "4071" and set(reading) >= {"input", "text", "confidence", "digits"}
-    assert [set(d) for d in reading["digits"]] == [{"box", "digit", "confidence", "top_k"}] * 4
+    assert [set(d) for d in reading["digits"]] == [{"box", "digit", "confidence", "status", "top_k"}] * 4
+    assert reading["status"] == "ok" and [d["status"] for d in reading["digits"]] == ["ok"] * 4
+
+
+def test_strict_exits_8_when_a_digit_is_unsure(cli, tmp_path):
+    clear = compose_text(tmp_path / "n.png", "4071")
+    assert cli("read", clear, "-m", MODEL, "--strict").exit_code == 0
+    # Two blobs side by side are no digits the model is sure of.
+    blobs = np.full((40, 90), 255, np.uint8)
+    blobs[8:32, 10:34] = 0
+    blobs[8:32, 50:74] = 0
+    Image.fromarray(blobs).save(tmp_path / "blobs.png")
+    result = cli("read", tmp_path / "blobs.png", "-m", MODEL, "--jsonl", "--strict")
+    line = json.loads(result.stdout.splitlines()[0])
+    assert line["status"] != "ok" and any(d["status"] != "ok" for d in line["digits"])
+    assert result.exit_code == 8, result.stderr
+    assert "--strict" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_jsonl_one_reading_per_line(cli, tmp_path):
@@ -52,6 +68,7 @@ def test_csv_columns(cli, tmp_path):
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert list(rows[0])[:3] == ["input", "text", "confidence"]
     assert rows[0]["text"] == "12\n34" and rows[0]["count"] == "4"
+    assert rows[0]["status"] == "ok" and rows[0]["statuses"] == "ok ok ok ok"
 
 
 def test_same_refusals_as_predict(cli):

@@ -33,6 +33,8 @@ def command(
         "--csv", help="Print CSV on stdout (one row per picture, as each is done).")] = False,
     backend: Annotated[Literal["auto", "litert", "keras"], typer.Option(
         "--backend", help="auto (LiteRT when the run has model.tflite, else Keras), litert or keras.")] = "auto",
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit with code 8 when a digit is unsure or not a digit.")] = False,
 ) -> None:
     """Read the whole number in pictures of handwritten digits.
 
@@ -44,4 +46,4 @@ def command(
     from digitkit.cli.read_output import run
 
     run(paths, model=model, top_k=top_k, digits=digits, keep_marks=keep_marks, json_output=json_output,
-        jsonl_output=jsonl_output, csv_output=csv_output, backend=backend)
+        jsonl_output=jsonl_output, csv_output=csv_output, backend=backend, strict=strict)

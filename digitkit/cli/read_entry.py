@@ -21,7 +21,8 @@ VALUE_OPTIONS: dict[str, tuple[str, Callable[[str], Any], Callable[[Any], bool]]
     "--digits": ("digits", int, lambda v: 1 <= v <= 200),
     "--backend": ("backend", str, lambda v: v in ("auto", "litert", "keras")),
 }
-FLAGS = {"--json": "json_output", "--jsonl": "jsonl_output", "--csv": "csv_output", "--keep-marks": "keep_marks"}
+FLAGS = {"--json": "json_output", "--jsonl": "jsonl_output", "--csv": "csv_output", "--keep-marks": "keep_marks",
+         "--strict": "strict"}
 
 
 def parse_read(args: Sequence[str]) -> dict[str, Any] | None:

@@ -8,16 +8,20 @@ from __future__ import annotations
 import sys
 from typing import Any, Sequence
 
-CSV_HEADER = ["input", "text", "confidence", "count", "digits", "confidences", "boxes"]
+CSV_HEADER = ["input", "text", "confidence", "count", "digits", "confidences", "boxes", "status", "statuses"]
 
 
 def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, digits: int | None = None,
         keep_marks: bool = False, json_output: bool = False, jsonl_output: bool = False,
-        csv_output: bool = False, backend: str = "auto") -> None:
+        csv_output: bool = False, backend: str = "auto", strict: bool = False) -> None:
     """Read ``paths`` and print the numbers (the body of `digitkit read`).
 
+    Args:
+        strict: exit with :class:`~digitkit.errors.NotSure` (8) when a number is not ``ok``
+            (some digit ``unsure`` or ``not-a-digit``), as ``predict --strict``.
+
     Raises:
-        DigitkitError: for the CLI edge to print (NothingRead, PartialFailure, ...).
+        DigitkitError: for the CLI edge to print (NothingRead, PartialFailure, NotSure...).
     """
     from digitkit.errors import UsageError
     from digitkit.reading import stream
@@ -33,7 +37,10 @@ def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, digits: int
     emit = _streaming_writer(engine, csv_output) if (csv_output or jsonl_output) else None
     kept: list[Any] = []
     failures: list[Any] = []
+    statuses: list[str] = []
     for item in answers:
+        if not isinstance(item, ReadFailure):
+            statuses.append(item.status)
         if isinstance(item, ReadFailure):
             failures.append(item)
             sys.stdout.flush()
@@ -55,6 +62,10 @@ def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, digits: int
         result = ReadResult(kept, failures, engine.name, engine.path, engine.run_id, engine.backend)
         print_json(result.to_dict())
     check_failures(answers.read, answers.failed)
+    if strict:
+        from digitkit.inference.batch import check_statuses
+
+        check_statuses(statuses)
 
 
 def _streaming_writer(engine: Any, csv_output: bool):
@@ -74,7 +85,8 @@ def _streaming_writer(engine: Any, csv_output: bool):
             writer.writerow([printable(r.input), r.text, f"{r.confidence:.6f}", len(r.digits),
                              " ".join(str(d.digit) for d in r.digits),
                              " ".join(f"{d.confidence:.6f}" for d in r.digits),
-                             ";".join(" ".join(map(str, d.box)) for d in r.digits)])
+                             ";".join(" ".join(map(str, d.box)) for d in r.digits), r.status,
+                             " ".join(d.status for d in r.digits)])
         return emit
     import json
 

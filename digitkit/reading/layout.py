@@ -48,6 +48,17 @@ CUT_SLOPES = (-0.6, -0.3, 0.0, 0.3, 0.6)
 # Where no valley is found over this share of h, cuts are added every CUT_STEP * h.
 CUT_GAP = 0.55
 CUT_STEP = 0.25
+# An upright stroke (a "1", the stem of a 4, 7 or 9) is at least STROKE_HEIGHT * h tall and
+# at most STROKE_WIDTH * h wide; cuts at its sides keep STROKE_MARGIN * h from the ends.
+STROKE_HEIGHT = 0.8
+STROKE_WIDTH = 0.3
+STROKE_MARGIN = 0.08
+# ... only in pieces wider than STROKE_PIECE of their height (or h): room for two digits.
+STROKE_PIECE = 0.9
+# ... and only in lines with a piece wider than STROKE_LINE * h (digits run together).
+STROKE_LINE = 1.9
+# ... or where the pieces stand closer than DENSE_GAP * h apart (median): digits touching.
+DENSE_GAP = 0.05
 
 
 @dataclass
@@ -60,6 +71,7 @@ class Line:
     components: int = 0  # pieces before cutting (for "one digit reads as predict")
     pieces: list[Piece] = field(default_factory=list)  # the atoms before any cut
     cut: frozenset = frozenset()  # which pieces were cut
+    joined: bool = False  # the writing runs together (see recut)
 
 
 def deslant(ys: np.ndarray, xs: np.ndarray) -> float:
@@ -179,23 +191,36 @@ def looks_like_mark(p: Piece, h: float) -> bool:
 def recut(line: Line, which: set[int]) -> Line:
     """The line with its pieces ``which`` (indices into ``line.pieces``) cut, the others whole."""
     atoms = []
+    # Digits that run together (a piece as wide as two, or pieces with no gaps between
+    # them): a "1" may hide inside a neighbour there, so the sides of upright strokes are
+    # cut too. Elsewhere those cuts split single wide digits ("2" read as "72").
+    strokes = any(p.width > STROKE_LINE * line.height for p in line.pieces) or dense(line)
     for i, p in enumerate(line.pieces):
         p.origin = i
-        atoms.extend(cut(p, line.height) if i in which else [p])
+        atoms.extend(cut(p, line.height, strokes) if i in which else [p])
     atoms.sort(key=lambda p: p.centre)
-    return Line(line.height, atoms, line.marks, line.components, line.pieces, frozenset(which))
+    return Line(line.height, atoms, line.marks, line.components, line.pieces, frozenset(which), strokes)
 
 
-def cut_columns(piece: Piece, h: float) -> list[int]:
+def dense(line: Line) -> bool:
+    """Whether the line's pieces stand closer than DENSE_GAP * h apart (median), as digits
+    written touching do; digits written apart leave a gap."""
+    pieces = sorted(line.pieces, key=lambda p: p.left)
+    gaps = [b.left - a.right for a, b in zip(pieces, pieces[1:])]
+    return bool(gaps) and float(np.median(gaps)) < DENSE_GAP * line.height
+
+
+def cut_columns(piece: Piece, h: float, strokes: bool = True) -> tuple[list[int], set[int]]:
     """Deslanted columns where a wide piece may be cut: the valleys of its column ink counts,
-    and evenly spaced columns where there are none (two digits overlapping have no valley)."""
+    and evenly spaced columns where there are none (two digits overlapping have no valley);
+    and which of them are the sides of an upright stroke (cut upright, see :func:`cut`)."""
     left, width = piece.left, piece.width
     counts = np.bincount(piece.sx - left, minlength=width).astype(np.float32)
     smooth = np.convolve(np.pad(counts, 1, mode="edge"), [0.25, 0.5, 0.25], mode="valid")
     margin = max(2, int(round(CUT_MARGIN * h)))
     inner = np.arange(margin, width - margin + 1)
     if inner.size == 0:
-        return []
+        return [], set()
     valley = [int(c) for c in inner if c < width - 1 and smooth[c] <= smooth[c - 1] and smooth[c] <= smooth[c + 1]
               and smooth[c] < smooth.max()]
     chosen: list[int] = []
@@ -211,25 +236,57 @@ def cut_columns(piece: Piece, h: float) -> list[int]:
         if b - a > gap:
             count = int((b - a) // step)
             extra.extend(int(round(a + (b - a) * k / (count + 1))) for k in range(1, count + 1))
-    columns = sorted(set(chosen) | {c for c in extra if margin <= c <= width - margin})
-    return [left + c for c in columns]
+    columns = set(chosen) | {c for c in extra if margin <= c <= width - margin}
+    # Both sides of every upright stroke (a "1" drawn inside its neighbour's columns has no
+    # valley of its own; the evenly spaced cuts miss it).
+    edge_margin = max(2, int(round(STROKE_MARGIN * max(h, piece.height))))
+    upright = set()
+    for c in (stroke_edges(piece, h) if strokes and piece.width > STROKE_PIECE * max(h, piece.height) else []):
+        if edge_margin <= c <= width - edge_margin and all(abs(c - o) >= 2 for o in columns):
+            columns.add(c)
+            upright.add(left + c)
+    return [left + c for c in sorted(columns)], upright
 
 
-def cut(piece: Piece, h: float) -> list[Piece]:
+def stroke_edges(piece: Piece, h: float) -> list[int]:
+    """Columns (from the piece's left) just left and just right of each upright stroke:
+    a narrow band of columns (at most :data:`STROKE_WIDTH` of h) whose longest vertical run
+    of ink is at least :data:`STROKE_HEIGHT` of h."""
+    h = max(h, piece.height)  # a large digit among small ones: its own strokes are long
+    grid = np.zeros((piece.height, piece.width), bool)
+    grid[piece.ys - piece.top, piece.sx - piece.left] = True
+    # Longest vertical run per column: runs counted down the rows, the maximum kept.
+    run = np.zeros(piece.width, np.int32)
+    longest = np.zeros(piece.width, np.int32)
+    for row in grid:
+        run = np.where(row, run + 1, 0)
+        np.maximum(longest, run, out=longest)
+    tall = np.concatenate([[False], longest >= STROKE_HEIGHT * h, [False]])
+    starts = np.flatnonzero(tall[1:] & ~tall[:-1])
+    stops = np.flatnonzero(~tall[1:] & tall[:-1])
+    edges = []
+    for a, b in zip(starts.tolist(), stops.tolist()):
+        if b - a <= STROKE_WIDTH * h:
+            edges.extend([a, b])
+    return edges
+
+
+def cut(piece: Piece, h: float, strokes: bool = True) -> list[Piece]:
     """A wide piece cut at every candidate column (the path search may join them again).
 
     Each cut is a straight line through its column at the slope, of :data:`CUT_SLOPES`,
     that crosses the least ink (two digits overlapping are rarely parted by an upright
-    line); a pixel's atom is the number of cut lines left of it.
+    line), except beside an upright stroke, cut upright (a slanted line there took half the
+    neighbour with the "1"); a pixel's atom is the number of cut lines left of it.
     """
-    columns = cut_columns(piece, h)
+    columns, upright = cut_columns(piece, h, strokes)
     if not columns:
         return [piece]
     dy = piece.ys - (piece.top + piece.bottom - 1) / 2
     index = np.zeros(piece.size, np.int64)
     for column in columns:
         best, slope = None, 0.0
-        for t in CUT_SLOPES:
+        for t in (0.0,) if column in upright else CUT_SLOPES:  # beside a stroke: upright
             crossed = int(np.count_nonzero(np.abs(piece.sx - t * dy - column) < 0.5))
             if best is None or (crossed, abs(t)) < best:
                 best, slope = (crossed, abs(t)), t

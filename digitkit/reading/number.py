@@ -147,12 +147,15 @@ def verdicts(plans: list[Plan]) -> list[np.ndarray]:
 
 
 def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | None = None,
-           keep_marks: bool = False, whole: np.ndarray | None = None) -> Reading:
+           keep_marks: bool = False, whole: np.ndarray | None = None,
+           min_confidence: float | None = None) -> Reading:
     """Choose the digits of a planned picture with its candidates' probabilities.
 
     Args:
         whole: the verifier's scores of the candidates (:func:`verdicts`), when computed
             for many plans at once.
+        min_confidence: under this calibrated confidence a digit is ``unsure``
+            (default :data:`digitkit.inference.status.DEFAULT_MIN_CONFIDENCE`).
 
     Raises:
         InputError: no digits found, or not ``digits`` of them.
@@ -175,6 +178,7 @@ def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | 
         raise InputError(f"{p.name}: cannot read exactly {digits} digits (found ink for at most {most})"
                          if most < digits else f"{p.name}: cannot split the ink into exactly {digits} digits")
     read: list[DigitRead] = []
+    full_rows: list[np.ndarray] = []  # each digit's calibrated probabilities, for its status
     texts = []
     for number, (line, cands, paths, count, start) in enumerate(zip(p.lines, p.candidates, per_line, counts, offsets)):
         chosen = paths[count][1]
@@ -183,6 +187,7 @@ def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | 
             row = probabilities[start + index]
             if p.whole and count == 1 and len(p.lines) == 1:
                 row = probabilities[-1]
+            full_rows.append(row)
             line_digits.append((cands[index].piece, _digit(cands[index].piece, row, top_k, number,
                                                            p.images[start + index])))
         if line_digits:
@@ -190,6 +195,10 @@ def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | 
             read.extend(d for _, d in line_digits)
     if not read:
         raise InputError(f"{p.name}: no digits found", hint=NO_DIGITS_HINT)
+    from digitkit.inference.status import status_of
+
+    for d, status in zip(read, status_of(np.stack(full_rows), np.stack([d.image for d in read]), min_confidence)):
+        d.status = status
     confidence = math.prod(d.confidence for d in read)
     return Reading(p.name, "\n".join(texts), confidence, read, p.size, p.grey)
 

@@ -31,6 +31,7 @@ MIN_HEIGHT = 0.5
 SKIP_PROBABILITY = 1e-3
 # Every digit costs this much (nats); negative favours more digits.
 DIGIT_COST = 0.0
+JOINED_BONUS = 0.5
 # Width over height of each digit's ink in MNIST (24,000 training digits): geometric mean
 # and standard deviation of the log, per class. A "1" varies most (upright or written with
 # a flag and a foot).
@@ -156,6 +157,9 @@ def best_paths(line: Line, cands: list[Candidate], scores: np.ndarray, classes: 
         ending[c.stop].append(index)
     skips = [_skip_cost(a, line.height) for a in line.atoms]
     priors = costs(line, cands, classes)
+    # Where digits run together the classifier is often sure of two as one ("18" as "8"):
+    # each digit found there earns JOINED_BONUS.
+    bonus = JOINED_BONUS if line.joined else 0.0
     # table[j][k]: best score covering atoms[:j] with k digits; back[j][k]: how it got there.
     table = np.full((n + 1, max_count + 1), NEG)
     back: list[list[tuple[int, int] | None]] = [[None] * (max_count + 1) for _ in range(n + 1)]
@@ -166,7 +170,7 @@ def best_paths(line: Line, cands: list[Candidate], scores: np.ndarray, classes: 
             if k:
                 for index in ending[j]:
                     previous = table[cands[index].start, k - 1]
-                    gain = scores[index] - DIGIT_COST - priors[index]
+                    gain = scores[index] - DIGIT_COST + bonus - priors[index]
                     if previous > NEG / 2 and previous + gain > best:
                         best, how = previous + gain, (index, k - 1)
             if best > NEG / 2:

@@ -22,6 +22,8 @@ class DigitRead:
         top_k: ``(digit, probability)`` pairs, most probable first.
         line: which line of the picture (0 = top).
         image: the digit as the model received it (28x28), kept for the terminal view.
+        status: ``ok``, ``unsure`` or ``not-a-digit``, by the rule of
+            :mod:`digitkit.inference.status` on its calibrated probabilities, as ``predict``.
     """
 
     box: tuple[int, int, int, int]
@@ -30,9 +32,11 @@ class DigitRead:
     top_k: list[tuple[int, float]]
     line: int = 0
     image: np.ndarray | None = field(default=None, repr=False)
+    status: str = "ok"
 
     def to_dict(self) -> dict[str, Any]:
         return {"box": list(self.box), "digit": self.digit, "confidence": round(self.confidence, 6),
+                "status": self.status,
                 "top_k": [{"digit": d, "probability": round(p, 6)} for d, p in self.top_k]}
 
 
@@ -48,6 +52,8 @@ class Reading:
         digits: one :class:`DigitRead` per digit, in reading order.
         size: ``(width, height)`` of the picture the boxes refer to.
         picture: the grey picture (for the terminal view); kept only when asked.
+        status: ``ok`` when every digit is ``ok``; else ``not-a-digit`` when some digit
+            is one, else ``unsure``.
     """
 
     input: str
@@ -57,9 +63,14 @@ class Reading:
     size: tuple[int, int]
     picture: np.ndarray | None = field(default=None, repr=False)
 
+    @property
+    def status(self) -> str:
+        found = {d.status for d in self.digits}
+        return "not-a-digit" if "not-a-digit" in found else "unsure" if "unsure" in found else "ok"
+
     def to_dict(self) -> dict[str, Any]:
         return {"input": self.input, "text": self.text, "confidence": round(self.confidence, 6),
-                "size": list(self.size), "digits": [d.to_dict() for d in self.digits]}
+                "status": self.status, "size": list(self.size), "digits": [d.to_dict() for d in self.digits]}
 
 
 @dataclass

@@ -83,6 +83,9 @@ def reading_view(reading: Any, width: int, *, colour: bool = True) -> Renderable
 
     head = Text(printable(reading.text).replace("\\n", " / "), style="bold green", overflow="fold")
     head.append(f"  ({reading.confidence * 100:.1f}% sure)  ", style="dim")
+    status = getattr(reading, "status", "ok")
+    if status != "ok":
+        head.append(f"{status}  ", style="yellow")
     head.append(printable(reading.input))
     parts: list[RenderableType] = [head]
     if reading.picture is not None:
@@ -96,6 +99,8 @@ def reading_view(reading: Any, width: int, *, colour: bool = True) -> Renderable
     for d in reading.digits:  # folded by item, never inside one
         others = " ".join(f"{digit}:{p * 100:.0f}%" for digit, p in d.top_k[1:] if p >= 0.005)
         item = f"{d.digit} {d.confidence * 100:.1f}%" + (f" ({others})" if others else "")
+        if getattr(d, "status", "ok") != "ok":  # a person should look: said beside the digit
+            item += f" {d.status}"
         if current and len(current) + 2 + len(item) > width:
             lines.append(current)
             current = ""

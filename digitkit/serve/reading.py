@@ -113,13 +113,15 @@ def openapi_path(limits: Any, option: Any, error: Any) -> dict[str, Any]:
 def openapi_schemas() -> dict[str, Any]:
     top_k = {"type": "array", "items": {"type": "object", "properties": {
         "digit": {"type": "integer"}, "probability": {"type": "number"}}}}
+    status = {"type": "string", "enum": ["ok", "unsure", "not-a-digit"]}
     return {
         "DigitRead": {"type": "object", "properties": {
             "box": {"type": "array", "items": {"type": "integer"}, "minItems": 4, "maxItems": 4},
-            "digit": {"type": "integer"}, "confidence": {"type": "number"}, "top_k": top_k}},
+            "digit": {"type": "integer"}, "confidence": {"type": "number"}, "status": status,
+            "top_k": top_k}},
         "Reading": {"type": "object", "properties": {
             "input": {"type": "string"}, "text": {"type": "string"}, "confidence": {"type": "number"},
-            "size": {"type": "array", "items": {"type": "integer"}},
+            "status": status, "size": {"type": "array", "items": {"type": "integer"}},
             "digits": {"type": "array", "items": {"$ref": "#/components/schemas/DigitRead"}}}},
         "ReadResult": {"type": "object", "properties": {
             "model": {"$ref": "#/components/schemas/ModelInfo"},
