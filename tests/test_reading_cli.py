@@ -130,7 +130,7 @@ def test_help_and_litert_reading_do_not_import_tensorflow(tmp_path):
 
 
 def test_fast_entry_parses_the_common_forms_and_leaves_the_rest_to_typer():
-    from digitkit.cli.read_entry import parse_read
+    from digitkit.cli.entry import parse_read
 
     assert parse_read(["a.png", "-m", MODEL, "--digits=5", "--keep-marks", "--csv"]) == {
         "paths": ["a.png"], "model": MODEL, "digits": 5, "keep_marks": True, "csv_output": True}

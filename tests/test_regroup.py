@@ -237,3 +237,17 @@ def test_shipped_tflite_files_pass_the_gate():
 
     for name in pretrained.names():
         check_tflite(pretrained.path(name, "tflite"))
+
+
+def test_read_has_one_option_table_for_typer_and_the_fast_entry(cli):
+    import typer.main
+
+    from digitkit.cli.app import app
+    from digitkit.cli.entry import FAST
+    from digitkit.cli.read_options import OPTIONS
+
+    command = typer.main.get_command(app).commands["read"]
+    typer_flags = {opt for param in command.params for opt in getattr(param, "opts", [])}
+    values, flags = FAST["read"][0]
+    declared = {flag for option in OPTIONS for flag in option.flags}
+    assert declared == set(values) | set(flags) == typer_flags - {"--help", "-h"} - {"PICTURE", "paths"}

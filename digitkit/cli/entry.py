@@ -1,12 +1,13 @@
-"""The ``digitkit`` console script: a plain ``digitkit predict`` starts without Typer.
+"""The ``digitkit`` console script: a plain ``digitkit predict`` or ``read`` starts without Typer.
 
 Typer (with Click and pydantic behind it) takes longer to import than the whole LiteRT
-prediction of one image. For the common forms of ``digitkit predict`` (image paths and the
-options of :mod:`digitkit.cli.predict_options`, the one declaration the Typer command is
-made from too, with valid values) the arguments are read here and handed to the same function the Typer command calls; anything else
+prediction of one image. For the common forms of ``digitkit predict`` and ``digitkit read``
+(paths and the options of :mod:`digitkit.cli.predict_options` / :mod:`digitkit.cli.read_options`,
+the declarations the Typer commands are made from too, with valid values) the arguments are
+read here and handed to the same function the Typer command calls; anything else
 (``--help``, global options, an unknown option, a value out of range, shell completion)
 goes to the Typer app, which parses and reports exactly as before. ``tests/test_entry.py``
-checks both parsers agree.
+and ``tests/test_reading_cli.py`` check both parsers agree.
 """
 
 from __future__ import annotations
@@ -15,18 +16,34 @@ import os
 import sys
 from typing import Any, Sequence
 
-from digitkit._internal.declared import fast_table
-from digitkit.cli.predict_options import OPTIONS
+from digitkit._internal.declared import Declared, fast_table
+from digitkit.cli import predict_options, read_options
 
-# The Typer command's own table, by spelling (digitkit.cli.predict_options declares it once).
-VALUE_OPTIONS, FLAGS = fast_table(OPTIONS)
+# Each command with a fast path: its Typer command's own option table, by spelling, and the
+# module whose run() the Typer command calls.
+FAST: dict[str, tuple[tuple[dict[str, Declared], dict[str, Declared]], str]] = {
+    "predict": (fast_table(predict_options.OPTIONS), "digitkit.cli.predict_output"),
+    "read": (fast_table(read_options.OPTIONS), "digitkit.cli.read_output"),
+}
+VALUE_OPTIONS, FLAGS = FAST["predict"][0]
 
 
 def parse_predict(args: Sequence[str]) -> dict[str, Any] | None:
-    """Keyword arguments for :func:`digitkit.cli.predict_output.run`, or ``None`` to let Typer parse.
+    """Keyword arguments for :func:`digitkit.cli.predict_output.run`, or ``None`` to let Typer parse."""
+    return parse_fast(args, *FAST["predict"][0])
+
+
+def parse_read(args: Sequence[str]) -> dict[str, Any] | None:
+    """Keyword arguments for :func:`digitkit.cli.read_output.run`, or ``None`` to let Typer parse."""
+    return parse_fast(args, *FAST["read"][0])
+
+
+def parse_fast(args: Sequence[str], values: dict[str, Declared], flags: dict[str, Declared]) -> dict[str, Any] | None:
+    """Keyword arguments from ``args`` (the arguments after the command), or ``None`` to let Typer parse.
 
     Args:
-        args: the arguments after ``predict``.
+        args: the arguments after the command's name.
+        values, flags: the command's options that take a value, and its flags, by spelling.
     """
     options: dict[str, Any] = {}
     paths: list[str] = []
@@ -39,17 +56,17 @@ def parse_predict(args: Sequence[str]) -> dict[str, Any] | None:
             paths.append(item)
             continue
         name, has_value, value = item.partition("=")
-        if name in FLAGS and not has_value:
-            options[FLAGS[name].name] = True
+        if name in flags and not has_value:
+            options[flags[name].name] = True
             continue
-        if name not in VALUE_OPTIONS:
+        if name not in values:
             return None  # --help, --, an unknown option, a short-option cluster
         if not has_value:
             if index >= len(items):
                 return None
             value = items[index]
             index += 1
-        declared = VALUE_OPTIONS[name]
+        declared = values[name]
         try:
             options[declared.name] = declared.parse(value)
         except ValueError:
@@ -59,23 +76,26 @@ def parse_predict(args: Sequence[str]) -> dict[str, Any] | None:
     return {"paths": paths, **options}
 
 
-def _fast_predict(args: Sequence[str]) -> int | None:
-    """Run `digitkit predict` without Typer; ``None`` when Typer must handle these arguments.
+def _fast(command: str, args: Sequence[str]) -> int | None:
+    """Run `digitkit predict` or `read` without Typer; ``None`` when Typer must handle these arguments.
 
     Signals are :func:`main`'s: a ``KeyboardInterrupt`` (Ctrl-C, or SIGTERM) goes through.
     """
-    options = parse_predict(args)
+    tables, module = FAST[command]
+    options = parse_fast(args, *tables)
     if options is None:
         return None
+    import importlib
+
     from digitkit.errors import DigitkitError
     from digitkit._internal.quiet import silence_tensorflow_startup
 
     silence_tensorflow_startup()
     try:
         from digitkit._internal.settings import check_all
-        from digitkit.cli.predict_output import run
 
         check_all()
+        run = importlib.import_module(module).run
 
         paths = options.pop("paths")
         run(paths, **options)
@@ -109,13 +129,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         with sigterm_as_interrupt():
-            if args[:1] in (["predict"], ["read"]) and "_DIGITKIT_COMPLETE" not in os.environ:
-                if args[0] == "read":
-                    from digitkit.cli.read_entry import fast_read
-
-                    code = fast_read(args[1:])
-                else:
-                    code = _fast_predict(args[1:])
+            if args[:1] and args[0] in FAST and "_DIGITKIT_COMPLETE" not in os.environ:
+                code = _fast(args[0], args[1:])
                 if code is not None:
                     sys.stdout.flush()
                     raise SystemExit(code)
