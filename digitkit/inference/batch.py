@@ -304,7 +304,8 @@ class _Deferred:
         return self.fn(*self.args)
 
 
-def _pool(workers: int) -> Any:
+def worker_pool(workers: int) -> Any:
+    """Decoding worker processes (predict's and read's): fork on Linux, started before the model."""
     import multiprocessing  # here, not at the top: the one-image path never needs a pool
     from concurrent.futures import ProcessPoolExecutor
 
@@ -446,7 +447,7 @@ def stream(paths: Input | Iterable[Input], model: str = DEFAULT_MODEL, top_k: in
         raise UsageError("expected at least one image, folder or pattern. Received: paths=[]")
     items = [(name, _read_stdin() if source == STDIN else source) for name, source in expand_inputs(paths)]
     workers = default_workers(len(items)) if workers is None else workers
-    executor = _pool(workers) if workers > 0 else _Inline()
+    executor = worker_pool(workers) if workers > 0 else _Inline()
     try:
         # Beside a pool, the workers keep every core busy: one interpreter thread, so that
         # it never waits for a free core (nor spins on one a worker needs).

@@ -157,7 +157,7 @@ def stream(paths: Any, model: str = DEFAULT_MODEL, top_k: int = 3, *, digits: in
     per core for more than 256 pictures, 0 = here).
     """
     from digitkit.inference import load
-    from digitkit.inference.batch import default_workers, expand_inputs
+    from digitkit.inference.batch import default_workers, expand_inputs, worker_pool
     from digitkit.intake import read_bytes
 
     _check(top_k, digits)
@@ -169,7 +169,7 @@ def stream(paths: Any, model: str = DEFAULT_MODEL, top_k: int = 3, *, digits: in
     # stdin is read once, capped like any file, before the pictures are shared out
     items = [(name, read_bytes(STDIN) if source == STDIN else source) for name, source in expand_inputs(paths)]
     workers = default_workers(len(items)) if workers is None else workers
-    executor = _pool(workers) if workers > 0 else None
+    executor = worker_pool(workers) if workers > 0 else None
     try:
         # Beside a pool the workers keep every core busy: one interpreter thread here.
         predictor = load(model, backend, threads=1 if workers > 0 else None)
@@ -180,25 +180,6 @@ def stream(paths: Any, model: str = DEFAULT_MODEL, top_k: int = 3, *, digits: in
     return ReadingStream(items, predictor, top_k=top_k, digits=digits, keep_marks=keep_marks,
                          keep_pictures=keep_pictures, chunk=max(1, chunk), executor=executor,
                          in_flight=IN_FLIGHT_PER_WORKER * max(workers, 1))
-
-
-def _pool(workers: int) -> Any:
-    """Worker processes for planning (fork on Linux: started in milliseconds, before the model)."""
-    import multiprocessing
-    import sys
-    from concurrent.futures import ProcessPoolExecutor
-
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() and sys.platform == "linux" else "spawn"
-    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method),
-                               initializer=_worker_init)
-
-
-def _worker_init() -> None:
-    """Ctrl-C is the main process's to handle (it stops the pool); a worker must not print a traceback."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def read(paths: Any, model: str = DEFAULT_MODEL, top_k: int = 3, *, digits: int | None = None,
