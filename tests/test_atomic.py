@@ -108,3 +108,32 @@ def test_user_text_in_the_message_is_printable(tmp_path, monkeypatch):
     message = str(caught.value)
     message.encode("utf-8")  # no lone surrogates left
     assert "\\xff[/b].json" in message
+
+
+def test_a_swallowed_interrupt_still_stops_the_commit(tmp_path):
+    """Python drops a KeyboardInterrupt raised inside a GC callback; the noted signal still
+    keeps the old file and ends the write as interrupted."""
+    from digitkit._internal import interrupts
+
+    target = tmp_path / "report.html"
+    target.write_text("the previous report")
+    interrupts.note()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            atomic.write_text(target, "half a report")
+    finally:
+        interrupts.clear()
+    assert target.read_text() == "the previous report"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temp file left
+    atomic.write_text(target, "the next report")  # cleared: writes go through again
+    assert target.read_text() == "the next report"
+
+
+def test_a_command_whose_interrupt_was_swallowed_ends_as_interrupted():
+    from digitkit._internal import interrupts
+    from digitkit.cli.signals import sigterm_as_interrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        with sigterm_as_interrupt():
+            interrupts.note()  # as the handler does, the KeyboardInterrupt itself lost in a callback
+    assert not interrupts.received()

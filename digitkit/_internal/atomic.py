@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterator
 
+from digitkit._internal import interrupts
 from digitkit.errors import DigitkitError
 
 TEMP_PREFIX = ".digitkit-tmp-"
@@ -99,6 +100,7 @@ def atomic_path(target: str | os.PathLike[str], suffix: str | None = None) -> It
         yield temp
         with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
+        interrupts.check()  # a Ctrl-C Python swallowed (in a GC callback) still stops the commit
         os.replace(temp, target)
         _fsync_dir(folder)
     except OSError as exc:
