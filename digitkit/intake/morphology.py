@@ -133,6 +133,23 @@ def gaussian(x: np.ndarray, sigma: float, truncate: float = 4.0) -> np.ndarray:
     return out
 
 
+def runs(mask: np.ndarray) -> tuple[int, np.ndarray, np.ndarray, np.ndarray]:
+    """The horizontal runs of ``mask``: ``(stride, begins, ends, row)``.
+
+    The mask is padded with a False column each side of every row (so no run crosses rows)
+    and flattened with ``stride`` = width + 2; ``begins``/``ends`` (exclusive) index that flat
+    array, in row then column order, and ``row`` is each run's row.
+    """
+    height, width = mask.shape
+    stride = width + 2
+    padded = np.zeros((height, stride), dtype=bool)
+    padded[:, 1:-1] = mask
+    flat = padded.ravel()
+    edges = np.flatnonzero(flat[1:] != flat[:-1]) + 1  # where each run begins, then ends
+    begins, ends = edges[0::2], edges[1::2]
+    return stride, begins, ends, begins // stride
+
+
 def large_components(mask: np.ndarray, share: float) -> np.ndarray:
     """The pixels of ``mask`` whose 8-connected component has at least ``share`` times as
     many pixels as the largest component (all of ``mask``, itself, when none is smaller).
@@ -140,19 +157,13 @@ def large_components(mask: np.ndarray, share: float) -> np.ndarray:
     Same as labelling with ``ndimage.label(mask, structure=np.ones((3, 3)))`` and keeping
     the labels whose pixel count is at least ``share`` times the largest count.
     """
-    height, width = mask.shape
-    stride = width + 2  # a False column each side of every row: no run crosses rows
-    padded = np.zeros((height, stride), dtype=bool)
-    padded[:, 1:-1] = mask
-    flat = padded.ravel()
-    edges = np.flatnonzero(flat[1:] != flat[:-1]) + 1  # where each run begins, then ends
-    begins, ends = edges[0::2], edges[1::2]  # ends exclusive
+    height = mask.shape[0]
+    stride, begins, ends, row = runs(mask)
     if begins.size < 2:
         return mask
-    row = begins // stride
     start = begins - row * stride
     stop = ends - row * stride
-    root = _union_runs(row, start, stop)
+    root = union_runs(row, start, stop)
     sizes = np.bincount(root, weights=stop - start, minlength=root.size)
     small = sizes[root] < share * sizes.max()
     if not small.any():
@@ -171,18 +182,12 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
     The same partition as ``ndimage.label(mask, structure=np.ones((3, 3)))``; the numbers
     follow each component's first run in row order, as ndimage numbers them.
     """
-    height, width = mask.shape
-    stride = width + 2
-    padded = np.zeros((height, stride), dtype=bool)
-    padded[:, 1:-1] = mask
-    flat = padded.ravel()
-    edges = np.flatnonzero(flat[1:] != flat[:-1]) + 1
-    begins, ends = edges[0::2], edges[1::2]
+    height = mask.shape[0]
+    stride, begins, ends, row = runs(mask)
     labels = np.zeros(height * stride, dtype=np.int32)
     if begins.size == 0:
         return np.zeros(mask.shape, np.int32), 0
-    row = begins // stride
-    root = _union_runs(row, begins - row * stride, ends - row * stride)
+    root = union_runs(row, begins - row * stride, ends - row * stride)
     roots, number = np.unique(root, return_inverse=True)
     lengths = ends - begins
     # Each run's pixels get its component's number: positions by a cumulative sum of steps.
@@ -194,7 +199,7 @@ def label(mask: np.ndarray) -> tuple[np.ndarray, int]:
     return labels.reshape(height, stride)[:, 1:-1].copy(), int(roots.size)
 
 
-def _union_runs(row: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
+def union_runs(row: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
     """For each run, the index of the first run of its 8-connected component.
 
     Which runs touch is found in numpy; joining them is a plain union-find in Python: a

@@ -12,6 +12,8 @@ from functools import cached_property
 
 import numpy as np
 
+from digitkit.intake.morphology import runs, union_runs
+
 
 @dataclass
 class Piece:
@@ -95,19 +97,12 @@ def join(parts: list[Piece]) -> Piece:
 
 def pieces(mask: np.ndarray) -> list[Piece]:
     """The 8-connected components of ``mask``, largest first."""
-    height, width = mask.shape
-    stride = width + 2  # a False column each side of every row: no run crosses rows
-    padded = np.zeros((height, stride), dtype=bool)
-    padded[:, 1:-1] = mask
-    flat = padded.ravel()
-    edges = np.flatnonzero(flat[1:] != flat[:-1]) + 1
-    begins, ends = edges[0::2], edges[1::2]
+    stride, begins, ends, row = runs(mask)
     if begins.size == 0:
         return []
-    row = begins // stride
-    start = begins - row * stride - 1
+    start = begins - row * stride - 1  # columns of the mask itself (the padding removed)
     stop = ends - row * stride - 1
-    root = _union_runs(row, start, stop)
+    root = union_runs(row, start, stop)
     lengths = stop - start
     # Every pixel of every run, with its run's component: one repeat, then a sort by label.
     run_of_pixel = np.repeat(np.arange(begins.size), lengths)
@@ -122,30 +117,3 @@ def pieces(mask: np.ndarray) -> list[Piece]:
     found.sort(key=lambda p: -p.size)
     return found
 
-
-def _union_runs(row: np.ndarray, start: np.ndarray, stop: np.ndarray) -> np.ndarray:
-    """For each run, the index of the first run of its 8-connected component."""
-    key_width = int(stop.max()) + 2
-    start_keys = row * key_width + start
-    stop_keys = row * key_width + stop
-    # Run j touches the runs of the row above whose span meets [start_j - 1, stop_j + 1).
-    first = np.searchsorted(stop_keys, (row - 1) * key_width + start, side="left").tolist()
-    last = np.searchsorted(start_keys, (row - 1) * key_width + stop, side="right").tolist()
-    parent = list(range(len(first)))
-    for j, (lo, hi) in enumerate(zip(first, last)):
-        if lo >= hi:
-            continue
-        root = lo
-        while parent[root] != root:
-            parent[root] = root = parent[parent[root]]
-        for i in range(lo + 1, hi):
-            while parent[i] != i:
-                parent[i] = i = parent[parent[i]]
-            if i < root:
-                parent[root] = root = i
-            elif i > root:
-                parent[i] = root
-        parent[j] = root
-    for j, p in enumerate(parent):
-        parent[j] = parent[p]
-    return np.array(parent, dtype=np.intp)
