@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from digitkit.errors import InputError
+from digitkit.inference.batch import Failure
 
 
 @dataclass
@@ -73,15 +74,8 @@ class Reading:
                 "status": self.status, "size": list(self.size), "digits": [d.to_dict() for d in self.digits]}
 
 
-@dataclass
-class ReadFailure:
-    """A picture that could not be read, and why (one line)."""
-
-    input: str
-    message: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"input": self.input, "error": self.message}
+# A picture that could not be read is a failure as predict reports one: same fields, same JSON.
+ReadFailure = Failure
 
 
 @dataclass
