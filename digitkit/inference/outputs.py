@@ -52,6 +52,17 @@ def _looks_like_probabilities(array: np.ndarray) -> bool:
     return bool((array >= 0).all() and np.allclose(array.sum(axis=1), 1.0, atol=1e-3))
 
 
+def _checked_kind(outputs: Any, kind: str, rows: int | None, where: str) -> tuple[np.ndarray, str]:
+    """The outputs checked (:func:`check_outputs`) and ``"auto"`` resolved to what they are."""
+    if kind not in OUTPUT_KINDS:
+        raise ValueError(f"expected kind in {OUTPUT_KINDS}. Received: kind={kind!r}")
+    array = np.asarray(outputs)
+    array = check_outputs(array, len(array) if rows is None else rows, where=where)
+    if kind == "auto":
+        kind = "probabilities" if _looks_like_probabilities(array) else "logits"
+    return array, kind
+
+
 def to_probabilities(outputs: object, kind: str, rows: int | None = None, *, where: str = "the model") -> np.ndarray:
     """Checked class probabilities (float32, rows sum to 1) from raw model outputs.
 
@@ -66,12 +77,7 @@ def to_probabilities(outputs: object, kind: str, rows: int | None = None, *, whe
     Raises:
         ModelRefusedError: see :func:`check_outputs`.
     """
-    if kind not in OUTPUT_KINDS:
-        raise ValueError(f"expected kind in {OUTPUT_KINDS}. Received: kind={kind!r}")
-    array = np.asarray(outputs)
-    array = check_outputs(array, len(array) if rows is None else rows, where=where)
-    if kind == "auto":
-        kind = "probabilities" if _looks_like_probabilities(array) else "logits"
+    array, kind = _checked_kind(outputs, kind, rows, where)
     if kind == "logits":
         exp = np.exp(array - array.max(axis=1, keepdims=True))
         probabilities = exp / exp.sum(axis=1, keepdims=True)
@@ -151,12 +157,7 @@ def calibrate(outputs: object, kind: str, calibration: Calibration = NO_CALIBRAT
     """
     if calibration.identity:
         return to_probabilities(outputs, kind, rows, where=where)
-    if kind not in OUTPUT_KINDS:
-        raise ValueError(f"expected kind in {OUTPUT_KINDS}. Received: kind={kind!r}")
-    array = np.asarray(outputs)
-    array = check_outputs(array, len(array) if rows is None else rows, where=where)
-    if kind == "auto":
-        kind = "probabilities" if _looks_like_probabilities(array) else "logits"
+    array, kind = _checked_kind(outputs, kind, rows, where)
     if kind == "probabilities":  # renormalised in float64: float32 would lose the small ones
         to_probabilities(array, "probabilities", where=where)  # refuses an all-zero row
         array = np.clip(array, 0.0, None)
