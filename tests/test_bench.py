@@ -30,6 +30,7 @@ def fake_fit(monkeypatch):
     return calls
 
 
+@pytest.mark.slow
 def test_bench_quick_trains_evaluates_and_reports_two_models(cli, fake_fit, tmp_path):
     out = tmp_path / "bench-out"
 

@@ -73,6 +73,7 @@ def test_unknown_model_is_one_line_with_suggestion(cli):
     assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow
 def test_plugins_lists_builtin_and_broken(cli, fake_plugins):
     fake_plugins("digitkit-broken", {"boom": "broken_mod:X"}, {"broken_mod": "raise ImportError('nope [/b]')"})
     result = cli("plugins")

@@ -23,6 +23,7 @@ def test_cosine_schedule_decays_over_the_planned_steps():
     assert float(schedule(100)) == pytest.approx(0.0001, rel=1e-3)
 
 
+@pytest.mark.slow
 def test_a_cnn_best_run_trains_and_its_keras_file_reloads(tmp_path):
     import digitkit
     from digitkit.data import load_digits

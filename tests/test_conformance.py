@@ -19,6 +19,7 @@ MODEL_CHECKS = [c for c in CHECK_NAMES if c != "light-import"]
 
 
 @pytest.mark.parametrize("name", conformance_params(ZOO))
+@pytest.mark.slow
 def test_every_zoo_model_conforms(name):
     results = assert_conforms(name)
     assert [r.check for r in results] == list(CHECK_NAMES)
@@ -188,6 +189,7 @@ def test_a_module_that_imports_keras_fails_light_import(fake_plugins):
     assert "move `import keras`" in result.detail
 
 
+@pytest.mark.slow
 def test_a_light_module_passes_light_import(fake_plugins):
     fake_plugins("digitkit-light", {"heavy": "light_models:SPEC"}, {"light_models": LIGHT_PLUGIN})
     [result] = check_model("heavy", checks=["light-import"])
@@ -195,6 +197,7 @@ def test_a_light_module_passes_light_import(fake_plugins):
     assert result.detail == "import light_models: no TensorFlow/Keras"
 
 
+@pytest.mark.slow
 def test_a_broken_entry_point_is_one_failed_result(fake_plugins):
     fake_plugins("digitkit-broken", {"boom": "boom_models:SPEC"}, {"boom_models": "raise ImportError('gone')"})
     [result] = check_model("boom")

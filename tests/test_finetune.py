@@ -62,6 +62,7 @@ def test_the_pretrained_weights_are_the_starting_point(home, mine):
     assert all(np.allclose(a, b, atol=1e-4) for a, b in zip(before, after))
 
 
+@pytest.mark.slow
 def test_a_run_id_and_a_model_file_are_parents_too(home, mine, make_run, cli):
     parent = make_run()
     by_id = fit("25-15-10", init_from=parent.id, dataset=mine, **QUICK)

@@ -78,6 +78,7 @@ def test_cli_fit_without_terminal_prints_one_line_per_epoch(cli, tmp_path):
     assert json.loads((run_dir / "manifest.json").read_text())["overrides"] == {"epochs": 2}
 
 
+@pytest.mark.slow
 def test_cli_fit_json_and_quiet(cli):
     result = cli("fit", "25-15-10", "--epochs", "1", "--train-size", "200", "--json")
     assert result.exit_code == 0, result.output
@@ -211,6 +212,7 @@ def test_augment_batch_is_seeded_and_in_range():
     assert same.shape == (16, 28, 28, 1) and not np.array_equal(same, digits)
 
 
+@pytest.mark.slow
 def test_early_stopping_keeps_the_best_weights(home):
     # 160 digits and a high learning rate overfit within a few epochs: validation loss turns up.
     result = fit("256-256-linear", epochs=20, early_stopping=True, patience=2, learning_rate=0.01,

@@ -55,6 +55,7 @@ def held_elsewhere(run: runs.Run):
         proc.wait()
 
 
+@pytest.mark.slow
 def test_a_second_writer_is_refused_with_the_holders_pid(interrupted):
     with held_elsewhere(interrupted) as pid:
         with pytest.raises(UsageError, match=f"process {pid}"):

@@ -95,6 +95,7 @@ def test_image_folder_warns_about_one_class_and_lists_ignored_folders(tmp_path):
     assert "not named 0-9: -1, 10, seven" in notes
 
 
+@pytest.mark.slow
 def test_a_spec_with_five_classes_is_refused_before_training(fake_plugins):
     fake_plugins("digitkit-five", {"five-classes": "five_classes:SPEC"}, {"five_classes": FIVE})
     from digitkit.training import fit

@@ -38,6 +38,7 @@ def weights_of(run: runs.Run) -> list[np.ndarray]:
     return load_model(run.model_path).get_weights()
 
 
+@pytest.mark.slow
 def test_resume_after_interrupt_equals_an_uninterrupted_run(home):
     straight = fit("dense-relu-dropout", **SETTINGS)
 
@@ -63,6 +64,7 @@ def test_resume_after_interrupt_equals_an_uninterrupted_run(home):
     assert len(resumed.run.manifest["resumed"]) == 1
 
 
+@pytest.mark.slow
 def test_same_seed_same_history_bit_for_bit(home):
     first = fit("dense-relu-dropout", **{**SETTINGS, "epochs": 2})
     second = fit("dense-relu-dropout", **{**SETTINGS, "epochs": 2})
@@ -133,6 +135,7 @@ class SigtermAfterEpoch(SigintAfterEpoch):
             os.kill(os.getpid(), signal.SIGTERM)
 
 
+@pytest.mark.slow
 def test_sigterm_stops_too_and_runs_under_out_resume_by_folder(home, tmp_path):
     with pytest.raises(Interrupted) as caught:
         fit("25-15-10", epochs=2, seed=2, train_size=200, test_size=50, out=tmp_path,

@@ -94,6 +94,7 @@ def test_control_characters_in_names_are_escaped_but_json_is_exact(cli, cnn_home
     assert preview.exit_code == 0 and "\x1b" not in preview.stdout and "\\x1b]0;pwned" in preview.stdout
 
 
+@pytest.mark.slow
 def test_sigterm_during_a_long_predict_says_interrupted_and_exits_130(cnn_home, tmp_path):
     folder = tmp_path / "many"
     folder.mkdir()

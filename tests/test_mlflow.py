@@ -32,6 +32,7 @@ def mlflow_run(store: str, run_id: str):
     return client, found[0]
 
 
+@pytest.mark.slow
 def test_mlflow_run_holds_params_metrics_files_and_report(home, store):
     from digitkit.report import build_report
 
@@ -55,6 +56,7 @@ def test_mlflow_run_holds_params_metrics_files_and_report(home, store):
     assert "report/report.html" in {f.path for f in client.list_artifacts(logged.info.run_id, "report")}
 
 
+@pytest.mark.slow
 def test_mlflow_resume_continues_the_same_run_without_repeating_epochs(home, store, monkeypatch):
     import os
     import signal

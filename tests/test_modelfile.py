@@ -177,6 +177,7 @@ def _plugin_layer_config() -> dict:
     return config
 
 
+@pytest.mark.slow
 def test_a_plugin_package_is_not_trusted_by_being_an_entry_point(fake_plugins):
     """Trust is earned per class: an entry point alone, even a loaded one, vouches for nothing."""
     fake_plugins("digitkit-myplug", {"myplug": "myplug_models:SPEC"},
@@ -186,6 +187,7 @@ def test_a_plugin_package_is_not_trusted_by_being_an_entry_point(fake_plugins):
              "'myplug_models.layers'", "refused")
 
 
+@pytest.mark.slow
 def test_a_loaded_plugin_vouches_only_for_the_classes_it_declares(fake_plugins, monkeypatch):
     fake_plugins("digitkit-myplug", {"myplug": "myplug_models:SPEC"},
                  {"myplug_models": TRUSTING_SPEC.format(name="myplug", classes=("myplug_models.layers.Gate",))})

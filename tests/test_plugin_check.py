@@ -42,6 +42,7 @@ def test_checking_a_builtin_prints_a_passing_table(cli):
     assert "1 model(s) conform" in result.stderr
 
 
+@pytest.mark.slow
 def test_plugin_models_are_checked_and_failures_exit_5(cli, fake_plugins, monkeypatch):
     fake_plugins("digitkit-tiny", {"tiny-linear": "tiny_models:SPEC", "tiny-wrong": "tiny_models:WRONG"},
                  {"tiny_models": GOOD})
@@ -56,6 +57,7 @@ def test_plugin_models_are_checked_and_failures_exit_5(cli, fake_plugins, monkey
     assert "error: 1 of 2 model(s) fail conformance: tiny-wrong" in result.stderr
 
 
+@pytest.mark.slow
 def test_failures_show_in_the_table(cli, fake_plugins):
     fake_plugins("digitkit-tiny", {"tiny-wrong": "tiny_models:WRONG"}, {"tiny_models": GOOD})
     result = cli("plugins", "check", "tiny-wrong", "--builtins")
@@ -64,6 +66,7 @@ def test_failures_show_in_the_table(cli, fake_plugins):
     assert "FAIL" in line and "spec says params=99" in line
 
 
+@pytest.mark.slow
 def test_broken_entry_points_are_reported_as_failures(cli, fake_plugins, monkeypatch):
     fake_plugins("digitkit-broken", {"boom": "boom_models:SPEC"}, {"boom_models": "raise RuntimeError('kaput')"})
     monkeypatch.setenv("DIGITKIT_PLUGINS", "digitkit-broken")

@@ -48,6 +48,7 @@ def test_predict_with_an_empty_home_answers_with_the_pretrained_cnn(cli, home):
     assert "pretrained" in result.output.lower()
 
 
+@pytest.mark.slow
 def test_a_users_own_run_wins_over_the_shipped_weights(home):
     import digitkit
 

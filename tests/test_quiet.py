@@ -7,7 +7,10 @@ import os
 import subprocess
 import sys
 
+import pytest
 
+
+@pytest.mark.slow
 def test_info_prints_no_tensorflow_startup_noise():
     proc = subprocess.run([sys.executable, "-m", "digitkit", "info"], capture_output=True, text=True, timeout=180)
     assert proc.returncode == 0, proc.stderr
@@ -19,6 +22,7 @@ NOISE_MARKERS = ("absl", "E0000", "W0000", "I0000", "node_def_util", "oneDNN", "
                  "WARNING:", "cpu_feature_guard")
 
 
+@pytest.mark.slow
 def test_fit_with_evaluation_prints_no_tensorflow_line(tmp_path):
     env = {**os.environ, "DIGITKIT_HOME": str(tmp_path), "DIGITKIT_OFFLINE": "1", "TERM": "dumb"}
     env.pop("DIGITKIT_DEBUG", None)
@@ -35,6 +39,7 @@ def test_fit_with_evaluation_prints_no_tensorflow_line(tmp_path):
         json.loads(line)  # --json: stderr holds only JSON Lines events
 
 
+@pytest.mark.slow
 def test_local_idx_folder_gets_digitkits_own_line(tmp_path):
     import shutil
 

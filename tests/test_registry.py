@@ -33,6 +33,7 @@ def raising():
 """
 
 
+@pytest.mark.slow
 def test_third_party_plugin_is_discovered(fake_plugins):
     fake_plugins("digitkit-tiny", {"tiny-linear": "tiny_models:SPEC", "made-later": "tiny_models:factory"},
                  {"tiny_models": GOOD})
@@ -42,6 +43,7 @@ def test_third_party_plugin_is_discovered(fake_plugins):
     assert (model.provider.distribution, model.provider.version) == ("digitkit-tiny", "1.0")
 
 
+@pytest.mark.slow
 def test_broken_plugins_are_listed_and_skipped(fake_plugins):
     fake_plugins("digitkit-broken", {"boom": "broken_models:X", "not-spec": "bad_spec:NOT_A_SPEC",
                                      "raising": "bad_spec:raising"},
@@ -56,6 +58,7 @@ def test_broken_plugins_are_listed_and_skipped(fake_plugins):
         registry.get_model("boom")
 
 
+@pytest.mark.slow
 def test_strict_mode_turns_plugin_problems_into_errors(fake_plugins, monkeypatch):
     fake_plugins("digitkit-broken", {"boom": "broken_models:X"}, {"broken_models": BROKEN})
     monkeypatch.setenv("DIGITKIT_STRICT_PLUGINS", "1")
@@ -64,6 +67,7 @@ def test_strict_mode_turns_plugin_problems_into_errors(fake_plugins, monkeypatch
         registry.get_registry()
 
 
+@pytest.mark.slow
 def test_duplicate_name_reports_the_winner(fake_plugins):
     fake_plugins("digitkit-clash", {"cnn": "tiny_models:CLASH"}, {"tiny_models": GOOD})
     reg = registry.get_registry()
@@ -73,6 +77,7 @@ def test_duplicate_name_reports_the_winner(fake_plugins):
     assert "built-in" in dup.reason
 
 
+@pytest.mark.slow
 def test_plugins_env_selects_distributions(fake_plugins, monkeypatch):
     fake_plugins("digitkit-tiny", {"tiny-linear": "tiny_models:SPEC"}, {"tiny_models": GOOD})
     monkeypatch.setenv("DIGITKIT_PLUGINS", "none")

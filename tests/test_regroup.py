@@ -31,6 +31,7 @@ SAME_MAJOR = ModelSpec(name="newer-minor", summary="Written for plugin API 1.7."
 """
 
 
+@pytest.mark.slow
 def test_a_spec_of_another_major_plugin_api_is_refused(fake_plugins):
     fake_plugins("digitkit-future", {"from-the-future": "future:SPEC", "newer-minor": "future:SAME_MAJOR"},
                  {"future": FUTURE_PLUGIN})
@@ -134,6 +135,7 @@ def test_all_layers_falls_back_to_the_public_walk():
     assert [layer.name for layer in all_layers(model)] == ["a", "inner", "b"]
 
 
+@pytest.mark.slow
 def test_the_gate_registers_a_declared_layer_without_importing_the_zoo(tmp_path):
     """A cnn-best run's model.keras names DigitAugment; the gate finds its module through the spec."""
     import keras

@@ -33,6 +33,7 @@ def _one_error_line(result, *words):
     return lines[0]
 
 
+@pytest.mark.slow
 def test_plugin_raising_at_import(cli, fake_plugins, monkeypatch):
     fake_plugins("digitkit-boom", {"boom": "boom_mod:SPEC"}, {"boom_mod": "raise RuntimeError('kaput [/b]')"})
     result = cli("plugins")
@@ -45,6 +46,7 @@ def test_plugin_raising_at_import(cli, fake_plugins, monkeypatch):
     _one_error_line(cli("list-models"), "digitkit-boom", "'boom'", "import failed")
 
 
+@pytest.mark.slow
 def test_plugin_raising_at_spec_time(cli, fake_plugins):
     fake_plugins("digitkit-factory", {"fact": "fact_mod:spec", "invalid": "invalid_mod:SPEC"}, {
         "fact_mod": "def spec():\n    raise ValueError('no spec today')\n",
@@ -56,6 +58,7 @@ def test_plugin_raising_at_spec_time(cli, fake_plugins):
     assert sorted(b["name"] for b in data["broken"]) == ["fact", "invalid"]
 
 
+@pytest.mark.slow
 def test_plugin_not_a_spec_or_misnamed(cli, fake_plugins):
     fake_plugins("digitkit-odd", {"odd": "odd_mod:NOT_A_SPEC", "alias": "odd_mod:SPEC"}, {
         "odd_mod": SPEC_HEADER + "NOT_A_SPEC = 42\nSPEC = make('real-name')\n",
@@ -64,6 +67,7 @@ def test_plugin_not_a_spec_or_misnamed(cli, fake_plugins):
     _one_error_line(cli("show-model", "alias"), "entry point is named 'alias' but its spec says 'real-name'")
 
 
+@pytest.mark.slow
 def test_plugin_raising_at_build_time(cli, fake_plugins):
     fake_plugins("digitkit-crash", {"crash": "crash_mod:SPEC"}, {
         "crash_mod": SPEC_HEADER + "def bad():\n    raise MemoryError('builder exploded')\n"
@@ -81,6 +85,7 @@ def test_plugin_raising_at_build_time(cli, fake_plugins):
     ("SPEC = make('liar', params=1000)", ["7,850 parameters but the spec says 1,000"]),
     ("SPEC = make('liar', builder=lambda: 'not a model')", ["did not return a built Keras model"]),
 ])
+@pytest.mark.slow
 def test_model_contradicting_its_spec(cli, fake_plugins, source, words):
     fake_plugins("digitkit-liar", {"liar": "liar_mod:SPEC"}, {"liar_mod": SPEC_HEADER + source + "\n"})
     line = _one_error_line(cli("show-model", "liar"), "'liar'", *words)
@@ -88,6 +93,7 @@ def test_model_contradicting_its_spec(cli, fake_plugins, source, words):
     assert _one_error_line(cli("show-model", "liar", "--json"), "'liar'")
 
 
+@pytest.mark.slow
 def test_honest_plugin_shows_fine(cli, fake_plugins):
     fake_plugins("digitkit-honest", {"honest": "honest_mod:SPEC"}, {"honest_mod": SPEC_HEADER + "SPEC = make('honest')\n"})
     result = cli("show-model", "honest")
@@ -104,6 +110,7 @@ def test_check_built_model_for_library_callers():
         check_built_model(registry.get_spec("cnn"), model)
 
 
+@pytest.mark.slow
 def test_two_plugins_claiming_one_name(cli, fake_plugins, monkeypatch):
     fake_plugins("digitkit-zeta", {"twin": "zeta_mod:SPEC"}, {"zeta_mod": SPEC_HEADER + "SPEC = make('twin')\n"})
     fake_plugins("digitkit-alpha", {"twin": "alpha_mod:SPEC", "cnn": "alpha_mod:CNN"}, {

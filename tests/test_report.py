@@ -7,6 +7,8 @@ import io
 import json
 import re
 
+import pytest
+
 from PIL import Image
 
 from digitkit.report import build_report
@@ -26,6 +28,7 @@ def decoded_images(html: str) -> list[Image.Image]:
     return images
 
 
+@pytest.mark.slow
 def test_html_report_of_one_run_is_self_contained_and_complete(tiny_run):
     result = build_report(tiny_run.id)
 
@@ -46,6 +49,7 @@ def test_html_report_of_one_run_is_self_contained_and_complete(tiny_run):
     assert "@media print" in html
 
 
+@pytest.mark.slow
 def test_report_evaluates_a_run_once_then_reuses_the_saved_evaluation(tiny_run):
     assert not tiny_run.file("evaluation.json").exists()
 
@@ -58,6 +62,7 @@ def test_report_evaluates_a_run_once_then_reuses_the_saved_evaluation(tiny_run):
     assert second.evaluated == []
 
 
+@pytest.mark.slow
 def test_markdown_report_links_resolve_to_png_files(tiny_run, tmp_path):
     result = build_report(tiny_run.id, fmt="md", out=tmp_path / "out" / "summary.md")
 
@@ -80,6 +85,7 @@ def test_both_formats_share_one_stem(tiny_run, tmp_path):
     assert (tmp_path / "report_files").is_dir()
 
 
+@pytest.mark.slow
 def test_several_runs_get_a_leaderboard_and_overlaid_curves(tiny_run, no_validation_run, home):
     result = build_report([tiny_run.id, no_validation_run.id])
 
@@ -97,6 +103,7 @@ def test_several_runs_get_a_leaderboard_and_overlaid_curves(tiny_run, no_validat
     assert html.index("Leaderboard") < html.index(f"Run {tiny_run.id}")
 
 
+@pytest.mark.slow
 def test_run_without_validation_data_says_so(no_validation_run):
     html = build_report(no_validation_run.id).paths[0].read_text(encoding="utf-8")
     assert "trained without validation data: only training curves are shown" in html
@@ -109,6 +116,7 @@ def test_run_without_history_still_reports(tiny_run):
     assert "Confusion matrix heatmap" in html
 
 
+@pytest.mark.slow
 def test_user_controlled_text_is_escaped(tiny_run_template, home):
     evil_folder = "run-<img src=x onerror=alert(1)>"
     run = copy_run(tiny_run_template, home, new_name=evil_folder)
@@ -124,6 +132,7 @@ def test_user_controlled_text_is_escaped(tiny_run_template, home):
     assert "<script>" not in markdown and "\\<script\\>" in markdown
 
 
+@pytest.mark.slow
 def test_report_cli_prints_the_paths(cli, tiny_run):
     result = cli("report", tiny_run.id, "--format", "both")
 
@@ -150,6 +159,7 @@ def test_report_json_files_are_untouched(tiny_run):
     assert json.loads(tiny_run.file("manifest.json").read_text()) == manifest_before
 
 
+@pytest.mark.slow
 def test_a_damaged_saved_evaluation_is_redone(tiny_run):
     build_report(tiny_run.id)
     tiny_run.file("evaluation.json").write_text("{ not json", encoding="utf-8")
@@ -160,6 +170,7 @@ def test_a_damaged_saved_evaluation_is_redone(tiny_run):
     assert json.loads(tiny_run.file("evaluation.json").read_text())["schema"] == "digitkit.evaluation/1"
 
 
+@pytest.mark.slow
 def test_summary_card_comes_first_times_carry_their_zone_and_markdown_is_clean(tiny_run):
     result = build_report(tiny_run.id, fmt="both")
     html = result.paths[0].read_text(encoding="utf-8")
@@ -177,6 +188,7 @@ def test_summary_card_comes_first_times_carry_their_zone_and_markdown_is_clean(t
     assert "\\+" not in markdown and "\\(" not in markdown and "\\:" not in markdown and "\\-" not in markdown
 
 
+@pytest.mark.slow
 def test_a_fine_tuned_run_shows_its_parent_and_before_after(tiny_run):
     tiny_run.update_manifest(
         parent={"ref": "dense-sigmoid@pretrained", "label": "dense-sigmoid@pretrained", "sha256": "sha256:ab12"},
@@ -187,5 +199,6 @@ def test_a_fine_tuned_run_shows_its_parent_and_before_after(tiny_run):
     assert "90.00%" in html and "95.00%" in html and "+5.00%" in html and "-0.20%" in html
 
 
+@pytest.mark.slow
 def test_a_run_that_was_not_fine_tuned_has_no_such_section(tiny_run):
     assert "Fine-tuning" not in build_report(tiny_run.id).paths[0].read_text(encoding="utf-8")

@@ -24,6 +24,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 pytestmark = [
     pytest.mark.browser,
+    pytest.mark.slow,  # a browser start and a trained run: seconds each
     pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (run .ci/system-deps)"),
 ]
 

@@ -10,6 +10,7 @@ import pytest
 from digitkit.errors import EXIT_UNAVAILABLE, EXIT_USAGE
 
 
+@pytest.mark.slow
 def test_board_starts_answers_on_localhost_and_stops(make_run):
     pytest.importorskip("tensorboard")
     from digitkit.runs.board import start_board

@@ -242,6 +242,7 @@ def test_a_spinner_drawn_while_tensorflow_datasets_imports_does_not_crash():
 # -- predict ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: s.name)
+@pytest.mark.slow
 def test_predict_interrupted_leaves_only_whole_lines(make_run, home, tmp_path, sig):
     from predict_fixtures import digit_png
 
@@ -293,6 +294,7 @@ def big_dataset(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("moment", MOMENTS)
 @pytest.mark.parametrize("sig", SIGNALS, ids=lambda s: s.name)
+@pytest.mark.slow
 def test_evaluate_interrupted_keeps_the_previous_evaluation(make_run, home, big_dataset, sig, moment):
     from digitkit.evaluation import evaluate
 

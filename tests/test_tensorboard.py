@@ -17,6 +17,9 @@ from tensorboard.plugins.hparams import plugin_data_pb2  # noqa: E402
 from digitkit.errors import Interrupted  # noqa: E402
 from digitkit.training import fit  # noqa: E402
 
+# Every test here reads the event files of a module fixture's training (about 5 s).
+pytestmark = pytest.mark.slow
+
 SETTINGS = {"epochs": 3, "seed": 5, "train_size": 320, "test_size": 100, "batch_size": 32}
 
 

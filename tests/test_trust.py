@@ -238,6 +238,7 @@ def test_bench_runs_never_answer_to_a_bare_name(make_run):
     assert chosen.pretrained and chosen.run is None
 
 
+@pytest.mark.slow
 def test_bench_marks_its_runs(home, monkeypatch):
     from digitkit import bench
     from digitkit.training import fit as real_fit

@@ -40,6 +40,7 @@ def test_a_plugin_calling_sys_exit_at_import_is_a_broken_plugin(run_cli, plugin_
                           "digitkit-quitter", "called sys.exit")
 
 
+@pytest.mark.slow
 def test_a_plugin_that_hangs_at_import_is_skipped_after_the_time_limit(run_cli, plugin_path):
     env = plugin_path("digitkit-sloth", {"sloth": "sloth_mod:SPEC"}, {"sloth_mod": "while True:\n    pass\n"})
     started = time.monotonic()
@@ -74,6 +75,7 @@ def test_a_plugin_printing_at_import_cannot_break_json(run_cli, plugin_path):
                           "printed", "at import")
 
 
+@pytest.mark.slow
 def test_a_builder_returning_a_duck_typed_fake_is_refused(run_cli, plugin_path):
     source = SPEC_SOURCE + '''
 class Fake:

@@ -55,6 +55,7 @@ def test_a_keras_class_with_a_custom_registered_name_is_refused():
     _refused(_layer("keras.layers", "Dense", registered="evil>Dense"), "evil>Dense")
 
 
+@pytest.mark.slow
 def test_a_conforming_plugin_earns_trust_for_the_classes_it_declares(fake_plugins):
     fake_plugins("digitkit-gated", {"gated": "gated_mod:SPEC"},
                  {"gated_mod": TRUSTING_SPEC.format(name="gated", classes=("gated_mod.Gate",))})
@@ -98,6 +99,7 @@ def test_a_disabled_plugin_contributes_nothing(fake_plugins, monkeypatch):
     assert not plugin_classes()
 
 
+@pytest.mark.slow
 def test_check_archive_applies_the_rule(tmp_path, fake_plugins):
     """A real .keras file naming a plugin layer loads only while the plugin declares it."""
     import keras
