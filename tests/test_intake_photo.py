@@ -233,6 +233,28 @@ def test_predict_show_draws_the_panels_beside_the_digit(cli, home, tmp_path, mni
     assert max(len(line) for line in lines if "photo.jpg" not in line) <= 80  # the long name aside
 
 
+def test_predict_show_from_stdin_draws_the_same_panels_as_from_a_file(cli, home, tmp_path, mnist, monkeypatch):
+    # The panels come from the bytes already read, in the same pass as the digit: standard
+    # input cannot be read twice, and a file is not read again.
+    monkeypatch.setenv("COLUMNS", "80")
+    picture, _ = in_colour(mnist[1], (235, 215, 110), (120, 195, 245), band=(40, 35, 30))
+    path = tmp_path / "photo.jpg"
+    Image.fromarray(picture).save(path, quality=90)
+    from_file = cli("predict", path, "--show", "--model", "cnn@pretrained")
+    from_stdin = cli("predict", "-", "--show", "--model", "cnn@pretrained", input=path.read_bytes())
+    assert from_file.exit_code == 0 and from_stdin.exit_code == 0, from_stdin.output
+    lines = from_stdin.stdout.splitlines()
+    assert any(line.split() == ["picture", "paper", "ink"] for line in lines)
+    assert any(line.split() == ["crop", "digit"] for line in lines)
+
+    def after_header(text):  # the panels, the digit and its top-k, after the name and answer
+        lines = text.splitlines()
+        return lines[next(i for i, line in enumerate(lines) if "→" in line) + 1:]
+
+    body = after_header(from_stdin.stdout)
+    assert body[0].strip() != "ok" and body == after_header(from_file.stdout)[-len(body):]
+
+
 def test_a_thick_pen_under_a_large_shadow_is_still_dark_ink_on_light_paper(mnist):
     # A thick pen's loops are light thin features as strong as its strokes are dark ones;
     # with most of the sheet in shadow, the border's median would call the paper dark.
