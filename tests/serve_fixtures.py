@@ -74,3 +74,25 @@ class ThreadServer:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def photo_jpeg(index: int = 0) -> bytes:
+    """A 1600x1200 phone-like photo: a test digit, 12 % of the height, dark on beige paper
+    with a darker band along the left border."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from digitkit.data import load_digits
+
+    digit = load_digits("sample", split="test").images[index].astype(np.float32) / 255.0
+    big = np.asarray(Image.fromarray(digit, mode="F").resize((200, 200), Image.Resampling.BILINEAR))
+    picture = np.full((1200, 1600), 0.85, np.float32)
+    picture[450:650, 700:900] -= 0.7 * np.clip(big, 0, 1)
+    picture[:, :100] = 0.2
+    picture += np.random.default_rng(index).normal(0, 0.015, picture.shape).astype(np.float32)
+    rgb = np.repeat(np.clip(picture * 255, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+    buffer = io.BytesIO()
+    Image.fromarray(rgb).save(buffer, format="JPEG", quality=90)
+    return buffer.getvalue()

@@ -233,6 +233,28 @@ def test_predict_show_draws_the_panels_beside_the_digit(cli, home, tmp_path, mni
     assert max(len(line) for line in lines if "photo.jpg" not in line) <= 80  # the long name aside
 
 
+def test_predict_show_from_stdin_draws_the_same_panels_as_from_a_file(cli, home, tmp_path, mnist, monkeypatch):
+    # The panels come from the bytes already read, in the same pass as the digit: standard
+    # input cannot be read twice, and a file is not read again.
+    monkeypatch.setenv("COLUMNS", "80")
+    picture, _ = in_colour(mnist[1], (235, 215, 110), (120, 195, 245), band=(40, 35, 30))
+    path = tmp_path / "photo.jpg"
+    Image.fromarray(picture).save(path, quality=90)
+    from_file = cli("predict", path, "--show", "--model", "cnn@pretrained")
+    from_stdin = cli("predict", "-", "--show", "--model", "cnn@pretrained", input=path.read_bytes())
+    assert from_file.exit_code == 0 and from_stdin.exit_code == 0, from_stdin.output
+    lines = from_stdin.stdout.splitlines()
+    assert any(line.split() == ["picture", "paper", "ink"] for line in lines)
+    assert any(line.split() == ["crop", "digit"] for line in lines)
+
+    def after_header(text):  # the panels, the digit and its top-k, after the name and answer
+        lines = text.splitlines()
+        return lines[next(i for i, line in enumerate(lines) if "→" in line) + 1:]
+
+    body = after_header(from_stdin.stdout)
+    assert body[0].strip() != "ok" and body == after_header(from_file.stdout)[-len(body):]
+
+
 def test_a_thick_pen_under_a_large_shadow_is_still_dark_ink_on_light_paper(mnist):
     # A thick pen's loops are light thin features as strong as its strokes are dark ones;
     # with most of the sheet in shadow, the border's median would call the paper dark.
@@ -242,3 +264,53 @@ def test_a_thick_pen_under_a_large_shadow_is_still_dark_ink_on_light_paper(mnist
         picture = noisy(picture * (1 - 0.6 * shadow), seed=i)
         assert paper.locate(picture).light_paper
         assert_found(picture, ink, digit)
+
+
+def in_colour(digit, paper_rgb, ink_rgb, share=0.12, band=None, shadow=False, seed=0):
+    """The digit in ``ink_rgb`` on ``paper_rgb`` (uint8 RGB, phone-like grey noise), with a
+    dark table band along the left border or a bluish cast shadow; and its known ink."""
+    amount, ink = on_paper(digit, share, paper_level=0.0, ink_level=1.0)
+    picture = np.array(paper_rgb, np.float32) * (1 - amount[..., None]) + np.array(ink_rgb, np.float32) * amount[..., None]
+    if band is not None:
+        picture[:, :int(FRAME[1] * 0.08)] = band
+    if shadow:
+        wedge = polygon([(-0.1, 0.2), (0.42, 0.3), (0.55, 1.1), (-0.1, 1.1)], blur=4)
+        picture *= 1 - 0.5 * wedge[..., None] * np.array([1.0, 0.97, 0.85], np.float32)
+    picture += np.random.default_rng(seed).normal(0, 3, picture.shape[:2] + (1,))
+    return np.clip(np.round(picture), 0, 255).astype(np.uint8), ink
+
+
+@pytest.mark.parametrize("setting", [{}, {"band": (40, 35, 30)}, {"shadow": True}])
+def test_a_light_blue_pen_on_yellow_paper_is_ink_by_its_colour(mnist, setting):
+    # As bright as the paper, nearly (luma 0.85 of it): in grey it is lost, or a band or a
+    # shadow's edge wins; in colour it is what differs most from the paper.
+    lost = 0
+    for i, digit in enumerate(mnist[:6]):
+        picture, ink = in_colour(digit, (235, 215, 110), (120, 195, 245), seed=i, **setting)
+        try:
+            lost += correlation(preprocess_image(paper.luma(picture)), preprocess_image(digit)) <= 0.8
+        except InputError:
+            lost += 1
+        found = paper.locate(picture)
+        assert found.colour
+        kept = kept_in_picture(found, ink.shape)
+        assert (kept & ink).sum() > 0.5 * ink.sum() / found.block
+        assert correlation(preprocess_image(picture), preprocess_image(digit)) > 0.8
+    assert lost >= 4  # what it was before colour counted
+
+
+@pytest.mark.parametrize("ink_rgb", [(90, 130, 235), (225, 95, 85), (120, 200, 120)])
+def test_coloured_pens_on_white_and_beige_paper(mnist, ink_rgb):
+    for i, digit in enumerate(mnist[:3]):
+        for paper_rgb in ((245, 245, 240), (236, 222, 190)):
+            picture, ink = in_colour(digit, paper_rgb, ink_rgb, seed=i, shadow=i == 1)
+            assert correlation(preprocess_image(picture), preprocess_image(digit)) > 0.8
+
+
+def test_grey_in_colour_is_read_as_grey(mnist):
+    # Colour counts only where it differs: a black pen in an RGB photo is read exactly as in grey.
+    picture, _ = in_colour(mnist[0], (236, 222, 190), (30, 30, 32), band=(110, 80, 55), shadow=True)
+    found = paper.locate(picture)
+    assert not found.colour
+    # (To float rounding: a 1200x1600 frame may be an enlargement, so grey goes through float.)
+    np.testing.assert_allclose(preprocess_image(picture), preprocess_image(paper.luma(picture)), atol=1e-6)

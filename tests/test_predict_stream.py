@@ -60,7 +60,7 @@ def test_chunk_groups_keep_each_digit_and_failure_in_place(tmp_path, monkeypatch
     monkeypatch.setattr(batch, "GROUP", group)
     monkeypatch.setattr(batch, "GROUP_BYTES", group_bytes)
     items = [(name, tmp_path / "digits" / name) for name in names]
-    digits, positions, outcome = batch.load_chunk(items, True)
+    digits, positions, outcome, _ = batch.load_chunk(items, True)
     assert positions == [i for i, failure in enumerate(outcome) if failure is None]
     assert [names[i] for i, failure in enumerate(outcome) if failure] == ["blank.png", "00004b.png"]
     assert outcome[2].message.startswith("no ink found") and "not an image" in outcome[names.index("00004b.png")].message

@@ -14,6 +14,7 @@ pytest.importorskip("python_multipart", reason="the serve extra (python-multipar
 pytest.importorskip("httpx", reason="Starlette's TestClient needs httpx")
 
 from predict_fixtures import digit_png, install_run, trained  # noqa: E402
+from serve_fixtures import photo_jpeg  # noqa: E402
 
 from digitkit.serve import create_app  # noqa: E402
 from digitkit.serve.headers import CONTENT_SECURITY_POLICY  # noqa: E402
@@ -292,3 +293,25 @@ print("HEAVY=" + ",".join(m for m in ("tensorflow", "keras", "matplotlib") if m 
 """
     proc = subprocess.run([sys.executable, "-W", "ignore", "-c", probe], capture_output=True, text=True, timeout=120)
     assert "HEAVY=\n" in proc.stdout, proc.stdout + proc.stderr[-2000:]
+
+
+def test_explain_gives_the_picture_as_found_beside_the_digit(client, seven):
+    import base64
+    import io
+
+    from PIL import Image
+
+    files = [("file", ("photo.jpg", photo_jpeg(), "image/jpeg")), ("file", ("seven.png", seven, "image/png"))]
+    data = client.post("/api/predict?explain=1&image=1", files=files).json()
+    photo, small = data["predictions"]
+    assert [p["caption"] for p in photo["panels"]] == ["picture", "paper", "ink", "crop"]
+    assert [p["caption"] for p in small["panels"]] == ["picture"]  # a small picture has no paper to find
+    for panel in photo["panels"] + small["panels"]:
+        assert panel["image"].startswith("data:image/png;base64,")
+        image = Image.open(io.BytesIO(base64.b64decode(panel["image"].split(",", 1)[1])))
+        assert max(image.size) <= 96 and image.mode == "L"  # bounded, whatever the upload's size
+    assert photo["best"] == 7
+    plain = client.post("/api/predict", files=files[:1]).json()["predictions"][0]
+    assert "panels" not in plain and {k: v for k, v in plain.items()} == \
+        {k: v for k, v in photo.items() if k not in ("panels", "image")}
+    assert client.post("/api/predict?explain=maybe", files=files[:1]).status_code == 400

@@ -17,7 +17,7 @@ pytest.importorskip("uvicorn", reason="the serve extra (uvicorn) is not installe
 pytest.importorskip("playwright", reason="playwright is not installed (pip install 'digitkit[browser-test]')")
 
 from predict_fixtures import digit_png, install_run, trained  # noqa: E402
-from serve_fixtures import Server  # noqa: E402
+from serve_fixtures import Server, photo_jpeg  # noqa: E402
 
 CHROMIUM = os.environ.get("DIGITKIT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SCALE = 10  # canvas pixels per MNIST pixel (280 / 28)
@@ -146,6 +146,24 @@ def test_uploading_files_answers_each(page, tmp_path):
     expect(first.locator(".name")).to_have_text("seven.png: 7")
     expect(page.locator("#uploads .failed")).to_contain_text("notes.txt: unsupported type text/plain")
     expect(page.locator("#status")).to_contain_text("1 of 2 files predicted")
+
+
+def test_an_uploaded_photo_shows_the_picture_as_found_beside_the_digit(page, tmp_path):
+    from playwright.sync_api import expect
+
+    assert not page.locator("#seen-figure").is_visible()  # no empty box before the first answer
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(photo_jpeg())
+    page.set_input_files("#files", [str(photo)])
+    found = page.locator("#uploads > li .found figure")
+    expect(found).to_have_count(5, timeout=20_000)
+    expect(page.locator("#uploads .found figcaption")).to_have_text(["picture", "paper", "ink", "crop", "digit"])
+    for i in range(5):
+        image = found.nth(i).locator("img")
+        assert image.get_attribute("src").startswith("data:image/png;base64,")
+        assert image.evaluate("img => img.complete && img.naturalWidth > 0")
+        assert image.is_visible()
+    assert not page.locator("#seen-figure").is_visible()  # files answer in the list, not the drawing's box
 
 
 def test_tab_reaches_every_control_with_a_visible_focus(page):

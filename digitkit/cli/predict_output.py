@@ -35,7 +35,8 @@ def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, json_output
     if sum((json_output, jsonl_output, csv_output)) > 1:
         raise UsageError("--json, --jsonl and --csv cannot be used together")
     answers = stream(paths, model=model, top_k=top_k, min_confidence=min_confidence,
-                     preprocess=not no_preprocess, backend=backend, keep_images=show)
+                     preprocess=not no_preprocess, backend=backend, keep_images=show,
+                     panels=_panel_side() if show else 0)
     _print_notes(answers.predictor.notes)
     emit = _streaming_writer(answers, csv_output) if (csv_output or jsonl_output) else None
     kept: list[Any] = []
@@ -248,9 +249,10 @@ def _print_table(result, show: bool) -> None:
 
 
 def _print_shown(result, console) -> None:
-    """Each digit as the model received it, under its name and above its answer; for a file,
-    beside the picture as preprocessing found it (paper, ink, crop: see
-    :func:`digitkit.intake.explain.explain`), so a miss can be seen."""
+    """Each digit as the model received it, under its name and above its answer, beside the
+    picture as preprocessing found it (paper, ink, crop: see
+    :func:`digitkit.intake.explain.panels`, made in the same pass as the digit, so stdin is
+    shown as files are), so a miss can be seen."""
     from rich.text import Text
 
     from digitkit.render.console import printable
@@ -264,29 +266,17 @@ def _print_shown(result, console) -> None:
         header.append(f"  → {answer}", style="bold")
         header.append(f"  {prediction.status}", style=STATUS_STYLES.get(prediction.status, ""))
         console.print(header)
-        panels = _found_panels(prediction.input, console.width)
-        panels.append(("digit", prediction.image))
+        panels = [*(prediction.panels or []), ("digit", prediction.image)]
         console.print(_panel_rows(panels, console.width, mode))
         console.print(_top_k_text(prediction))
         console.print()
 
 
-def _found_panels(name: str, width: int) -> list:
-    """The picture as found (see :func:`digitkit.intake.explain.explain`), read again from
-    the file; nothing for stdin or a file that went away."""
-    import os
+def _panel_side() -> int:
+    """The panels' side for the terminal: three panels and their gaps in a row."""
+    from digitkit.render.console import out
 
-    from digitkit.errors import DigitkitError
-    from digitkit.intake import read_picture
-    from digitkit.intake.explain import explain
-
-    if not os.path.isfile(name):
-        return []
-    try:
-        _, grey = read_picture(name)
-        return explain(grey, side=max(8, min(40, (width - 3) // 3)))
-    except DigitkitError:
-        return []
+    return max(8, min(40, (out().width - 3) // 3))
 
 
 def _panel_rows(panels: list, width: int, mode: str):

@@ -54,6 +54,8 @@ class Prediction:
         probabilities: all class probabilities (calibrated; sum to 1).
         image: the digit as the model received it (side x side, [0, 1]); kept only when asked.
         status: ``ok``, ``unsure`` or ``not-a-digit`` (see :mod:`digitkit.inference.status`).
+        panels: the picture as preprocessing found it, ``(caption, grey panel)`` pairs (see
+            :func:`digitkit.intake.explain.panels`); only when asked (``panels=SIDE``).
     """
 
     input: str
@@ -64,6 +66,7 @@ class Prediction:
     probabilities: np.ndarray
     image: np.ndarray | None = field(default=None, repr=False)
     status: str = "ok"
+    panels: list[tuple[str, np.ndarray]] | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -229,27 +232,39 @@ def _short_message(name: str, exc: InputError) -> str:
     return message
 
 
-def load_chunk(items: list[tuple[str, Any]], preprocess: bool) -> tuple[np.ndarray, list[int], list[Failure | None]]:
+def load_chunk(items: list[tuple[str, Any]], preprocess: bool, panels: int = 0,
+               ) -> tuple[np.ndarray, list[int], list[Failure | None], list[list] | None]:
     """Decode and preprocess a chunk of inputs (runs in a worker process).
 
     Inputs are decoded a group at a time (:data:`GROUP` pictures, or :data:`GROUP_BYTES`),
     then the group is preprocessed: each stage's code and tables stay in the CPU's caches,
     which made the two stages ~1.2x faster than alternating them file by file.
 
+    Args:
+        panels: also the panels that explain each digit, at most this many pixels a side,
+            from the same pass (:func:`digitkit.intake.explain.digit_and_panels`); 0: none.
+
     Returns:
-        The digits that loaded (K, 28, 28) float32, their positions in the chunk, and one
-        entry per input: ``None`` when it loaded, else its :class:`Failure`.
+        The digits that loaded (K, 28, 28) float32, their positions in the chunk, one entry
+        per input (``None`` when it loaded, else its :class:`Failure`), and each digit's
+        panels (``None`` unless asked).
     """
     from digitkit.intake import digit_from, read_picture
 
     digits, positions, outcome = [], [], [None] * len(items)
+    shown: list[list] | None = [] if panels else None
     group: list[tuple[int, str, np.ndarray]] = []
     held = 0
 
     def finish_group() -> None:
         for position, name, grey in group:
             try:
-                digits.append(digit_from(name, grey, preprocess=preprocess))
+                if shown is None:
+                    digits.append(digit_from(name, grey, preprocess=preprocess))
+                else:
+                    digit, found = _explained(name, grey, panels, preprocess)
+                    digits.append(digit)
+                    shown.append(found)
             except InputError as exc:
                 outcome[position] = Failure(items[position][0], _short_message(name, exc))
                 continue
@@ -261,7 +276,7 @@ def load_chunk(items: list[tuple[str, Any]], preprocess: bool) -> tuple[np.ndarr
             outcome[position] = source
             continue
         try:
-            read_name, grey = read_picture(source)
+            read_name, grey = read_picture(source, colour=True)
         except InputError as exc:
             outcome[position] = Failure(name, _short_message(name, exc))
             continue
@@ -272,14 +287,23 @@ def load_chunk(items: list[tuple[str, Any]], preprocess: bool) -> tuple[np.ndarr
             held = 0
     finish_group()
     stacked = np.stack(digits).astype(np.float32, copy=False) if digits else np.zeros((0, 28, 28), np.float32)
-    return stacked, positions, outcome
+    return stacked, positions, outcome, shown
+
+
+def _explained(name: str, grey: np.ndarray, side: int, preprocess: bool) -> tuple:
+    from digitkit.intake.explain import digit_and_panels
+
+    try:
+        return digit_and_panels(grey, side, preprocess=preprocess)
+    except InputError as exc:  # named as digit_from names it
+        raise InputError(f"{name}: {exc.message}", hint=exc.hint) from None
 
 
 def load_inputs(items: list[tuple[str, Input | Failure]], preprocess: bool = True,
                 ) -> tuple[list[tuple[str, np.ndarray]], list[Failure]]:
     """Load every input as a 28x28 digit; digits and failures each keep the input order."""
     items = [(n, _read_stdin() if s == STDIN else s) for n, s in items]
-    digits, positions, outcome = load_chunk(items, preprocess)
+    digits, positions, outcome, _ = load_chunk(items, preprocess)
     return ([(items[p][0], digits[i]) for i, p in enumerate(positions)],
             [f for f in outcome if f is not None])
 
@@ -339,10 +363,11 @@ class PredictionStream:
 
     def __init__(self, items: list[tuple[str, Input | Failure]], predictor: Any, executor: Any, *,
                  top_k: int, min_confidence: float | None, preprocess: bool, keep_images: bool,
-                 chunk: int, in_flight: int) -> None:
+                 chunk: int, in_flight: int, panels: int = 0) -> None:
         self.items, self.predictor, self._executor = items, predictor, executor
         self.top_k, self.min_confidence, self.preprocess = top_k, min_confidence, preprocess
         self.keep_images, self.chunk, self.in_flight = keep_images, chunk, max(1, in_flight)
+        self.panels = panels
         self.total = len(items)
         self.predicted = self.failed = 0
         self.chunk_done = False  # the answer just yielded is the last one ready: a writer flushes now
@@ -354,7 +379,7 @@ class PredictionStream:
         finished = False
         try:
             for part in chunks:
-                pending.append((part, self._executor.submit(load_chunk, part, self.preprocess)))
+                pending.append((part, self._executor.submit(load_chunk, part, self.preprocess, self.panels)))
                 if len(pending) >= self.in_flight:
                     yield from self._answer(*pending.popleft())
             while pending:
@@ -366,7 +391,7 @@ class PredictionStream:
             self._executor.shutdown(wait=finished, cancel_futures=not finished)
 
     def _answer(self, part: list[tuple[str, Any]], future: Any) -> Iterator[Prediction | Failure]:
-        digits, positions, outcome = future.result()
+        digits, positions, outcome, shown = future.result()
         judged = self.predictor.answer(digits, min_confidence=self.min_confidence)
         seen = None
         if self.keep_images and len(digits):
@@ -374,6 +399,8 @@ class PredictionStream:
             seen = self.predictor.shape(digits).reshape(len(digits), side, side)
         ready = iter(answers([part[p][0] for p in positions], judged.probabilities, seen, self.top_k,
                              self.min_confidence, judged.statuses))
+        if shown is not None:
+            ready = iter([_with_panels(p, s) for p, s in zip(ready, shown)])
         last = len(outcome) - 1
         for position, failure in enumerate(outcome):
             self.chunk_done = position == last
@@ -386,6 +413,11 @@ class PredictionStream:
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _with_panels(prediction: Prediction, panels: list) -> Prediction:
+    prediction.panels = panels
+    return prediction
 
 
 def answer(name: str, probabilities: np.ndarray, image: np.ndarray | None, top_k: int,
@@ -426,7 +458,8 @@ def _check_options(top_k: int, min_confidence: float | None) -> None:
 
 def stream(paths: Input | Iterable[Input], model: str = DEFAULT_MODEL, top_k: int = 3, *,
            min_confidence: float | None = None, preprocess: bool = True, backend: str = "auto",
-           keep_images: bool = False, workers: int | None = None, chunk: int = CHUNK) -> PredictionStream:
+           keep_images: bool = False, workers: int | None = None, chunk: int = CHUNK, panels: int = 0,
+           ) -> PredictionStream:
     """Start predicting many inputs; iterate the result for answers in input order.
 
     The model is loaded (and refused, if it must be) before anything is yielded. Arguments
@@ -436,6 +469,9 @@ def stream(paths: Input | Iterable[Input], model: str = DEFAULT_MODEL, top_k: in
         keep_images: keep each digit as the model received it (``Prediction.image``).
         workers: decoding processes (default: one per core for large batches, 0 = here).
         chunk: inputs per chunk.
+        panels: also keep the picture as preprocessing found it (``Prediction.panels``, for
+            ``predict --show``), panels at most this many pixels a side, from the same pass
+            over the bytes already read (stdin too); 0: none.
     """
     from digitkit.inference import load
 
@@ -457,7 +493,7 @@ def stream(paths: Input | Iterable[Input], model: str = DEFAULT_MODEL, top_k: in
         raise
     return PredictionStream(items, predictor, executor, top_k=top_k, min_confidence=min_confidence,
                             preprocess=preprocess, keep_images=keep_images, chunk=max(1, chunk),
-                            in_flight=IN_FLIGHT_PER_WORKER * max(workers, 1))
+                            in_flight=IN_FLIGHT_PER_WORKER * max(workers, 1), panels=panels)
 
 
 def predict(paths: Input | Iterable[Input], model: str = DEFAULT_MODEL, top_k: int = 3, *,

@@ -1,4 +1,4 @@
-"""What preprocessing saw in a picture, as small panels for ``predict --show``.
+"""What preprocessing saw in a picture, as small panels for ``predict --show`` and the serve page.
 
 A photo that reads wrong usually reads wrong for a reason a user can see: a shadow's edge
 taken for ink, a table band, a digit too faint to find. :func:`explain` gives the picture
@@ -11,7 +11,9 @@ as found, in a few small grey panels (float32 in [0, 1], light = 1), for the ter
   the crop's frame;
 - **crop**: the full-resolution crop around the digit, the paper's light divided out.
 
-The 28x28 digit itself is drawn beside them by the caller.
+The 28x28 digit itself is drawn beside them by the caller. :func:`digit_and_panels` gives
+the digit and its panels from one pass (the paper and the ink are found once), so a picture
+read from standard input or uploaded is explained from the bytes already read.
 """
 
 from __future__ import annotations
@@ -19,29 +21,50 @@ from __future__ import annotations
 import numpy as np
 
 from digitkit.intake import paper
-from digitkit.intake.upscaled import may_be_upscaled, native_grid
 
 # Panels are shrunk to at most this many pixels a side (one terminal column per pixel).
 PANEL_SIDE = 40
 
 
 def explain(grey: np.ndarray, side: int = PANEL_SIDE) -> list[tuple[str, np.ndarray]]:
-    """(caption, panel) pairs for a grey picture, as :func:`preprocess_image` sees it.
+    """(caption, panel) pairs for a picture, as :func:`preprocess_image` sees it (without
+    making the digit; :func:`digit_and_panels` gives both from one pass).
 
     Args:
-        grey: what :func:`~digitkit.intake.read_picture` gives (uint8, or float in [0, 1]).
+        grey: what :func:`~digitkit.intake.read_picture` gives (uint8 grey or RGB, or
+            float in [0, 1]).
         side: the largest panel side, in pixels.
     """
-    from digitkit.intake.preprocess import _as_unit_grey
+    from digitkit.intake.preprocess import photo_input
 
-    raw = np.asarray(grey)
-    full = raw if raw.ndim == 2 and raw.dtype == np.uint8 else _as_unit_grey(raw)
-    photo = max(full.shape) > paper.PHOTO_SIDE and (not may_be_upscaled(full.shape) or native_grid(_unit(full)) is None)
-    found = paper.locate(full) if photo else None
+    full = photo_input(grey)
+    return panels(grey, paper.locate(full) if full is not None else None, side)
+
+
+def digit_and_panels(grey: np.ndarray, side: int = PANEL_SIDE, *, preprocess: bool = True,
+                     ) -> tuple[np.ndarray, list[tuple[str, np.ndarray]]]:
+    """The digit (as :func:`~digitkit.intake.preprocess.preprocess_image`) and the panels that
+    explain it (as :func:`explain`), from one pass: the paper and the ink are found once.
+
+    Raises:
+        InputError: no ink found (as :func:`preprocess_image`).
+    """
+    from digitkit.intake.preprocess import preprocess_found, resize_only
+
+    if not preprocess:
+        return resize_only(grey), panels(grey, None, side)
+    digit, found = preprocess_found(grey)
+    return digit, panels(grey, found, side)
+
+
+def panels(grey: np.ndarray, found: paper.Found | None, side: int = PANEL_SIDE) -> list[tuple[str, np.ndarray]]:
+    """The panels for a picture and what :func:`paper.locate` found in it (``None``: the
+    picture alone)."""
+    picture = _picture(np.asarray(grey))
     if found is None:
-        return [("picture", _fit(_unit(full), side))]
+        return [("picture", _fit(_unit(picture), side))]
     k = found.block
-    picture = paper.block_mean(full, k)
+    picture = paper.block_mean(picture, k)
     ink = np.where(found.kept, np.float32(1.0), np.where(found.ink, np.float32(0.45), np.float32(0.0)))
     top, bottom, left, right = (v // k for v in found.box)
     frame = np.zeros(ink.shape, bool)
@@ -52,6 +75,16 @@ def explain(grey: np.ndarray, side: int = PANEL_SIDE) -> list[tuple[str, np.ndar
     light = found.paper if found.light_paper else 1.0 - found.paper
     return [("picture", _fit(picture, side)), ("paper", _fit(np.clip(light, 0, 1), side)),
             ("ink", _fit(ink, side, keep=True)), ("crop", _fit(found.crop, side))]
+
+
+def _picture(raw: np.ndarray) -> np.ndarray:
+    """The picture's grey levels as preprocessing reads them: uint8 (a colour photo's luma)
+    or float32 in [0, 1]."""
+    from digitkit.intake.preprocess import _as_unit_grey
+
+    if raw.ndim == 3 and raw.dtype == np.uint8 and raw.shape[2] == 3:
+        return paper.luma(raw)
+    return raw if raw.ndim == 2 and raw.dtype == np.uint8 else _as_unit_grey(raw)
 
 
 def _unit(x: np.ndarray) -> np.ndarray:

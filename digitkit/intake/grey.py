@@ -45,6 +45,18 @@ def grey_or_bytes(image) -> np.ndarray:
     return to_grey(image)
 
 
+def picture_or_bytes(image) -> np.ndarray:
+    """What :func:`grey_or_bytes` gives, except a colour photo stays in colour: uint8 RGB
+    (H x W x 3) when the picture is colour without transparency and its longer side is above
+    :data:`~digitkit.intake.paper.PHOTO_SIDE`, so that its ink can be told from the paper by
+    colour too (:mod:`digitkit.intake.paper`). Small pictures never pay for it."""
+    from digitkit.intake.paper import PHOTO_SIDE
+
+    if image.mode in ("RGB", "CMYK", "YCbCr") and max(image.size) > PHOTO_SIDE and not has_alpha(image):
+        return np.asarray(image if image.mode == "RGB" else image.convert("RGB"))
+    return grey_or_bytes(image)
+
+
 def _luma(image):
     """8-bit grey (ITU-R 601 luma, in C) of an image without transparency."""
     if image.mode not in ("L", "RGB"):

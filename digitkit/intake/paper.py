@@ -31,6 +31,17 @@ away, and a shadow's edge is then the strongest dark line left.
    the paper's light (upsampled), with everything outside the kept ink (grown by two
    blocks) set to paper. Preprocessing then treats it as a clean scan.
 
+**Colour.** A colour picture (uint8 RGB) is read in its luma (the grey a colour file
+decodes to) as above, and in colour: each block's most off-colour pixel (Cb, Cr) against
+the paper's colour (an opening-closing of the blocks' mid chroma with the same window, which
+keeps a shadow's edge where it is and removes strokes), less twice the chroma grain. Where
+that colour difference matters (the strongest blocks' difference is at least
+:data:`MIN_INK` of the paper's light: a coloured pen, not the tint of a shadow or JPEG's
+colour noise), the ink's strength is the distance from the paper in colour and brightness
+together (the two in quadrature, relative to the paper's light), in the mask and in the
+crop: a light-blue pen on yellow paper, as bright as the paper, is ink. Otherwise the
+picture is read exactly as a grey one.
+
 The polarity (dark ink on light paper, or light on dark) is the one whose thin features
 hold more contrast (black against white top-hat, at two windows): a shadow or a band
 covering half of the border does not fool it, as it would the border's median. A thick
@@ -38,7 +49,8 @@ pen's loops are light features as strong as its strokes; such ties go to light p
 a tenth of the picture is light.
 
 All of it is whole-array numpy on ~320 x 240 blocks (uint8 until then), plus the crop:
-about 20-40 ms of CPU for a 2016 x 1512 photo.
+about 20-40 ms of CPU for a 2016 x 1512 photo (about 30 ms more in colour: the luma and
+chroma conversions in Pillow and the chroma blocks).
 """
 
 from __future__ import annotations
@@ -89,6 +101,10 @@ WIDER_WHEN = 2.5
 SPECK_SHARE = 0.08
 # Regions further than this many times the largest region's size from it are not the digit.
 NEAR = 0.6
+# Colour counts when the ~30 most off-colour blocks differ from their paper by at least this
+# share of its light (as :data:`MIN_INK` for brightness): a bluish shadow's edge, a brown
+# table or JPEG's chroma noise stays below it, a coloured pen does not.
+MIN_COLOUR = MIN_INK
 
 
 @dataclass
@@ -104,6 +120,7 @@ class Found:
         kept: the regions kept as the digit, at the block scale.
         light_paper: whether the paper was light (dark ink).
         block: the block size k.
+        colour: whether the ink was told from the paper by colour too.
     """
 
     crop: np.ndarray
@@ -113,15 +130,20 @@ class Found:
     kept: np.ndarray
     light_paper: bool
     block: int
+    colour: bool = False
 
 
 def locate(full: np.ndarray) -> Found | None:
     """Find the digit in a large picture; ``None`` when no ink.
 
     Args:
-        full: 2-D grey, uint8 (0..255) or float32 in [0, 1]; uint8 is only converted in
-            blocks and in the crop (a 3 MP float copy costs more than finding the digit).
+        full: 2-D grey, uint8 (0..255) or float32 in [0, 1]; or uint8 RGB (H x W x 3), read
+            in colour. uint8 is only converted in blocks and in the crop (a 3 MP float copy
+            costs more than finding the digit).
     """
+    colour = full if full.ndim == 3 else None
+    if colour is not None:
+        full = luma(colour)
     height, width = full.shape
     k = max(2, -(-max(height, width) // LOCATE_SIDE))
     if min(height, width) < 8 * k:
@@ -143,34 +165,49 @@ def locate(full: np.ndarray) -> Found | None:
     # out from its paper by more than twice that (the darkest of k x k noisy pixels is
     # several sigmas below the paper).
     contrast = max(MIN_CONTRAST, NOISE_TIMES * _quantile(light - dark, 0.5))
-    found = _find(dark, light, window, contrast)
+    tint = _Tint(colour, k, dark.shape) if colour is not None else None
+    found = _find(dark, light, window, contrast, tint=tint)
     if found is not None and found[3] * WIDER_WHEN >= window:
         # Strokes about as wide as the window were only partly filled in: a large digit
         # with a thick pen. Again with a window three times as wide.
         # Only the regions that hold the digit found first: a wider window also fills in
         # wider shadows.
-        found = _find(dark, light, min(3 * window, max(dark.shape)) | 1, contrast, seed=found[2]) or found
+        found = _find(dark, light, min(3 * window, max(dark.shape)) | 1, contrast, seed=found[2], tint=tint) or found
     if found is None:
         return None
-    paper, mask, kept, _ = found
-    return _crop(full, paper, kept, k, light_paper, mask)
+    paper, mask, kept, _, hue = found
+    return _crop(full, paper, kept, k, light_paper, mask, None if hue is None else (tint, hue))
 
 
-def _find(dark: np.ndarray, light: np.ndarray, window: int, contrast: float, seed: np.ndarray | None = None):
-    """The paper's light, the ink mask, the digit's regions and their mean stroke thickness
-    (blocks), with a closing of ``window`` blocks; ``None`` when no ink."""
+def luma(rgb: np.ndarray) -> np.ndarray:
+    """8-bit grey of a uint8 RGB array: ITU-R 601 luma, as Pillow's ``convert("L")`` (in C),
+    so a colour photo's grey is exactly what its file decodes to in grey."""
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(np.ascontiguousarray(rgb), "RGB").convert("L"))
+
+
+def _find(dark: np.ndarray, light: np.ndarray, window: int, contrast: float, seed: np.ndarray | None = None,
+          tint: _Tint | None = None):
+    """The paper's light, the ink mask, the digit's regions, their mean stroke thickness
+    (blocks) and the paper's colour where colour counted (else ``None``), with a closing of
+    ``window`` blocks; ``None`` when no ink."""
     paper = morphology.erode(morphology.closing(light, window), 3)
     paper = np.maximum(paper, np.float32(1 / 255))
     ink = 1.0 - dark / paper
+    step = paper - dark
+    hue = None
+    if tint is not None:
+        ink, step, hue = tint.combine(ink, step, paper, window)
     if float(ink.max()) < MIN_INK:
         return None
     # Division lifts the noise of a dark table as much as ink: ink must also differ from
     # its paper by an absolute amount.
-    mask = (ink >= max(MIN_INK, INK_SHARE * _core(ink))) & (paper - dark >= contrast)
+    mask = (ink >= max(MIN_INK, INK_SHARE * _core(ink))) & (step >= contrast)
     kept, thickness = _digit_regions(mask, ink, seed)
     if not kept.any():
         return None
-    return paper, mask, kept, thickness
+    return paper, mask, kept, thickness, hue
 
 
 def block_mean(full: np.ndarray, k: int) -> np.ndarray:
@@ -286,9 +323,7 @@ def _spans(labels: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
     return spans[0], spans[1]
 
 
-def _crop(full, paper, kept, k, light_paper, mask) -> Found:
-    from PIL import Image
-
+def _crop(full, paper, kept, k, light_paper, mask, tint: tuple[_Tint, list[np.ndarray]] | None = None) -> Found:
     rows, cols = np.flatnonzero(kept.any(axis=1)), np.flatnonzero(kept.any(axis=0))
     r0, r1, c0, c1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
     margin = max(2, round(0.15 * max(r1 - r0, c1 - c0)))
@@ -300,9 +335,13 @@ def _crop(full, paper, kept, k, light_paper, mask) -> Found:
     if not light_paper:
         crop = 1.0 - crop
     size = (right - left, bottom - top)
-    light = np.asarray(Image.fromarray(np.ascontiguousarray(paper[r0:r1, c0:c1]), mode="F").resize(
-        size, Image.Resampling.BILINEAR), np.float32)
-    flat = np.minimum(crop / light, np.float32(1.0))
+    light = _upsample(paper[r0:r1, c0:c1], size)
+    if tint is None:
+        flat = np.minimum(crop / light, np.float32(1.0))
+    else:
+        # The distance from the paper in brightness and colour, as in the mask.
+        off = tint[0].off_pixels(tint[1], (top, bottom, left, right), (r0, r1, c0, c1), size)
+        flat = 1.0 - np.minimum(np.hypot(np.maximum(light - crop, 0), off) / light, np.float32(1.0))
     # Only the kept ink (grown by two blocks, for the strokes' soft edges) stays: a shadow's
     # edge or a band beside the digit is paper.
     near = kept[r0:r1, c0:c1]
@@ -310,4 +349,67 @@ def _crop(full, paper, kept, k, light_paper, mask) -> Found:
         near = morphology.grow(near)
     near = np.repeat(np.repeat(near, k, axis=0), k, axis=1)
     flat = np.where(near, flat, np.float32(1.0))
-    return Found(flat.astype(np.float32, copy=False), (top, bottom, left, right), paper, mask, kept, light_paper, k)
+    return Found(flat.astype(np.float32, copy=False), (top, bottom, left, right), paper, mask, kept, light_paper, k,
+                 tint is not None)
+
+
+def _upsample(blocks: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Block values at the picture's resolution (``size``: width, height), bilinear."""
+    from PIL import Image
+
+    return np.asarray(Image.fromarray(np.ascontiguousarray(blocks, dtype=np.float32), mode="F").resize(
+        size, Image.Resampling.BILINEAR), np.float32)
+
+
+class _Tint:
+    """The colour of a colour picture at the block scale: each block's lowest and highest
+    Cb and Cr, the paper's colour, and how far each block's most off-colour pixel is from it.
+
+    Args:
+        colour: uint8 RGB, H x W x 3.
+        k: the block size.
+        shape: the blocks' shape (as the luma's).
+    """
+
+    def __init__(self, colour: np.ndarray, k: int, shape: tuple[int, int]) -> None:
+        from PIL import Image
+
+        ycc = np.asarray(Image.fromarray(np.ascontiguousarray(colour), "RGB").convert("YCbCr"))
+        self.colour = ycc
+        self.low = [morphology.block_min(ycc[..., c], k)[:shape[0], :shape[1]].astype(np.float32) / 255 for c in (1, 2)]
+        self.high = [morphology.block_max(ycc[..., c], k)[:shape[0], :shape[1]].astype(np.float32) / 255 for c in (1, 2)]
+        # The chroma grain: a block's typical range on plain paper, as for brightness.
+        self.grain = float(np.hypot(*[_quantile(h - lo, 0.5) for lo, h in zip(self.low, self.high)]))
+
+    def combine(self, ink: np.ndarray, step: np.ndarray, paper: np.ndarray, window: int,
+                ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray] | None]:
+        """The ink's strength and its step from the paper, with colour added in quadrature,
+        and the paper's colour (Cb, Cr blocks), where colour matters (:data:`MIN_COLOUR`);
+        unchanged, and ``None``, where it does not."""
+        hue = [_smooth((lo + h) * np.float32(0.5), window) for lo, h in zip(self.low, self.high)]
+        deviation = [np.maximum(h - p, p - lo) for lo, h, p in zip(self.low, self.high, hue)]
+        off = np.maximum(np.hypot(*deviation) - np.float32(NOISE_TIMES * self.grain), np.float32(0.0))
+        if _core(off / paper) < MIN_COLOUR:
+            return ink, step, None
+        return (np.where(off > 0, np.hypot(np.maximum(ink, 0), off / paper), ink),
+                np.where(off > 0, np.hypot(np.maximum(step, 0), off), step), hue)
+
+    def off_pixels(self, hue: list[np.ndarray], box: tuple[int, int, int, int], blocks: tuple[int, int, int, int],
+                   size: tuple[int, int]) -> np.ndarray:
+        """How far each pixel of the crop ``box`` is from the paper's colour ``hue`` (less the grain)."""
+        top, bottom, left, right = box
+        r0, r1, c0, c1 = blocks
+        pixels = self.colour[top:bottom, left:right]
+        squares = np.zeros((bottom - top, right - left), np.float32)
+        for c, paper in zip((1, 2), hue):
+            difference = pixels[..., c].astype(np.float32) * np.float32(1 / 255) - _upsample(paper[r0:r1, c0:c1], size)
+            squares += difference * difference
+        return np.maximum(np.sqrt(squares) - np.float32(NOISE_TIMES * self.grain), np.float32(0.0))
+
+
+def _smooth(x: np.ndarray, window: int) -> np.ndarray:
+    """Features narrower than ``window`` removed whichever way they stand out (an opening
+    removes the raised ones, then a closing the sunken ones), step edges and ramps kept
+    where they are (on blocks twice as large, a table's edge moved by a block, and its
+    colour against the paper's became ink)."""
+    return morphology.closing(morphology.opening(x, window), window)

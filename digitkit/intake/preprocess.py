@@ -85,7 +85,9 @@ def preprocess_image(grey: np.ndarray) -> np.ndarray:
 
     Args:
         grey: 2-D array (or H x W x C, averaged), float in [0, 1] (uint8 is scaled), any
-            size, dark ink on light paper or light ink on dark.
+            size, dark ink on light paper or light ink on dark. A large uint8 colour
+            picture (H x W x 3, RGB) is read in colour: ink is what differs from the paper
+            in colour as well as brightness (:mod:`digitkit.intake.paper`).
 
     Returns:
         float32 array 28 x 28 in [0, 1], white ink on black, centred like MNIST.
@@ -93,15 +95,27 @@ def preprocess_image(grey: np.ndarray) -> np.ndarray:
     Raises:
         InputError: the picture is empty or holds no ink (all white, all black, flat).
     """
+    return preprocess_found(grey)[0]
+
+
+def preprocess_found(grey: np.ndarray) -> tuple[np.ndarray, paper.Found | None]:
+    """:func:`preprocess_image`, and for a photo what :func:`paper.locate` found in it (the
+    paper, the ink, the crop): one pass gives both the digit and the panels that explain it
+    (:func:`digitkit.intake.explain.digit_and_panels`).
+
+    Returns:
+        The digit, and the :class:`~digitkit.intake.paper.Found` of a photo (``None`` for
+        other pictures).
+    """
     raw = np.asarray(grey)
     if raw.ndim in (2, 3) and max(raw.shape[:2]) > paper.PHOTO_SIDE and not may_be_upscaled(raw.shape[:2]):
-        return _from_photo(raw if raw.ndim == 2 and raw.dtype == np.uint8 else _as_unit_grey(raw))
+        return _from_photo(_photo_input(raw))
     full = _as_unit_grey(grey)
     grid = native_grid(full)
     if grid is not None:
         full = _enlarge(grid)
     elif max(full.shape) > paper.PHOTO_SIDE:
-        return _from_photo(full)
+        return _from_photo(_photo_input(raw) if raw.ndim == 3 else full)
     x, scale = _shrink(full, WORK_SIDE)
     light_paper = _paper_is_light(x)
     ink = _clean_ink(1.0 - x if light_paper else x, even=grid is not None)
@@ -111,18 +125,39 @@ def preprocess_image(grey: np.ndarray) -> np.ndarray:
         x, _ = _shrink(crop, WORK_SIDE)
         ink = _clean_ink(1.0 - x if light_paper else x)
         rows, cols = _extent(ink)
-    return _mnist_box(*_unstretch(ink, rows, cols, crisp=grid is not None))
+    return _mnist_box(*_unstretch(ink, rows, cols, crisp=grid is not None)), None
 
 
-def _from_photo(full: np.ndarray) -> np.ndarray:
-    """A large picture (uint8, or float32 in [0, 1]): the digit found at full resolution
-    (:mod:`digitkit.intake.paper`), then steps 1-5 and 8 on its crop, which is flat paper
-    with dark ink."""
+def photo_input(grey: np.ndarray) -> np.ndarray | None:
+    """``grey`` as the photo path takes it, when preprocessing treats it as a photo (large,
+    and not a tiny digit scaled up); ``None`` otherwise. For callers that want only what
+    :func:`paper.locate` finds (:func:`digitkit.intake.explain.explain`)."""
+    raw = np.asarray(grey)
+    if raw.ndim not in (2, 3) or max(raw.shape[:2]) <= paper.PHOTO_SIDE:
+        return None
+    if not may_be_upscaled(raw.shape[:2]):
+        return _photo_input(raw)
+    full = _as_unit_grey(raw)
+    return full if native_grid(full) is None else None
+
+
+def _photo_input(raw: np.ndarray) -> np.ndarray:
+    """uint8 grey, or uint8 RGB (colour-aware ink), stays uint8: :func:`paper.locate`
+    converts it in blocks (a 3 MP float copy costs more than finding the digit)."""
+    if raw.dtype == np.uint8 and (raw.ndim == 2 or raw.shape[2] == 3):
+        return raw
+    return _as_unit_grey(raw)
+
+
+def _from_photo(full: np.ndarray) -> tuple[np.ndarray, paper.Found]:
+    """A large picture (uint8 grey or RGB, or float32 in [0, 1]): the digit found at full
+    resolution (:mod:`digitkit.intake.paper`), then steps 1-5 and 8 on its crop, which is
+    flat paper with dark ink."""
     found = paper.locate(full)
     if found is None:
         raise _no_ink()
     x, _ = _shrink(found.crop, WORK_SIDE)
-    return _mnist_box(_clean_ink(1.0 - x))
+    return _mnist_box(_clean_ink(1.0 - x)), found
 
 
 def resize_only(grey: np.ndarray) -> np.ndarray:

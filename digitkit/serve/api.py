@@ -27,10 +27,10 @@ def routes() -> list[Route]:
 
 
 def _predict_job(service: Service, request: PredictRequest, top_k: int, with_images: bool,
-                 preprocess: bool) -> tuple[int, Any]:
+                 preprocess: bool, explain: bool = False) -> tuple[int, Any]:
     engine = service.models.get(request.options.get("model"))
     digits = [engines.Digit(u.name, None, u.unsupported) if u.unsupported
-              else engines.read_digit(u.data, u.name, preprocess) for u in request.uploads]
+              else engines.read_digit(u.data, u.name, preprocess, explain) for u in request.uploads]
     result = engine.predict(digits, top_k, with_images)
     service.predicted(engine, len(result["predictions"]))
     if result["predictions"]:
@@ -65,7 +65,7 @@ async def predict(request: Request) -> Response:
     async def prepare(request: Request, body: bytes):
         parsed = await parse_predict_request(request, body, service.limits.max_files)
         options = (_top_k(parsed.options), _flag(parsed.options, "image", False),
-                   _flag(parsed.options, "preprocess", True))
+                   _flag(parsed.options, "preprocess", True), _flag(parsed.options, "explain", False))
         return _predict_job, (service, parsed, *options)
 
     return await gated(request, prepare)

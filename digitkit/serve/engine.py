@@ -19,6 +19,10 @@ import numpy as np
 
 from digitkit.errors import InputError
 
+# The panels that explain a photo (``explain=1``) are at most this many pixels a side: a few
+# kilobytes of PNG each, four per photo.
+PANEL_SIDE = 96
+
 
 @dataclass(frozen=True)
 class Digit:
@@ -27,20 +31,29 @@ class Digit:
     name: str
     image: np.ndarray | None
     error: str | None = None
+    panels: list[tuple[str, np.ndarray]] | None = None
 
 
-def read_digit(data: bytes, name: str, preprocess: bool = True) -> Digit:
+def read_digit(data: bytes, name: str, preprocess: bool = True, explain: bool = False) -> Digit:
     """Decode and preprocess one uploaded image; an unreadable one is returned with its reason.
 
     Args:
         data: the file's bytes (already capped in size by the caller).
         name: the upload's file name, used in messages.
         preprocess: ``False`` only resizes to 28x28, as ``predict --no-preprocess``.
+        explain: also the picture as preprocessing found it (paper, ink, crop), from the same
+            pass, as ``predict --show`` draws it (:func:`digitkit.intake.explain.digit_and_panels`).
     """
     from digitkit import intake
 
     try:
-        return Digit(name, intake.to_digit(intake.decode(bytes(data), name), preprocess=preprocess))
+        image = intake.decode(bytes(data), name)
+        if not explain:
+            return Digit(name, intake.to_digit(image, preprocess=preprocess))
+        from digitkit.intake.explain import digit_and_panels
+
+        digit, panels = digit_and_panels(intake.picture_or_bytes(image), PANEL_SIDE, preprocess=preprocess)
+        return Digit(name, digit, panels=panels)
     except InputError as exc:
         return Digit(name, None, _without_prefix(exc.message, ("<bytes>", name)))
 
@@ -122,6 +135,7 @@ class Engine:
             digits: from :func:`read_digit`, in input order; unreadable ones become ``failures``.
             top_k: how many digits to rank per input (1..10, checked by the caller).
             with_images: add ``image``, the model's 28x28 input as a PNG data URL, to each prediction.
+                A digit read with its panels gets ``panels`` too: ``{"caption", "image"}`` each.
         """
         from digitkit.inference.batch import answer
         from digitkit.inference.status import DEFAULT_MIN_CONFIDENCE
@@ -135,6 +149,9 @@ class Engine:
                 result = answer(digit.name, row, digit.image, top_k, None, status).to_dict()
                 if with_images:
                     result["image"] = png_data_url(digit.image)
+                if digit.panels is not None:
+                    result["panels"] = [{"caption": caption, "image": png_data_url(panel)}
+                                        for caption, panel in digit.panels]
                 predictions.append(result)
         return {
             "model": self.info,
@@ -146,7 +163,8 @@ class Engine:
 
 
 def png_data_url(image: np.ndarray) -> str:
-    """A 28x28 float image in [0, 1] as a ``data:image/png;base64,...`` URL (about 400 bytes)."""
+    """A small float image in [0, 1] as a ``data:image/png;base64,...`` URL (about 400 bytes
+    for a 28x28 digit, a few kilobytes for a panel)."""
     from PIL import Image
 
     grey = (np.clip(image, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)

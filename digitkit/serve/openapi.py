@@ -76,6 +76,10 @@ def api_section(limits: Limits) -> tuple[dict[str, Any], dict[str, Any]]:
                        "A run id or model name from GET /api/models (default: the server's model)."),
                 option("image", {"type": "boolean", "default": False},
                        "Add `image`, the 28x28 input the model saw, as a PNG data URL."),
+                option("explain", {"type": "boolean", "default": False},
+                       "Add `panels` to each prediction: the picture as found (picture; for a photo "
+                       "also paper, ink, crop), as PNG data URLs at most 96 px a side, as "
+                       "`digitkit predict --show` draws them."),
                 option("preprocess", {"type": "boolean", "default": True},
                        "false: only resize to 28x28, for images already in MNIST form (white on black, "
                        "centred), as `digitkit predict --no-preprocess`."),
@@ -117,7 +121,11 @@ def api_section(limits: Limits) -> tuple[dict[str, Any], dict[str, Any]]:
             "top_k": {"type": "array", "items": {"type": "object", "properties": {
                 "digit": {"type": "integer"}, "probability": {"type": "number"}}}},
             "probabilities": {"type": "array", "items": {"type": "number"}, "minItems": 10, "maxItems": 10},
-            "image": {"type": "string", "description": "Only with image=1: a PNG data URL"}}},
+            "image": {"type": "string", "description": "Only with image=1: a PNG data URL"},
+            "panels": {"type": "array", "description": "Only with explain=1: the picture as found",
+                       "items": {"type": "object", "properties": {
+                           "caption": {"type": "string", "enum": ["picture", "paper", "ink", "crop"]},
+                           "image": {"type": "string"}}}}}},
         "PredictResult": {"type": "object", "properties": {
             "model": {"$ref": "#/components/schemas/ModelInfo"},
             "min_confidence": {"type": ["number", "null"]},

@@ -112,15 +112,16 @@ function setStatus(text, isError = false) {
   status.classList.toggle("error", isError);
 }
 
-function predictUrl() {
+function predictUrl(explain = false) {
   const params = new URLSearchParams({ top_k: String(TOP_K), image: "1" });
+  if (explain) params.set("explain", "1");  // files: the picture as found, beside the digit
   const model = $("model").value;
   if (model) params.set("model", model);
   return "/api/predict?" + params.toString();
 }
 
-async function ask(body, headers) {
-  const response = await fetch(predictUrl(), { method: "POST", body, headers });
+async function ask(body, headers, explain = false) {
+  const response = await fetch(predictUrl(explain), { method: "POST", body, headers });
   let data;
   try { data = await response.json(); } catch (_) { data = { error: `the server answered ${response.status}` }; }
   if (!response.ok) throw new Error(data.error || `the server answered ${response.status}`);
@@ -194,7 +195,7 @@ async function predictFiles(files) {
   for (const file of files) form.append("file", file, file.name);
   setStatus(`Reading ${files.length} file${files.length > 1 ? "s" : ""}…`);
   try {
-    const data = await ask(form, {});
+    const data = await ask(form, {}, true);
     showUploads(data);
     const n = data.predictions.length;
     setStatus(`${n} of ${n + data.failures.length} file${n + data.failures.length > 1 ? "s" : ""} predicted by ` +
@@ -218,6 +219,7 @@ function showUploads(data) {
     bars.className = "bars";
     fillBars(bars, answer.top_k.slice(0, 3));
     li.append(img, name, bars);
+    if (answer.panels && answer.panels.length) li.append(foundPanels(answer));
     li.dataset.digit = String(answer.best);
     return li;
   });
@@ -230,6 +232,27 @@ function showUploads(data) {
     items.push(li);
   }
   $("uploads").replaceChildren(...items);
+}
+
+// The picture as preprocessing found it (the paper, the ink, the crop), beside the digit the
+// model saw, as `digitkit predict --show` draws it: a photo that reads wrong shows why.
+function foundPanels(answer) {
+  const row = document.createElement("div");
+  row.className = "found";
+  row.setAttribute("aria-label", `How ${answer.input} was read`);
+  const shown = [...answer.panels, { caption: "digit", image: answer.image }];
+  for (const panel of shown) {
+    if (!panel.image) continue;
+    const figure = document.createElement("figure");
+    const img = document.createElement("img");
+    img.src = panel.image;
+    img.alt = `${panel.caption} of ${answer.input}`;
+    const caption = document.createElement("figcaption");
+    caption.textContent = panel.caption;
+    figure.append(img, caption);
+    row.append(figure);
+  }
+  return row;
 }
 
 $("files").addEventListener("change", (event) => { predictFiles(event.target.files); event.target.value = ""; });
