@@ -18,7 +18,7 @@ def command(
     gallery: Annotated[Optional[int], typer.Option(
         "--gallery", "-g", min=0, metavar="N", show_default=False,
         help="Misclassified digits to draw, most confident first (0: none). Default: as many as fit on the "
-             "screen below the metrics.")] = None,
+             "screen below the metrics. With --numbers: misread numbers to list (default 10).")] = None,
     numbers: Annotated[Optional[str], typer.Option(
         "--numbers", metavar="DIR", show_default=False,
         help="Score the model as a reader of whole numbers (as `digitkit read`) on the pictures in DIR, each named "
