@@ -32,17 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
+from digitkit.evaluation.metrics import edit_distance  # the one `evaluate --numbers` scores with
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
-
-
-def edit_distance(a: str, b: str) -> int:
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        previous, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
-    return row[-1]
 
 
 def single_digit_accuracy(predictor, images: np.ndarray, labels: np.ndarray, sources: list[int]) -> float:

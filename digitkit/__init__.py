@@ -51,6 +51,7 @@ _PUBLIC = {
     "predict": "digitkit.inference.batch:predict",
     "read": "digitkit.reading:read",
     "evaluate": "digitkit.evaluation:evaluate",
+    "evaluate_numbers": "digitkit.evaluation:evaluate_numbers",
     "export": "digitkit.exporting:export",
     "build_report": "digitkit.report:build_report",
     "run_bench": "digitkit.bench:bench",

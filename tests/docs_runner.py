@@ -12,7 +12,8 @@ output. A block may be preceded by HTML comments (invisible on GitHub) that chan
     <!-- test-files: my-digit.png digits/ number-4071.png -->
                                     create these inputs first: a handwritten digit image
                                     (dark ink on light paper), a folder of three, or a
-                                    handwritten number (number-DIGITS.png)
+                                    handwritten number (number-DIGITS.png, or NAME_DIGITS.png
+                                    as scripts/make_numbers.py names them)
     <!-- expect-exit: 2 -->         the block's commands must exit with this code
 
 A page whose commands train or load TensorFlow is marked slow (CI runs slow tests too).
@@ -160,7 +161,7 @@ def _number_image(path: Path, text: str) -> None:
 
 def make_files(names: list[str], cwd: Path) -> None:
     for name in (n for value in names for n in value.split()):
-        number = re.fullmatch(r"(?:.*/)?number-(\d+)\.png", name)
+        number = re.fullmatch(r"(?:.*/)?(?:number-|\w*_)(\d+)\.png", name)
         if number:
             _number_image(cwd / name, number.group(1))
         elif name.endswith("/"):

@@ -18,7 +18,12 @@ def command(
     gallery: Annotated[Optional[int], typer.Option(
         "--gallery", "-g", min=0, metavar="N", show_default=False,
         help="Misclassified digits to draw, most confident first (0: none). Default: as many as fit on the "
-             "screen below the metrics.")] = None,
+             "screen below the metrics. With --numbers: misread numbers to list (default 10).")] = None,
+    numbers: Annotated[Optional[str], typer.Option(
+        "--numbers", metavar="DIR", show_default=False,
+        help="Score the model as a reader of whole numbers (as `digitkit read`) on the pictures in DIR, each named "
+             "with its true text (NAME_DIGITS.png, or listed in DIR/labels.csv as scripts/make_numbers.py writes "
+             "it).")] = None,
     quiet: QuietFlag = False,
     json_output: JsonFlag = False,
 ) -> None:
@@ -33,6 +38,9 @@ def command(
     from digitkit.render.digits import choose_mode
     from digitkit.render.evaluation import evaluation_view
 
+    if numbers is not None:
+        _numbers(model, numbers, dataset, split, top_k, gallery, quiet, json_output)
+        return
     status = err()
     with status.status("evaluating…"):
         result = evaluate(model, dataset=dataset, split=split, top_k=top_k)
@@ -53,3 +61,32 @@ def command(
         # One short line: the run is named in the summary above, and a long path would wrap.
         where = "the run folder" if result.data.get("run") else str(result.saved_to)
         status.print(f"[dim]saved evaluation.json and predictions.npz in {escape(where)}[/]")
+
+
+def _numbers(model: str, folder: str, dataset: str | None, split: str, top_k: int, gallery: int | None, quiet: bool,
+             json_output: bool) -> None:
+    """`evaluate MODEL --numbers DIR`: the reader scored on a set of numbers."""
+    from digitkit.errors import UsageError
+    from digitkit.evaluation import evaluate_numbers
+    from digitkit.render.console import err, escape, out, print_json
+    from digitkit.render.evaluation import numbers_view
+
+    if dataset is not None or split != "test":
+        raise UsageError("--numbers scores the pictures in its folder: --dataset and --split do not apply")
+    status = err()
+    with status.status("reading the numbers…"):
+        result = evaluate_numbers(model, folder, top_k=top_k)
+    for note in result.notes:
+        status.print(f"[yellow]note:[/] {escape(note)}")
+    if json_output:
+        print_json(result.to_dict())
+    elif quiet:
+        m = result.metrics
+        out().print(f"{result.data.get('run') or result.data.get('answered_by') or model}  numbers "
+                    f"{m['accuracy']:.4f}  digits {m['digit_accuracy'] or 0:.4f}  not ok {m['not_ok']}",
+                    markup=False, soft_wrap=True)
+    else:
+        console = out()
+        console.print(numbers_view(result, width=console.width, listed=gallery))
+    if result.saved_to is not None:
+        status.print("[dim]saved numbers-evaluation.json and numbers-mistakes.npz in the run folder[/]")

@@ -6,7 +6,7 @@ report, ``evaluate`` and ``bench`` all compute their numbers here, so they agree
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -124,4 +124,68 @@ def score(probabilities: np.ndarray, labels: np.ndarray, top_k: int = 3) -> dict
         "per_class": classes,
         "confusion": confusion.tolist(),
         "most_confused": most_confused(confusion),
+    }
+
+
+# -- whole numbers (`evaluate --numbers`) -----------------------------------------------------
+
+NUMBER_STATUSES = ("ok", "unsure", "not-a-digit", "failed")
+
+
+def squashed(text: str) -> str:
+    """A number's text without its layout: a wide gap's space and a new line are not scored."""
+    return "".join(text.split())
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance: insertions, deletions and substitutions, one each."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        previous, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            previous, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, previous + (ca != cb))
+    return row[-1]
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def number_scores(truths: Sequence[str], reads: Sequence[str | None], statuses: Sequence[str]) -> dict[str, Any]:
+    """Whole-number and per-digit scores of a reader, as JSON-ready data.
+
+    Args:
+        truths: the true text of each picture.
+        reads: what was read, ``None`` where the picture could not be read.
+        statuses: each answer's status (:data:`NUMBER_STATUSES`; ``failed`` for ``None`` reads).
+
+    Digits are compared position by position only where the count read is right: one lost
+    digit would otherwise make every digit after it wrong. Numbers with the wrong count are
+    counted apart (``missing``: fewer digits, ``extra``: more), and ``edit_digit_accuracy``
+    (1 - edit distance / length, as ``benchmarks/read_accuracy.py``) scores every number.
+    """
+    right = right_ok = compared = right_digits = missing = extra = edit_errors = total_digits = 0
+    counts = dict.fromkeys(NUMBER_STATUSES, 0)
+    for truth, read, status in zip(truths, reads, statuses):
+        t, r = squashed(truth), squashed(read or "")
+        exact = read is not None and r == t
+        right += exact
+        right_ok += exact and status == "ok"
+        counts[status] = counts.get(status, 0) + 1
+        total_digits += len(t)
+        edit_errors += min(len(t), edit_distance(r, t))
+        if len(r) == len(t):
+            compared += len(t)
+            right_digits += sum(a == b for a, b in zip(r, t))
+        elif len(r) < len(t):
+            missing += 1
+        else:
+            extra += 1
+    n = len(truths)
+    return {
+        "numbers": n, "accuracy": _share(right, n), "errors": n - right,
+        "digits": total_digits, "digit_accuracy": _share(right_digits, compared), "digits_compared": compared,
+        "edit_digit_accuracy": None if not total_digits else 1 - edit_errors / total_digits,
+        "count_errors": missing + extra, "missing": missing, "extra": extra,
+        "status": counts, "not_ok": n - counts["ok"], "ok_accuracy": _share(right_ok, counts["ok"]),
     }

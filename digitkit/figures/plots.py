@@ -16,7 +16,7 @@ from digitkit.figures.theme import (
 )
 
 __all__ = ["learning_curves", "confusion_heatmap", "misclassified_gallery", "samples_grid", "class_balance",
-           "per_class_f1", "reliability_diagram", "reliability_bins", "leaderboard_chart"]
+           "per_class_f1", "reliability_diagram", "reliability_bins", "leaderboard_chart", "misread_numbers"]
 
 RELIABILITY_BINS = 15  # Guo et al. (2017): ECE over 15 equal-width confidence bins
 
@@ -276,4 +276,51 @@ def samples_grid(images: np.ndarray, labels: np.ndarray, per_class: int = 10) ->
         ax.set_ylabel("digit")
         ax.set_xlabel(f"the first {per_class} training samples of each digit")
         ax.set_title("Ten samples of every digit")
+        return png(fig)
+
+
+def misread_numbers(inks: Sequence[np.ndarray], boxes: Sequence[np.ndarray], right: Sequence[np.ndarray],
+                    truths: Sequence[str], reads: Sequence[str], notes: Sequence[str]) -> bytes:
+    """Misread numbers, one per row: the picture (dark on light) with each digit's box, blue
+    where the digit is right and vermillion where it is not, the digit read under its box,
+    and "true → read" above with ``notes[i]`` (status, confidence, file name).
+
+    Args:
+        inks: each picture as ink, bright on black (uint8).
+        boxes: (k, 4) per picture, ``x0, y0, x1, y1`` in its pixels.
+        right: (k,) per picture, whether each digit read is right.
+        truths, reads, notes: the texts of each row (user-controlled: drawn as plain text).
+    """
+    from matplotlib.patches import Patch, Rectangle
+
+    pitch = 1.75  # a picture is one unit high; its two lines of text above it
+    widths = [ink.shape[1] / max(1, ink.shape[0]) for ink in inks]
+    span = max([4.0, *widths])
+    rows = max(1, len(inks))
+    with themed() as (plt, sns):
+        fig, ax = plt.subplots(figsize=(min(14.0, 0.9 * span + 0.6), 0.9 * pitch * rows + 0.9))
+        for n, (ink, digit_boxes, good) in enumerate(zip(inks, boxes, right)):
+            y0, height = (rows - 1 - n) * pitch, max(1, ink.shape[0])
+            ax.imshow(ink, cmap="gray_r", vmin=0, vmax=255, extent=(0, widths[n], y0, y0 + 1),
+                      interpolation="antialiased")
+            read = "".join(reads[n].split())
+            for k, (x0, top, x1, bottom) in enumerate(np.asarray(digit_boxes, np.float64).reshape(-1, 4)):
+                colour = TRUE_COLOUR if k < len(good) and good[k] else PREDICTED_COLOUR
+                ax.add_patch(Rectangle((x0 / height, y0 + 1 - bottom / height), (x1 - x0) / height,
+                                       (bottom - top) / height, fill=False, edgecolor=colour, linewidth=1.6))
+                if len(read) == len(digit_boxes):  # marks kept in the text: no label per box
+                    ax.text((x0 + x1) / 2 / height, y0 - 0.04, read[k], ha="center", va="top", fontsize=9,
+                            color=colour, fontweight="bold", parse_math=False)
+            # Texts come from file names and readings: never let matplotlib read "$" as maths.
+            ax.text(0, y0 + 1.36, f"true {truths[n]} \u2192 read {reads[n] or '-'}", fontsize=10.5, va="bottom",
+                    parse_math=False)
+            ax.text(0, y0 + 1.06, notes[n], fontsize=8.5, va="bottom", color="#555555", parse_math=False)
+        ax.set_xlim(-0.05, span + 0.05)
+        ax.set_ylim(-0.35, rows * pitch)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        ax.set_title("Misread numbers, most confident first", loc="left")
+        ax.legend(handles=[Patch(color=TRUE_COLOUR, label="digit read right"),
+                           Patch(color=PREDICTED_COLOUR, label="digit read wrong (or the count is wrong)")],
+                  loc="upper center", ncol=2, fontsize=9.5, bbox_to_anchor=(0.5, 0.0), frameon=False)
         return png(fig)

@@ -203,3 +203,81 @@ def bench_table(entries: Sequence[Any], quick: str | None = None) -> RenderableT
     if quick:  # what the figures mean: a quick bench's accuracies are not the recipes'
         return Group(table, Text(quick, style="yellow"), Text(""), Text("runs", style="bold underline"), below)
     return Group(table, Text(""), Text("runs", style="bold underline"), below)
+
+
+def _share(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2%}"
+
+
+def numbers_summary(data: dict[str, Any]) -> Table:
+    """Headline numbers of a reader scored on a set of numbers (``evaluate --numbers``)."""
+    m, numbers = data["metrics"], data["numbers"]
+    status = m["status"]
+    table = Table(show_header=False, box=None, padding=(0, 2, 0, 0), title="reading numbers", title_justify="left")
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(overflow="fold")
+    rows = [
+        ("model", data.get("model") or "-"),
+        ("run", data.get("run") or "-") if data.get("run") else ("answered by", data.get("answered_by") or "-"),
+        ("numbers", f"{numbers['size']:,} pictures in {numbers['folder']} ({numbers['labels']})"),
+        ("whole numbers", f"{_share(m['accuracy'])}  ({m['errors']:,} wrong)"),
+        ("digits", f"{_share(m['digit_accuracy'])}  ({m['digits_compared']:,} digits of numbers read with the "
+                   "right count)"),
+        ("count wrong", f"{m['count_errors']:,}  ({m['missing']:,} with digits missing, {m['extra']:,} with extra)"),
+        ("not ok", f"{m['not_ok']:,}  (unsure {status.get('unsure', 0):,}, not-a-digit "
+                   f"{status.get('not-a-digit', 0):,}, unreadable {status.get('failed', 0):,})"),
+        ("among ok", f"{_share(m['ok_accuracy'])} right  ({status.get('ok', 0):,} answers ok)"),
+    ]
+    for key, value in rows:
+        table.add_row(key, escape(str(value)))
+    return table
+
+
+def numbers_groups(groups: Sequence[dict[str, Any]]) -> Table:
+    """Scores per group of the set (make_numbers' conditions, or sub-folders)."""
+    table = Table(title="per group", title_justify="left", box=None, pad_edge=False, padding=(0, 2, 0, 0),
+                  header_style="bold")
+    table.add_column("group", overflow="fold")
+    for name in ("numbers", "whole", "digits", "count wrong", "not ok"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for g in groups:
+        table.add_row(escape(g["group"]), f"{g['numbers']:,}", _share(g["accuracy"]), _share(g["digit_accuracy"]),
+                      f"{g['count_errors']:,}", f"{g['not_ok']:,}")
+    return table
+
+
+def numbers_mistakes(mistakes: Sequence[dict[str, Any]], total: int, width: int) -> Text:
+    """'4071 → 4011  unsure 62%  touching/00012_4071.png' lines, most confident first."""
+    if not total:
+        return Text("no mistakes: every number was read right")
+    lines = Text("misread numbers (true → read), most confident first\n", style="bold")
+    for m in mistakes:
+        read = (m["read"] or "").replace("\n", "/") if m["read"] is not None else "(unreadable)"
+        how = f"{m['status']} {m['confidence']:.0%}" if m["confidence"] is not None else m.get("message", "")
+        line = Text(f"  {m['true']} → {read}  {how}  {m['input']}", overflow="ellipsis", no_wrap=True)
+        line.truncate(width, overflow="ellipsis")
+        lines.append_text(line)
+        lines.append("\n")
+    if total > len(mistakes):
+        lines.append(f"  … {total - len(mistakes):,} more; `--gallery N` lists N, `--json` all that were kept",
+                     style="dim")
+    lines.rstrip()
+    return lines
+
+
+def numbers_view(evaluation: Any, *, width: int, listed: int | None = None) -> RenderableType:
+    """Everything ``digitkit evaluate --numbers`` shows: the scores, per group, the misread numbers.
+
+    Args:
+        evaluation: the :class:`digitkit.evaluation.NumbersEvaluation` to draw.
+        width: columns available.
+        listed: misread numbers to list (default 10; 0: none).
+    """
+    data = evaluation.data
+    parts: list[RenderableType] = [numbers_summary(data)]
+    if data.get("groups"):
+        parts += [Text(""), numbers_groups(data["groups"])]
+    listed = 10 if listed is None else listed
+    if listed:
+        parts += [Text(""), numbers_mistakes(data["mistakes"][:listed], data["metrics"]["errors"], width)]
+    return Group(*parts)

@@ -33,6 +33,7 @@ class RunData:
     train_images: np.ndarray | None
     evaluated_now: bool = False
     notes: list[str] = field(default_factory=list)
+    numbers: Any = None  # digitkit.evaluation.NumbersEvaluation, when `evaluate --numbers` saved one
 
     @property
     def label(self) -> str:
@@ -121,7 +122,7 @@ def _load_split(name: str | None, split: str, notes: list[str]) -> Any:
 
 def gather(ref: str) -> RunData:
     """Everything the report shows about one run."""
-    from digitkit.evaluation import evaluate, load_evaluation
+    from digitkit.evaluation import evaluate, load_evaluation, load_numbers_evaluation
 
     run = resolve_run(ref)
     manifest = run.manifest
@@ -147,4 +148,4 @@ def gather(ref: str) -> RunData:
                    layers=read_layers(run.model_path), test_images=test_images,
                    train_labels=None if train is None else train.labels,
                    train_images=None if train is None else train.images,
-                   evaluated_now=evaluated_now, notes=notes)
+                   evaluated_now=evaluated_now, notes=notes, numbers=load_numbers_evaluation(run))

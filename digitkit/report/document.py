@@ -187,6 +187,56 @@ def _reliability(data: RunData, prefix: str) -> Block:
         f"{said}. Bars on the dashed diagonal would be perfectly calibrated; below it, over-confident.")
 
 
+def _share(value: Any) -> str:
+    return f"{value:.2%}" if isinstance(value, (int, float)) else "-"
+
+
+def _numbers_blocks(data: RunData, prefix: str) -> list[Block]:
+    """The model as a reader of whole numbers (``evaluate --numbers``): scores and misread numbers."""
+    ev = data.numbers
+    if ev is None:
+        return []
+    d, m = ev.data, ev.data["metrics"]
+    status = m.get("status", {})
+    rows = [
+        ("numbers", f"{d['numbers'].get('size', 0):,} pictures in {d['numbers'].get('folder', '-')}"),
+        ("whole numbers read right", f"{_share(m['accuracy'])} ({m['errors']:,} wrong)"),
+        ("digits read right", f"{_share(m['digit_accuracy'])} of {m['digits_compared']:,} in numbers of the "
+                              "right count"),
+        ("digit count wrong", f"{m['count_errors']:,} ({m['missing']:,} missing digits, {m['extra']:,} extra)"),
+        ("answers not ok", f"{m['not_ok']:,} (unsure {status.get('unsure', 0):,}, not-a-digit "
+                           f"{status.get('not-a-digit', 0):,}, unreadable {status.get('failed', 0):,})"),
+        ("right among the ok answers", _share(m["ok_accuracy"])),
+        ("evaluated", fmt_time(d.get("created"))),
+    ]
+    tables: list[Block] = [Table(["metric", "value"], [[k, v] for k, v in rows], caption="Reading numbers")]
+    if d.get("groups"):
+        tables.append(Table(["group", "numbers", "whole", "digits", "count wrong", "not ok"],
+                            [[g["group"], f"{g['numbers']:,}", _share(g["accuracy"]), _share(g["digit_accuracy"]),
+                              f"{g['count_errors']:,}", f"{g['not_ok']:,}"] for g in d["groups"]],
+                            caption="Per group", numeric=[False, True, True, True, True, True]))
+    blocks: list[Block] = [Heading("Reading numbers", 3), Columns(tables)]
+    drawn = [x for x in d.get("mistakes", []) if isinstance(x.get("picture"), int) and x["picture"] < len(ev.pictures)]
+    drawn = drawn[:GALLERY_SIZE]
+    if drawn:
+        pictures = [ev.pictures[x["picture"]] for x in drawn]
+        notes = [f"{x['status']} {x['confidence']:.0%} · {x['input']}" for x in drawn]
+        blocks.append(Figure(f"{prefix}misread-numbers", figures.misread_numbers(
+            [p.ink for p in pictures], [p.boxes for p in pictures], [p.right for p in pictures],
+            [x["true"] for x in drawn], [x["read"] for x in drawn], notes),
+            f"The {len(drawn)} most confidently misread numbers, each digit's box drawn",
+            "Blue box: digit read right; vermillion: read wrong, or the number's digit count is wrong."))
+    if d.get("mistakes"):
+        listed = d["mistakes"][:GALLERY_SIZE * 2]
+        blocks.append(Table(["picture", "true", "read", "status"],
+                            [[x["input"], x["true"], "(unreadable)" if x["read"] is None else x["read"],
+                              x["status"]] for x in listed],
+                            caption=f"Misread numbers ({len(listed)} of {m['errors']:,}, most confident first)"))
+    else:
+        blocks.append(Paragraph("Every number was read right."))
+    return blocks
+
+
 def _trained_on(data: RunData) -> str:
     dataset = data.manifest.get("dataset") or {}
     # The run's own rule: a run that fell back to the bundled sample trained on `sample`.
@@ -254,6 +304,7 @@ def run_blocks(data: RunData, prefix: str = "", *, card: bool = True) -> list[Bl
     blocks += _finetune_blocks(data)
     blocks += [Heading("Learning curves", 3), *_curves(data, prefix)]
     blocks += [Heading("Digits", 3), *_pictures(data, prefix)]
+    blocks += _numbers_blocks(data, prefix)
     blocks += [Heading("Manifest", 3), _manifest_table(data)]
     if data.layers:
         blocks += [Heading("Layers", 3), _layers_table(data.layers)]

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from digitkit.runs.directory import RUN_ID_PATTERN, Run, RunUnreadable, create_run, now_iso
 from digitkit.runs.files import (
-    BEST, EVALUATION, HISTORY_CSV, HISTORY_JSON, LOCK, MANIFEST, METRICS, MODEL, PREDICTIONS, STATE,
-    STATE_JSON, TFLITE, RunFileError, read_json,
+    BEST, EVALUATION, HISTORY_CSV, HISTORY_JSON, LOCK, MANIFEST, METRICS, MODEL, NUMBERS_EVALUATION,
+    NUMBERS_PICTURES, PREDICTIONS, STATE, STATE_JSON, TFLITE, RunFileError, read_bytes, read_json,
 )
 from digitkit.runs.listing import Listing, latest_run_of, list_all, list_runs, readable_runs, trash_folders
 from digitkit.runs.locking import RunLocked, lock
@@ -27,8 +27,8 @@ from digitkit.runs.naming import find_run, get_run
 from digitkit.runs.removal import PurgeResult, purge_trash, remove_run
 
 __all__ = [
-    "BEST", "EVALUATION", "HISTORY_CSV", "HISTORY_JSON", "LOCK", "MANIFEST", "METRICS", "MODEL", "PREDICTIONS", "RUN_ID_PATTERN", "SCHEMA_VERSION", "STATE", "STATE_JSON", "TFLITE", "Listing", "Manifest",
+    "BEST", "EVALUATION", "HISTORY_CSV", "HISTORY_JSON", "LOCK", "MANIFEST", "METRICS", "MODEL", "NUMBERS_EVALUATION", "NUMBERS_PICTURES", "PREDICTIONS", "RUN_ID_PATTERN", "SCHEMA_VERSION", "STATE", "STATE_JSON", "TFLITE", "Listing", "Manifest",
     "ManifestError", "PurgeResult", "Run", "RunFileError", "RunLocked", "RunUnreadable", "create_run",
     "find_run", "get_run", "latest_run_of", "list_all", "list_runs", "lock", "now_iso", "purge_trash",
-    "read_json", "readable_runs", "remove_run", "trash_folders",
+    "read_bytes", "read_json", "readable_runs", "remove_run", "trash_folders",
 ]

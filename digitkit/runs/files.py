@@ -25,6 +25,8 @@ HISTORY_CSV = "history.csv"
 METRICS = "metrics.json"
 EVALUATION = "evaluation.json"
 PREDICTIONS = "predictions.npz"
+NUMBERS_EVALUATION = "numbers-evaluation.json"
+NUMBERS_PICTURES = "numbers-mistakes.npz"
 STATE = "state"
 STATE_JSON = "state/state.json"
 LOCK = ".lock"
@@ -121,6 +123,18 @@ def evaluation_problem(data: Any) -> str | None:
     return None
 
 
+def numbers_evaluation_problem(data: Any) -> str | None:
+    """What `digitkit evaluate --numbers` writes: a schema tag, the set it read, and scores."""
+    if not isinstance(data, dict):
+        return f"expected an object, found {type(data).__name__}"
+    for key in ("numbers", "metrics"):
+        if not isinstance(data.get(key), dict):
+            return f"{key!r} must be an object"
+    if not isinstance(data.get("mistakes", []), list):
+        return "'mistakes' must be a list"
+    return None
+
+
 def state_problem(data: Any) -> str | None:
     """The resumable-training state: epochs done, the history so far, the best value seen."""
     if not isinstance(data, dict):
@@ -139,6 +153,7 @@ VALIDATORS: dict[str, Callable[[Any], str | None]] = {
     HISTORY_JSON: history_problem,
     METRICS: metrics_problem,
     EVALUATION: evaluation_problem,
+    NUMBERS_EVALUATION: numbers_evaluation_problem,
     STATE_JSON: state_problem,
 }
 
@@ -149,6 +164,8 @@ def way_out(run_id: str, name: str) -> str:
         return f"the run cannot be resumed; remove it with `digitkit runs rm {run_id}`"
     if name == EVALUATION:
         return f"delete it and run `digitkit evaluate {run_id}` again"
+    if name == NUMBERS_EVALUATION:
+        return f"delete it and run `digitkit evaluate {run_id} --numbers DIR` again"
     return f"delete the file, or remove the run with `digitkit runs rm {run_id}`"
 
 
