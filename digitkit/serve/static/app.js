@@ -1,168 +1,218 @@
-// digitkit serve: draw or drop digits, ask POST /api/predict, show the answer.
+// digitkit serve: draw or drop digits, ask POST /api/predict, show the answer; write a number
+// on the wide pad, ask POST /api/read, show each digit's box and reading over the drawing.
 // No framework and nothing from another origin: the page must work offline and under a
 // strict Content-Security-Policy. Text from the server is set with textContent only.
 "use strict";
 
 const SEND_SIDE = 112;      // the drawing is sent at this size: plenty for a 28x28 digit
 const DEBOUNCE_MS = 150;
+const READ_DEBOUNCE_MS = 350;  // a number is written in several strokes: wait for a pause
 const TOP_K = 10;
 const LINE_WIDTH = 18;      // on the 280 px pad, close to MNIST's stroke for a 20 px box
+const NUMBER_HEIGHT = 200;  // the wide pad's drawing height; its width follows the layout
+const NUMBER_LINE_WIDTH = 12;  // digits written ~150 px tall get the digit pad's stroke ratio
 
 const $ = (id) => document.getElementById(id);
-const pad = $("pad");
-const ctx = pad.getContext("2d");
-const strokes = [];         // each stroke: a list of [x, y] in canvas pixels
-let current = null;
-let timer = null;
-let sequence = 0;           // answers to older drawings are dropped
-let inFlight = false;       // one drawing request at a time; a newer drawing waits for it
-let dirty = false;
+let activePad = null;       // the pad Ctrl+Z and Escape act on: the one last drawn on
 
-function redraw() {
-  ctx.fillStyle = "#000";
-  ctx.fillRect(0, 0, pad.width, pad.height);
-  ctx.strokeStyle = "#fff";
-  ctx.fillStyle = "#fff";
-  ctx.lineWidth = LINE_WIDTH;
-  ctx.lineCap = "round";
-  ctx.lineJoin = "round";
-  for (const stroke of strokes) {
-    if (stroke.length === 1) {
+// --- drawing: both pads ---------------------------------------------------------------
+
+// A canvas drawn on with pointer events (mouse, touch, pen), with its Undo and Clear buttons.
+// `hooks`: move() while a stroke goes on, start() and end() around each stroke, changed()
+// after an undo that leaves strokes, empty() when none are left.
+function makePad(canvas, lineWidth, buttons, hooks) {
+  const ctx = canvas.getContext("2d");
+  const strokes = [];       // each stroke: a list of [x, y] in canvas pixels
+  let current = null;
+  const pad = { canvas, strokes, redraw, undo, clear, isEmpty: () => strokes.length === 0 };
+
+  function redraw() {
+    ctx.fillStyle = "#000";
+    ctx.fillRect(0, 0, canvas.width, canvas.height);
+    ctx.strokeStyle = "#fff";
+    ctx.fillStyle = "#fff";
+    ctx.lineWidth = lineWidth;
+    ctx.lineCap = "round";
+    ctx.lineJoin = "round";
+    for (const stroke of strokes) {
+      if (stroke.length === 1) {
+        ctx.beginPath();
+        ctx.arc(stroke[0][0], stroke[0][1], lineWidth / 2, 0, 2 * Math.PI);
+        ctx.fill();
+        continue;
+      }
       ctx.beginPath();
-      ctx.arc(stroke[0][0], stroke[0][1], LINE_WIDTH / 2, 0, 2 * Math.PI);
-      ctx.fill();
-      continue;
+      ctx.moveTo(stroke[0][0], stroke[0][1]);
+      for (const [x, y] of stroke.slice(1)) ctx.lineTo(x, y);
+      ctx.stroke();
     }
-    ctx.beginPath();
-    ctx.moveTo(stroke[0][0], stroke[0][1]);
-    for (const [x, y] of stroke.slice(1)) ctx.lineTo(x, y);
-    ctx.stroke();
+    for (const button of buttons) button.disabled = strokes.length === 0;
   }
-  $("undo").disabled = strokes.length === 0;
-  $("clear").disabled = strokes.length === 0;
-}
 
-function point(event) {
-  const box = pad.getBoundingClientRect();
-  return [(event.clientX - box.left) * pad.width / box.width, (event.clientY - box.top) * pad.height / box.height];
-}
+  function point(event) {
+    const box = canvas.getBoundingClientRect();
+    return [(event.clientX - box.left) * canvas.width / box.width,
+            (event.clientY - box.top) * canvas.height / box.height];
+  }
 
-pad.addEventListener("pointerdown", (event) => {
-  if (event.button !== 0) return;
-  try { pad.setPointerCapture(event.pointerId); } catch (_) { /* a synthetic or vanished pointer */ }
-  current = [point(event)];
-  strokes.push(current);
-  redraw();
-  event.preventDefault();
-});
-pad.addEventListener("pointermove", (event) => {
-  if (!current) return;
-  const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
-  for (const e of (events.length ? events : [event])) current.push(point(e));
-  redraw();
-  schedule();
-});
-for (const name of ["pointerup", "pointercancel"]) {
-  pad.addEventListener(name, () => {
-    if (!current) return;
-    current = null;
-    schedule();
+  function undo() {
+    if (!strokes.length) return;
+    strokes.pop();
+    redraw();
+    strokes.length ? hooks.changed() : hooks.empty();
+  }
+
+  function clear() {
+    strokes.length = 0;
+    redraw();
+    hooks.empty();
+  }
+
+  canvas.addEventListener("pointerdown", (event) => {
+    if (event.button !== 0) return;
+    try { canvas.setPointerCapture(event.pointerId); } catch (_) { /* a synthetic or vanished pointer */ }
+    activePad = pad;
+    current = [point(event)];
+    strokes.push(current);
+    redraw();
+    if (hooks.start) hooks.start();
+    event.preventDefault();
   });
+  canvas.addEventListener("pointermove", (event) => {
+    if (!current) return;
+    const events = event.getCoalescedEvents ? event.getCoalescedEvents() : [event];
+    for (const e of (events.length ? events : [event])) current.push(point(e));
+    redraw();
+    if (hooks.move) hooks.move();
+  });
+  for (const name of ["pointerup", "pointercancel"]) {
+    canvas.addEventListener(name, () => {
+      if (!current) return;
+      current = null;
+      hooks.end();
+    });
+  }
+  return pad;
 }
 
-function schedule() {
-  // At most one prediction per DEBOUNCE_MS while the pen moves, and one after it stops.
-  if (timer) return;
-  timer = setTimeout(() => { timer = null; predictDrawing(); }, DEBOUNCE_MS);
-}
-
-function undo() {
-  if (!strokes.length) return;
-  strokes.pop();
-  redraw();
-  strokes.length ? schedule() : showEmpty();
-}
-
-function clearPad() {
-  strokes.length = 0;
-  redraw();
-  showEmpty();
-}
-
-function showEmpty() {
-  sequence += 1;
-  clearTimeout(timer);
-  timer = null;
-  setStatus("Draw a digit to start.");
-  $("digit").textContent = "–";
-  $("seen-figure").hidden = true;  // no empty box and caption before an answer
-  $("bars").replaceChildren();
-}
-
-$("undo").addEventListener("click", undo);
-$("clear").addEventListener("click", clearPad);
 document.addEventListener("keydown", (event) => {
-  if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") { undo(); event.preventDefault(); }
-  else if (event.key === "Escape") clearPad();
+  const pad = activePad || digitPad;
+  if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "z") { pad.undo(); event.preventDefault(); }
+  else if (event.key === "Escape") pad.clear();
 });
 
-function setStatus(text, isError = false) {
-  const status = $("status");
-  status.textContent = text;
-  status.classList.toggle("error", isError);
+// `work` once `ms` after the first call, however many calls come meanwhile; cancel() drops it.
+function later(work, ms) {
+  let timer = null;
+  const schedule = () => {
+    if (timer) return;
+    timer = setTimeout(() => { timer = null; work(); }, ms);
+  };
+  schedule.cancel = () => { clearTimeout(timer); timer = null; };
+  return schedule;
 }
 
-function predictUrl(explain = false) {
-  const params = new URLSearchParams({ top_k: String(TOP_K), image: "1" });
-  if (explain) params.set("explain", "1");  // files: the picture as found, beside the digit
+// One request at a time for a pad: a newer drawing waits for the one in flight, then goes
+// (through `again`, so it is still debounced), and answers to older drawings are dropped.
+// `work(isCurrent)` sends the drawing and shows the answer only while isCurrent() holds.
+function latestOnly(work, again) {
+  let sequence = 0;
+  let inFlight = false;
+  let dirty = false;
+  async function run() {
+    if (inFlight) { dirty = true; return; }
+    inFlight = true;
+    const mine = ++sequence;
+    try {
+      await work(() => mine === sequence);
+    } finally {
+      inFlight = false;
+      if (dirty) { dirty = false; again(); }
+    }
+  }
+  run.drop = () => { sequence += 1; };
+  return run;
+}
+
+function canvasPng(canvas, width, height) {
+  const copy = document.createElement("canvas");
+  copy.width = width;
+  copy.height = height;
+  const c = copy.getContext("2d");
+  c.imageSmoothingQuality = "high";
+  c.drawImage(canvas, 0, 0, width, height);
+  return new Promise((resolve) => copy.toBlob(resolve, "image/png"));
+}
+
+// --- asking the server ----------------------------------------------------------------
+
+function setStatus(text, isError = false, element = $("status")) {
+  element.textContent = text;
+  element.classList.toggle("error", isError);
+}
+
+// The URL of an API call with the model the picker chose.
+function apiUrl(path, params) {
+  const query = new URLSearchParams(params);
   const model = $("model").value;
-  if (model) params.set("model", model);
-  return "/api/predict?" + params.toString();
+  if (model) query.set("model", model);
+  return `${path}?${query.toString()}`;
 }
 
-async function ask(body, headers, explain = false) {
-  const response = await fetch(predictUrl(explain), { method: "POST", body, headers });
+async function postJson(url, body, headers = {}) {
+  const response = await fetch(url, { method: "POST", body, headers });
   let data;
   try { data = await response.json(); } catch (_) { data = { error: `the server answered ${response.status}` }; }
   if (!response.ok) throw new Error(data.error || `the server answered ${response.status}`);
   return data;
 }
 
-function drawingBlob() {
-  const small = document.createElement("canvas");
-  small.width = small.height = SEND_SIDE;
-  const c = small.getContext("2d");
-  c.imageSmoothingQuality = "high";
-  c.drawImage(pad, 0, 0, SEND_SIDE, SEND_SIDE);
-  return new Promise((resolve) => small.toBlob(resolve, "image/png"));
+const percent = (p) => `${(p * 100).toFixed(1)} %`;
+
+// --- one digit ------------------------------------------------------------------------
+
+const scheduleDigit = later(() => predictDrawing(), DEBOUNCE_MS);
+const predictDrawing = latestOnly(askDigit, scheduleDigit);
+const digitPad = makePad($("pad"), LINE_WIDTH, [$("undo"), $("clear")], {
+  // At most one prediction per DEBOUNCE_MS while the pen moves, and one after it stops.
+  move: scheduleDigit, end: scheduleDigit, changed: scheduleDigit, empty: showEmpty,
+});
+$("undo").addEventListener("click", digitPad.undo);
+$("clear").addEventListener("click", digitPad.clear);
+
+function showEmpty() {
+  predictDrawing.drop();
+  scheduleDigit.cancel();
+  setStatus("Draw a digit to start.");
+  $("digit").textContent = "–";
+  $("seen-figure").hidden = true;  // no empty box and caption before an answer
+  $("bars").replaceChildren();
 }
 
-async function predictDrawing() {
-  if (!strokes.length) return;
-  if (inFlight) { dirty = true; return; }
-  inFlight = true;
-  const mine = ++sequence;
+function predictUrl(explain = false) {
+  const params = { top_k: String(TOP_K), image: "1" };
+  if (explain) params.explain = "1";  // files: the picture as found, beside the digit
+  return apiUrl("/api/predict", params);
+}
+
+async function askDigit(isCurrent) {
+  if (digitPad.isEmpty()) return;
   try {
-    const blob = await drawingBlob();
+    const blob = await canvasPng(digitPad.canvas, SEND_SIDE, SEND_SIDE);
     lastPicture = blob;
-    const data = await ask(blob, { "Content-Type": "image/png" });
-    if (mine !== sequence) return;
+    const data = await postJson(predictUrl(), blob, { "Content-Type": "image/png" });
+    if (!isCurrent()) return;
     const answer = data.predictions[0];
     if (!answer) throw new Error(data.failures.length ? data.failures[0].error : "no answer");
     $("digit").textContent = String(answer.best);
     $("seen").src = answer.image;
     $("seen-figure").hidden = false;
     fillBars($("bars"), answer.top_k);
-    setStatus(`${data.model.name} (${data.model.backend}): ${answer.best}, ` +
-              `${(answer.confidence * 100).toFixed(1)} % sure.`);
+    setStatus(`${data.model.name} (${data.model.backend}): ${answer.best}, ${percent(answer.confidence)} sure.`);
   } catch (error) {
-    if (mine === sequence) setStatus(error.message, true);
-  } finally {
-    inFlight = false;
-    if (dirty) { dirty = false; schedule(); }
+    if (isCurrent()) setStatus(error.message, true);
   }
 }
-
 function fillBars(list, topK) {
   const items = topK.map(({ digit, probability }) => {
     const li = document.createElement("li");
@@ -177,7 +227,7 @@ function fillBars(list, topK) {
     track.append(fill);
     const value = document.createElement("span");
     value.className = "value";
-    value.textContent = `${(probability * 100).toFixed(1)} %`;
+    value.textContent = percent(probability);
     li.append(label, track, value);
     li.setAttribute("aria-label", `${digit}: ${(probability * 100).toFixed(1)} percent`);
     return li;
@@ -195,7 +245,7 @@ async function predictFiles(files) {
   for (const file of files) form.append("file", file, file.name);
   setStatus(`Reading ${files.length} file${files.length > 1 ? "s" : ""}…`);
   try {
-    const data = await ask(form, {}, true);
+    const data = await postJson(predictUrl(true), form);
     showUploads(data);
     const n = data.predictions.length;
     setStatus(`${n} of ${n + data.failures.length} file${n + data.failures.length > 1 ? "s" : ""} predicted by ` +
@@ -327,7 +377,104 @@ async function loadModels() {
     $("model-note").textContent = "could not list models";
   }
 }
-$("model").addEventListener("change", () => { if (strokes.length) predictDrawing(); });
+$("model").addEventListener("change", () => {
+  if (!digitPad.isEmpty()) predictDrawing();
+  if (!numberPad.isEmpty()) readDrawing();
+});
 
-redraw();
+// --- a whole number -------------------------------------------------------------------
+
+const numberCanvas = $("number-pad");
+const scheduleRead = later(() => readDrawing(), READ_DEBOUNCE_MS);
+const readDrawing = latestOnly(askNumber, scheduleRead);
+const numberPad = makePad(numberCanvas, NUMBER_LINE_WIDTH, [$("number-read"), $("number-undo"), $("number-clear")], {
+  // Read when the pen rests, not while it moves: a number takes several strokes, and boxes
+  // from the previous reading would sit over the new ink.
+  start: () => { scheduleRead.cancel(); readDrawing.drop(); $("number-boxes").replaceChildren(); },
+  end: scheduleRead, changed: scheduleRead, empty: showNoNumber,
+});
+$("number-read").addEventListener("click", () => { scheduleRead.cancel(); readDrawing(); });
+$("number-undo").addEventListener("click", numberPad.undo);
+$("number-clear").addEventListener("click", numberPad.clear);
+
+// The drawing keeps NUMBER_HEIGHT pixels of height (so the stroke keeps its weight) and takes
+// the width of its place in the layout; resized only while empty, not to distort a drawing.
+function fitNumberPad() {
+  if (!numberPad.isEmpty()) return;
+  const box = numberCanvas.getBoundingClientRect();
+  if (!box.width || !box.height) return;
+  numberCanvas.height = NUMBER_HEIGHT;
+  numberCanvas.width = Math.round(box.width * NUMBER_HEIGHT / box.height);
+  numberPad.redraw();
+}
+window.addEventListener("resize", fitNumberPad);
+
+function showNoNumber() {
+  readDrawing.drop();
+  scheduleRead.cancel();
+  setStatus("Write a number to start.", false, $("number-status"));
+  $("number").textContent = "–";
+  $("number-boxes").replaceChildren();
+  fitNumberPad();
+}
+
+async function askNumber(isCurrent) {
+  if (numberPad.isEmpty()) return;
+  const status = $("number-status");
+  try {
+    // Bytes rather than a Blob: DevTools (and the browser test) cannot see what a Blob body was.
+    const png = await (await canvasPng(numberCanvas, numberCanvas.width, numberCanvas.height)).arrayBuffer();
+    if (!isCurrent()) return;
+    setStatus("Reading…", false, status);
+    const data = await postJson(apiUrl("/api/read", { top_k: "3", name: "drawing" }), png,
+                                { "Content-Type": "image/png" });
+    if (!isCurrent()) return;
+    const reading = data.readings[0];
+    if (!reading) throw new Error(data.failures.length ? data.failures[0].error : "no answer");
+    showNumber(reading, data.model);
+  } catch (error) {
+    if (!isCurrent()) return;
+    $("number").textContent = "–";
+    $("number-boxes").replaceChildren();
+    setStatus(error.message.replace(/^drawing: /, ""), true, status);
+  }
+}
+
+const STATUS_WORDS = { unsure: "unsure", "not-a-digit": "not a digit" };
+
+function showNumber(reading, model) {
+  $("number").textContent = reading.text;
+  const [width, height] = reading.size || [numberCanvas.width, numberCanvas.height];
+  // Boxes are in the PNG's pixels; as percentages of it they land on the canvas at any CSS size.
+  const boxes = reading.digits.map((d) => {
+    const [x0, y0, x1, y1] = d.box;
+    const li = document.createElement("li");
+    const doubt = d.status !== "ok";
+    li.className = doubt ? "box doubt" : "box";
+    li.dataset.digit = String(d.digit);
+    li.dataset.status = d.status;
+    li.style.left = `${(100 * x0 / width).toFixed(3)}%`;  // CSSOM, allowed by the CSP
+    li.style.top = `${(100 * y0 / height).toFixed(3)}%`;
+    li.style.width = `${(100 * (x1 - x0) / width).toFixed(3)}%`;
+    li.style.height = `${(100 * (y1 - y0) / height).toFixed(3)}%`;
+    const tag = document.createElement("span");
+    tag.className = "tag";
+    // Short, so neighbours' tags rarely overlap (whole percents, rounded down: never "100 %").
+    // Not by colour alone: a doubtful digit gets a dashed box and a "?", its status in words.
+    tag.textContent = `${doubt ? "? " : ""}${d.digit} ${Math.floor(d.confidence * 100)}%`;
+    li.setAttribute("aria-label", `${d.digit}, ${percent(d.confidence)}` +
+                    (doubt ? `, ${STATUS_WORDS[d.status] || d.status}` : ""));
+    li.append(tag);
+    return li;
+  });
+  $("number-boxes").replaceChildren(...boxes);
+  const doubts = reading.digits.filter((d) => d.status !== "ok").length;
+  const look = doubts ? ` Look again at the ${doubts === 1 ? "digit" : `${doubts} digits`} marked ?.` : "";
+  const word = reading.status === "ok" ? "" : ` (${STATUS_WORDS[reading.status] || reading.status})`;
+  setStatus(`${model.name} (${model.backend}): ${reading.digits.length} digit${reading.digits.length === 1 ? "" : "s"}, ` +
+            `${percent(reading.confidence)} sure${word}.${look}`, false, $("number-status"));
+}
+
+digitPad.redraw();
+fitNumberPad();
 loadModels();
