@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import signal
@@ -96,3 +97,28 @@ def photo_jpeg(index: int = 0) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, format="JPEG", quality=90)
     return buffer.getvalue()
+
+
+@contextlib.contextmanager
+def opened(browser, server, width: int = 1100, height: int = 800, expected: tuple[str, ...] = ()):
+    """The page in a fresh context; nothing may be logged as an error or asked of another origin
+    (but console lines containing one of ``expected``: Chromium logs every 4xx answer)."""
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=True)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: message.type == "error" and not any(e in message.text for e in expected)
+            and problems.append(message.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    def check_origin(request) -> None:
+        if not request.url.startswith((server.url, "data:", "blob:")):
+            problems.append(f"outside request: {request.url}")
+
+    page.on("request", check_origin)
+    page.goto(server.url)
+    page.wait_for_selector("#model option", state="attached")
+    try:
+        yield page
+    finally:
+        context.close()
+    assert problems == [], problems

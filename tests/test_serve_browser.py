@@ -17,7 +17,7 @@ pytest.importorskip("uvicorn", reason="the serve extra (uvicorn) is not installe
 pytest.importorskip("playwright", reason="playwright is not installed (pip install 'digitkit[browser-test]')")
 
 from predict_fixtures import digit_png, install_run, trained  # noqa: E402
-from serve_fixtures import Server, photo_jpeg  # noqa: E402
+from serve_fixtures import Server, opened, photo_jpeg  # noqa: E402
 
 CHROMIUM = os.environ.get("DIGITKIT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SCALE = 10  # canvas pixels per MNIST pixel (280 / 28)
@@ -51,22 +51,8 @@ def browser():
 
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1100, "height": 800}, has_touch=True)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
-    page.on("pageerror", lambda error: problems.append(str(error)))
-
-    def check_origin(request) -> None:
-        if not request.url.startswith((server.url, "data:", "blob:")):
-            problems.append(f"outside request: {request.url}")
-
-    page.on("request", check_origin)
-    page.goto(server.url)
-    page.wait_for_selector("#model option", state="attached")
-    yield page
-    context.close()
-    assert problems == []
+    with opened(browser, server) as page:
+        yield page
 
 
 def trace_digit(page, index: int) -> int:
