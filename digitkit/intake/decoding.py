@@ -9,7 +9,8 @@ Memory is bounded in three steps:
 1. the size is checked from the header, before any pixel is decoded (:data:`MAX_PIXELS`,
    :data:`MAX_SIDE`);
 2. a large JPEG is decoded at 1/2, 1/4 or 1/8 scale by the JPEG decoder itself
-   (``Image.draft``), never below :data:`DECODE_SIDE` a side;
+   (``Image.draft``), never below :data:`DECODE_SIDE` a side; a colour JPEG is decoded
+   straight to grey (its luma channel);
 3. anything still larger is shrunk in C by an integer factor (``Image.reduce``, a box
    average) to at most ``2 * DECODE_SIDE`` a side before any float array is made.
 
@@ -121,8 +122,8 @@ def _decode(data: bytes, name: str, max_side: int | None):
                              ) from None
         check_size(image.size, name)  # from the header, before any pixel is decoded
         image.seek(0)  # first frame of an animation or a multi-page TIFF
-        if max_side and image.format == "JPEG" and min(image.size) > 2 * max_side:
-            image.draft(image.mode, (max_side, max_side))  # JPEG's own 1/2..1/8 scaling
+        if image.format == "JPEG":
+            _draft(image, max_side)
         try:
             image.load()
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
@@ -136,6 +137,18 @@ def _decode(data: bytes, name: str, max_side: int | None):
     check_size(image.size, name)
     image.info[ORIGINAL_SIZE] = original
     return image
+
+
+def _draft(image, max_side: int | None) -> None:
+    """Ask the JPEG decoder for less: grey straight from a colour JPEG (its Y channel, the
+    ITU-R 601 luma ``convert("L")`` computes, to a level's rounding), which skips the colour
+    conversion and half of the decode's CPU; and a large one at 1/2, 1/4 or 1/8 scale, never
+    below ``max_side`` a side (one call: the decoder takes one draft request)."""
+    # Everything downstream reads grey; a CMYK JPEG keeps its mode (the decoder cannot).
+    mode = "L" if image.mode == "RGB" else image.mode
+    size = (max_side, max_side) if max_side and min(image.size) > 2 * max_side else None
+    if mode != image.mode or size is not None:
+        image.draft(mode, size)
 
 
 def _orientation(image) -> int:
