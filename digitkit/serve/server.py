@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gc
 import logging
 import resource
 import signal
@@ -81,6 +82,12 @@ def setup_logging(log_format: str) -> None:
 
 def serve_app(app, sock: socket.socket, limits: Limits, worker: bool = False) -> None:
     """Serve ``app`` on ``sock`` until SIGTERM (or SIGINT, outside a worker); then drain."""
+    # What is alive now (the model, the libraries) lives as long as the process: frozen out
+    # of the collector's sight, a full collection scans only what requests made. Unfrozen,
+    # each one walked every object and stopped the worker for 40-60 ms (2.5 ms frozen), a
+    # few times per 6,000 requests: with 16 clients waiting each time, that was the p99.
+    gc.collect()
+    gc.freeze()
     make_server(app, limits, worker).run(sockets=[sock])
 
 
