@@ -208,3 +208,19 @@ def test_workers_listen_on_their_own_sockets_and_share_a_burst_of_connections():
             s.close()
     assert sum(accepted) == 200
     assert min(accepted) >= 50
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="SO_REUSEPORT balances on Linux only")
+def test_a_port_held_by_another_servers_workers_is_busy():
+    """Workers' SO_REUSEPORT sockets must not let a second server join their port."""
+    from digitkit.errors import UnavailableError
+    from digitkit.serve.server import bind, worker_listener
+
+    reserved = bind("127.0.0.1", 0, reserve=True)
+    listener = worker_listener(reserved)
+    try:
+        with pytest.raises(UnavailableError, match="already in use"):
+            bind("127.0.0.1", reserved.getsockname()[1], reserve=True)
+    finally:
+        listener.close()
+        reserved.close()

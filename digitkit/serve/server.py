@@ -51,11 +51,18 @@ def bind(host: str, port: int, reserve: bool = False) -> socket.socket:
     family, kind, proto, _, address = infos[0]
     sock = socket.socket(family, kind, proto)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    if reserve:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind(address)
-        if not reserve:
+        if reserve:
+            # Bound plainly first: SO_REUSEPORT alone would let this server join the port of
+            # another one of the same user (its workers' sockets) instead of finding it busy.
+            address = sock.getsockname()
+            sock.close()
+            sock = socket.socket(family, kind, proto)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind(address)
+        else:
             # Listening now lets clients connect (and wait) from the moment the URL is printed.
             sock.listen(BACKLOG)
     except OSError as exc:
