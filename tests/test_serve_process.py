@@ -177,3 +177,50 @@ def test_a_worker_startup_error_is_one_line(cli, home):
     assert result.exit_code == 2, result.output
     assert "unknown model 'nope'" in result.output and "Traceback" not in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="SO_REUSEPORT balances on Linux only")
+def test_workers_listen_on_their_own_sockets_and_share_a_burst_of_connections():
+    """A shared listening socket gave a burst of keep-alive connections to whichever worker
+    woke first (all 16, block after block); a socket per worker lets the kernel spread them,
+    and the port's reservation, which does not listen, is handed none."""
+    import socket
+
+    from digitkit.serve.server import bind, worker_listener
+
+    reserved = bind("127.0.0.1", 0, reserve=True)
+    listeners = [worker_listener(reserved) for _ in range(2)]
+    clients, accepted = [], [0, 0]
+    try:
+        for listener in listeners:
+            listener.setblocking(False)
+        for _ in range(200):
+            clients.append(socket.create_connection(reserved.getsockname(), timeout=5))
+        for i, listener in enumerate(listeners):
+            while True:
+                try:
+                    listener.accept()[0].close()
+                except BlockingIOError:
+                    break
+                accepted[i] += 1
+    finally:
+        for s in [*clients, *listeners, reserved]:
+            s.close()
+    assert sum(accepted) == 200
+    assert min(accepted) >= 50
+
+
+@pytest.mark.skipif(not __import__("sys").platform.startswith("linux"), reason="SO_REUSEPORT balances on Linux only")
+def test_a_port_held_by_another_servers_workers_is_busy():
+    """Workers' SO_REUSEPORT sockets must not let a second server join their port."""
+    from digitkit.errors import UnavailableError
+    from digitkit.serve.server import bind, worker_listener
+
+    reserved = bind("127.0.0.1", 0, reserve=True)
+    listener = worker_listener(reserved)
+    try:
+        with pytest.raises(UnavailableError, match="already in use"):
+            bind("127.0.0.1", reserved.getsockname()[1], reserve=True)
+    finally:
+        listener.close()
+        reserved.close()

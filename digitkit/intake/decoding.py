@@ -9,7 +9,9 @@ Memory is bounded in three steps:
 1. the size is checked from the header, before any pixel is decoded (:data:`MAX_PIXELS`,
    :data:`MAX_SIDE`);
 2. a large JPEG is decoded at 1/2, 1/4 or 1/8 scale by the JPEG decoder itself
-   (``Image.draft``), never below :data:`DECODE_SIDE` a side;
+   (``Image.draft``), never below :data:`DECODE_SIDE` a side (one of at most 900 px, which
+   preprocessing averages to 160 px anyway, never below twice that); a colour JPEG is
+   decoded straight to grey (its luma channel);
 3. anything still larger is shrunk in C by an integer factor (``Image.reduce``, a box
    average) to at most ``2 * DECODE_SIDE`` a side before any float array is made.
 
@@ -121,14 +123,15 @@ def _decode(data: bytes, name: str, max_side: int | None):
                              ) from None
         check_size(image.size, name)  # from the header, before any pixel is decoded
         image.seek(0)  # first frame of an animation or a multi-page TIFF
-        if max_side and image.format == "JPEG" and min(image.size) > 2 * max_side:
-            image.draft(image.mode, (max_side, max_side))  # JPEG's own 1/2..1/8 scaling
+        header_size = image.size  # the draft changes ``size``
+        if image.format == "JPEG":
+            _draft(image, max_side)
         try:
             image.load()
         except (OSError, SyntaxError, ValueError, EOFError) as exc:
             raise InputError(f"{name} is truncated or damaged ({_short(exc)})") from None
         orientation = _orientation(image)
-        width, height = image.size
+        width, height = header_size
         original = (height, width) if orientation in (5, 6, 7, 8) else (width, height)
         if max_side:
             image = shrink(image, max_side)  # a new image: its EXIF is gone, hence read first
@@ -136,6 +139,41 @@ def _decode(data: bytes, name: str, max_side: int | None):
     check_size(image.size, name)
     image.info[ORIGINAL_SIZE] = original
     return image
+
+
+def _draft(image, max_side: int | None) -> None:
+    """Ask the JPEG decoder for less: grey straight from a colour JPEG (its Y channel, the
+    ITU-R 601 luma ``convert("L")`` computes, to a level's rounding), which skips the colour
+    conversion and half of the decode's CPU; and a large one at 1/2, 1/4 or 1/8 scale, never
+    below ``max_side`` a side (one call: the decoder takes one draft request)."""
+    # Everything downstream reads grey; a CMYK JPEG keeps its mode (the decoder cannot).
+    mode = "L" if image.mode == "RGB" else image.mode
+    size = (max_side, max_side) if max_side and min(image.size) > 2 * max_side else None
+    if size is None and max_side:
+        size = _working_draft(image.size)
+    if mode != image.mode or size is not None:
+        image.draft(mode, size)
+
+
+def _working_draft(size: tuple[int, int]) -> tuple[int, int] | None:
+    """The draft size of a JPEG small enough for preprocessing's working-size path (longer
+    side at most :data:`~digitkit.intake.paper.PHOTO_SIDE`): that path averages the picture
+    down to :data:`~digitkit.intake.preprocess.WORK_SIDE` a side anyway, so it is decoded at
+    the smallest 1/2, 1/4 or 1/8 scale that keeps twice that (a digit small enough to be
+    re-cut from the full picture still gets ~WORK_SIDE pixels). ``None``: full size.
+    Larger pictures keep their pixels: a thin stroke of a small digit in a phone photo is
+    found before anything is averaged (:mod:`digitkit.intake.paper`)."""
+    from digitkit.intake.paper import PHOTO_SIDE
+    from digitkit.intake.preprocess import WORK_SIDE
+
+    longer = max(size)
+    if longer > PHOTO_SIDE:
+        return None
+    scale = next((s for s in (8, 4, 2) if longer // s >= 2 * WORK_SIDE), 1)
+    if scale == 1:
+        return None
+    # Pillow picks the largest of 8, 4, 2 that fits ``size // draft``: exactly ``scale`` here.
+    return size[0] // scale, size[1] // scale
 
 
 def _orientation(image) -> int:

@@ -6,9 +6,8 @@ dominates on the small pictures digits come in. Each function here gives the sam
 as the ``ndimage`` call named in its docstring (tests/test_morphology.py compares them
 when SciPy is installed):
 
-- :func:`opening`, :func:`closing`, :func:`erode`: flat square grey filters, by the van
-  Herk / Gil-Werman running minimum and maximum (a constant number of array passes
-  whatever the window);
+- :func:`opening`, :func:`closing`, :func:`erode`: flat square grey filters, separable
+  running minimum and maximum by doubling (log2 of the window whole-array passes);
 - :func:`block_min`, :func:`block_max`: the darkest and lightest pixel of each k x k block
   (a shrink that keeps thin dark strokes, or the paper between them);
 - :func:`grow`: a 3x3 binary dilation, by shifted ORs;
@@ -23,23 +22,32 @@ from __future__ import annotations
 import numpy as np
 
 
-def _running(x: np.ndarray, size: int, op: np.ufunc) -> np.ndarray:
-    """``op`` (np.minimum or np.maximum) over a centred window of ``size`` along the last axis,
-    edges repeated (``mode="nearest"``): van Herk / Gil-Werman, with block prefix and suffix."""
-    height, width = x.shape
+def _running(x: np.ndarray, size: int, op: np.ufunc, axis: int) -> np.ndarray:
+    """``op`` (np.minimum or np.maximum) over a centred window of ``size`` along ``axis``,
+    edges repeated (``mode="nearest"``), by doubling: after step j each element holds ``op``
+    over 2**j neighbours, and a window is ``op`` of two such spans that overlap (``op`` is
+    idempotent). That is log2(size) + 1 whole-array passes of plain slices, no transpose;
+    van Herk / Gil-Werman's constant number of ``op.accumulate`` passes cost 5-13x more
+    (numpy accumulates a short axis one small row at a time)."""
     half = size // 2
-    length = width + 2 * half
-    blocks = -(-length // size)
-    padded = np.pad(x, ((0, 0), (half, blocks * size - width - half)), mode="edge").reshape(height, blocks, size)
-    prefix = op.accumulate(padded, axis=2).reshape(height, -1)
-    suffix = op.accumulate(padded[:, :, ::-1], axis=2)[:, :, ::-1].reshape(height, -1)
-    # Window [i, i + size) = suffix of i's block joined with the prefix up to i + size - 1.
-    return op(suffix[:, :width], prefix[:, size - 1:size - 1 + width])
+    pad = [(0, 0), (0, 0)]
+    pad[axis] = (half, half)
+    span, acc = 1, np.pad(x, pad, mode="edge")
+
+    def part(a: np.ndarray, start: int, stop: int) -> np.ndarray:
+        return a[start:stop] if axis == 0 else a[:, start:stop]
+
+    while 2 * span <= size:
+        length = acc.shape[axis]
+        acc = op(part(acc, 0, length - span), part(acc, span, length))
+        span *= 2
+    # Window [i, i + size) of the padded line = span at i joined with span at i + size - span.
+    width = x.shape[axis]
+    return op(part(acc, 0, width), part(acc, size - span, size - span + width))
 
 
 def _filter2d(x: np.ndarray, size: int, op: np.ufunc) -> np.ndarray:
-    rows = _running(x, size, op)
-    return _running(rows.T, size, op).T
+    return _running(_running(x, size, op, 1), size, op, 0)
 
 
 def opening(x: np.ndarray, size: int) -> np.ndarray:

@@ -10,6 +10,7 @@ Nothing here knows about HTTP; the functions run in worker threads.
 from __future__ import annotations
 
 import base64
+import copy
 import io
 import threading
 from dataclasses import dataclass
@@ -96,6 +97,7 @@ class Engine:
         # A LiteRT interpreter (and a Keras model called eagerly) must not run two batches
         # at once; preprocessing, the expensive part, happens outside this lock.
         self._lock = threading.Lock()
+        self._info: dict[str, Any] | None = None
 
     def predict_proba(self, digits: np.ndarray) -> np.ndarray:
         """Probabilities for a batch of 28x28 digits, one batch at a time (``digitkit read``'s path)."""
@@ -104,10 +106,14 @@ class Engine:
 
     @property
     def info(self) -> dict[str, Any]:
-        """The ``model`` object of ``predict --json``: name, run, path, backend."""
-        p = self._predictor
-        return {"name": p.name, "run": p.run_id, "path": str(p.path) if self.debug else p.path.name,
-                "backend": p.backend, **p.answered_by()}
+        """The ``model`` object of ``predict --json``: name, run, path, backend (a fresh copy)."""
+        if self._info is None:
+            # Read once: the run's record describes the weights loaded with it, and reading
+            # and checking its manifest again was a tenth of a small prediction's CPU.
+            p = self._predictor
+            self._info = {"name": p.name, "run": p.run_id, "path": str(p.path) if self.debug else p.path.name,
+                          "backend": p.backend, **p.answered_by()}
+        return copy.deepcopy(self._info)
 
     @property
     def label(self) -> str:

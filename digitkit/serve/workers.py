@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -41,7 +42,7 @@ def worker_main(model: str, limits: Limits, settings: Any, sock, conn: Connectio
 
     silence_tensorflow_startup()  # as the CLI does: native runtime noise off the terminal
     from digitkit.serve.app import create_app
-    from digitkit.serve.server import serve_app, setup_logging
+    from digitkit.serve.server import serve_app, setup_logging, worker_listener
 
     setup_logging(log_format)
     try:
@@ -49,9 +50,16 @@ def worker_main(model: str, limits: Limits, settings: Any, sock, conn: Connectio
     except DigitkitError as exc:
         conn.send(("error", type(exc).__name__, exc.exit_code, exc.message, exc.hint))
         return
+    if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+        listener = sock  # one socket shared by every worker (see server.balanced_workers)
+    else:
+        # Listening only now, with the model loaded: the kernel hands no connection to a
+        # worker that could not answer it yet (a worker restarted after a crash, too).
+        listener = worker_listener(sock)
+        sock.close()
     conn.send(("ready", app.state.service.models.default.info))
     conn.close()
-    serve_app(app, sock, limits, worker=True)
+    serve_app(app, listener, limits, worker=True)
 
 
 def rebuilt(name: str, exit_code: int, message: str, hint: str | None) -> DigitkitError:
