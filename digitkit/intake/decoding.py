@@ -10,8 +10,9 @@ Memory is bounded in three steps:
    :data:`MAX_SIDE`);
 2. a large JPEG is decoded at 1/2, 1/4 or 1/8 scale by the JPEG decoder itself
    (``Image.draft``), never below :data:`DECODE_SIDE` a side (one of at most 900 px, which
-   preprocessing averages to 160 px anyway, never below twice that); a colour JPEG is
-   decoded straight to grey (its luma channel);
+   preprocessing averages to 160 px anyway, never below twice that); a colour JPEG of at
+   most 900 px is decoded straight to grey (its luma channel), a larger one keeps its colour
+   for the photo step's colour-aware ink;
 3. anything still larger is shrunk in C by an integer factor (``Image.reduce``, a box
    average) to at most ``2 * DECODE_SIDE`` a side before any float array is made.
 
@@ -146,8 +147,12 @@ def _draft(image, max_side: int | None) -> None:
     ITU-R 601 luma ``convert("L")`` computes, to a level's rounding), which skips the colour
     conversion and half of the decode's CPU; and a large one at 1/2, 1/4 or 1/8 scale, never
     below ``max_side`` a side (one call: the decoder takes one draft request)."""
-    # Everything downstream reads grey; a CMYK JPEG keeps its mode (the decoder cannot).
-    mode = "L" if image.mode == "RGB" else image.mode
+    from digitkit.intake.paper import PHOTO_SIDE
+
+    # Pictures up to PHOTO_SIDE are read in grey; a larger photo keeps its colour, for the
+    # colour-aware ink of the photo step (grey.picture_or_bytes). A CMYK JPEG keeps its mode
+    # (the decoder cannot).
+    mode = "L" if image.mode == "RGB" and max(image.size) <= PHOTO_SIDE else image.mode
     size = (max_side, max_side) if max_side and min(image.size) > 2 * max_side else None
     if size is None and max_side:
         size = _working_draft(image.size)
