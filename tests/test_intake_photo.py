@@ -314,3 +314,22 @@ def test_grey_in_colour_is_read_as_grey(mnist):
     assert not found.colour
     # (To float rounding: a 1200x1600 frame may be an enlargement, so grey goes through float.)
     np.testing.assert_allclose(preprocess_image(picture), preprocess_image(paper.luma(picture)), atol=1e-6)
+
+
+def test_a_large_colour_jpeg_reaches_the_colour_path_and_a_small_one_decodes_grey(mnist):
+    # Through the file a user has: the decoder's grey draft must not take the colour away
+    # from a photo large enough for the photo step (it did once, for every JPEG).
+    import io
+
+    from digitkit.intake import read_picture
+
+    picture, _ = in_colour(mnist[0], (235, 215, 110), (120, 195, 245))
+    encoded = io.BytesIO()
+    Image.fromarray(picture).save(encoded, "JPEG", quality=92)
+    _, decoded = read_picture(encoded.getvalue(), colour=True)
+    assert decoded.ndim == 3 and max(decoded.shape[:2]) > paper.PHOTO_SIDE
+    assert paper.locate(decoded).colour
+    small = io.BytesIO()
+    Image.fromarray(picture).resize((640, 480)).save(small, "JPEG", quality=92)
+    _, decoded = read_picture(small.getvalue(), colour=True)
+    assert decoded.ndim == 2
