@@ -101,7 +101,10 @@ def train_gate(model, augment, x, labels, args) -> None:
     weights = model.trainable_weights
     weight = float(args.weight)
 
-    gate_of = keras.Model(model.input, model.get_layer("gate").output) if args.gate_loss == "bce" else None
+    gate_of = None
+    if args.gate_loss != "softmax":
+        gate_of = keras.Model(model.input, [model.get_layer("gate").output, model.get_layer("logits").output])
+    right_only = args.gate_loss == "bce-right"
 
     @tf.function(reduce_retracing=True)
     def step(batch, y):
@@ -109,8 +112,14 @@ def train_gate(model, augment, x, labels, args) -> None:
         digit = tf.cast(y >= 0, tf.float32)
         if gate_of is not None:  # the gate as a digit / not-a-digit classifier: digits keep a gate of 1
             with tf.GradientTape() as tape:
-                gate = tf.clip_by_value(tf.squeeze(gate_of(seen, training=False), 1), 1e-6, 1 - 1e-6)
-                loss = -tf.reduce_mean(digit * tf.math.log(gate) + weight * (1.0 - digit) * tf.math.log(1.0 - gate))
+                gate, logits = gate_of(seen, training=False)
+                gate = tf.clip_by_value(tf.squeeze(gate, 1), 1e-6, 1 - 1e-6)
+                # bce-right: a digit the frozen model gets wrong (after augmentation) is a "no" too,
+                # so the gate also learns what makes an answer unsafe, not only non-digits.
+                target = digit * tf.cast(tf.argmax(logits, axis=1, output_type=tf.int32) == y, tf.float32) \
+                    if right_only else digit
+                loss = -tf.reduce_mean(target * tf.math.log(gate)
+                                       + (digit + weight * (1.0 - digit)) * (1.0 - target) * tf.math.log(1.0 - gate))
             optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
             return loss
         with tf.GradientTape() as tape:
@@ -181,9 +190,10 @@ def main() -> int:
     parser.add_argument("--method", choices=("gate", "finetune"), default="gate",
                         help="gate: a learned factor on the frozen model's logits; finetune: the whole network")
     parser.add_argument("--hidden", type=int, default=16, help="units of the gate's hidden layer (0: linear gate)")
-    parser.add_argument("--gate-loss", choices=("softmax", "bce"), default="bce",
+    parser.add_argument("--gate-loss", choices=("softmax", "bce", "bce-right"), default="bce",
                         help="softmax: the digits' label loss and the non-digits' uniform target through the gated "
-                        "softmax; bce: the gate alone, 1 for digits and 0 for non-digits")
+                        "softmax; bce: the gate alone, 1 for digits and 0 for non-digits; bce-right: also 0 for digits the "
+                        "frozen model gets wrong")
     parser.add_argument("--max-gate", type=float, default=1.0, help="the gate's upper bound")
     parser.add_argument("--pool", help="gate on this layer's channels averaged over the grid (default: the flattened "
                         "features the classifier reads)")
