@@ -9,8 +9,11 @@ the training IDX files, so the test set stays unseen. The scores are those of th
 ``.tflite`` (float16 weights), what ``digitkit predict`` runs by default. The card gains
 ``calibration``: the temperature, the digits it was fitted on, and the NLL and ECE
 (15 bins) before and after, on the validation digits and on the official test set. A model
-trained with no validation split (dense-sigmoid) is calibrated on the first half of the test
-set and measured on the second half, as the card's ``fitted_on`` says.
+trained with no validation split (dense-sigmoid) is calibrated on the even-numbered test
+digits and measured on the odd-numbered ones, as the card's ``fitted_on`` says: the two
+halves of the MNIST test file come from different writers (dense-sigmoid is right on 92.4 %
+of the first 5,000 and 95.7 % of the last), so a first-half/second-half split fits on one
+population and measures on another.
 ``scripts/train_pretrained.py`` calls :func:`calibrate_card` after packaging a model.
 """
 
@@ -57,12 +60,13 @@ def calibrate_card(name: str, dataset: Path) -> dict[str, Any]:
     if held is not None:
         record = calibration_record(predictor.scores(held.images), held.labels, predictor.output,
                                     fitted_on=f"validation split ({len(held):,} digits)")
-    else:  # trained on every training digit: the first half of the test set is the only unseen data
-        half = len(labels) // 2
-        record = calibration_record(predictor.scores(test_images[:half]), labels[:half], predictor.output,
-                                    fitted_on=f"MNIST test digits 0-{half - 1:,} (no validation split); "
-                                              f"'test' below is measured on digits {half:,}-{len(labels) - 1:,}")
-        test_images, labels = test_images[half:], labels[half:]
+    else:  # trained on every training digit: half of the test set is the only unseen data
+        fit, measured = slice(0, None, 2), slice(1, None, 2)  # interleaved: both halves mix both writer groups
+        record = calibration_record(predictor.scores(test_images[fit]), labels[fit], predictor.output,
+                                    fitted_on=f"the {len(labels[fit]):,} even-numbered MNIST test digits "
+                                              "(no validation split); 'test' below is measured on the "
+                                              f"{len(labels[measured]):,} odd-numbered ones")
+        test_images, labels = test_images[measured], labels[measured]
     raw = predictor.scores(test_images)
     calibration = Calibration(record["temperature"], "pretrained")
     scored = {}

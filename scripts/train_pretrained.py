@@ -15,6 +15,9 @@ sha256 of each file, licence. Finally it renders the cards into docs/pretrained.
                                                                        # trained with the same fit call
     python scripts/train_pretrained.py --dataset DIR --run RUNS_DIR    # package the runs kept by --runs-dir
     python scripts/train_pretrained.py --docs-only                     # re-render docs from the cards
+    python scripts/train_pretrained.py --dataset DIR --models cnn-best --outlier-exposure OE_DIR
+        # replace the shipped weights by scripts/outlier_exposure.py's OE_DIR/cnn-best.keras, keeping
+        # the card's training record and adding the outlier-exposure recipe
 
 The folder holds MNIST IDX files: ``train*-images-idx3-ubyte[.gz]`` and labels, and
 ``t10k-*`` (the official test set). On the 2-core machine of the measurements, all six take
@@ -256,6 +259,48 @@ def package(name: str, run_path: Path, dataset: Path, fingerprint: dict[str, str
     return card
 
 
+def package_outlier_exposure(name: str, folder: Path, dataset: Path, fingerprint: dict[str, str]) -> dict[str, Any]:
+    """Ship ``folder/NAME.keras`` (made by scripts/outlier_exposure.py from the shipped weights).
+
+    The card keeps the record of the training the weights started from (recipe, seed, epochs,
+    data) and gains ``outlier_exposure``: what was added on top, and with what.
+    """
+    from digitkit._internal import atomic
+    from digitkit.modelfiles.keras_file import load_model, save_model
+    from digitkit.plugins import registry
+
+    card_path = WEIGHTS / f"{name}.json"
+    card = json.loads(card_path.read_text())
+    if card["data"]["files_sha256"] != fingerprint:
+        sys.exit(f"error: {dataset} is not the data {name}'s card records")
+    recipe = json.loads((folder / f"{name}.recipe.json").read_text())
+    model = load_model(folder / f"{name}.keras")
+    spec = registry.get_spec(name)
+    x_test, y_test = load_test(dataset, spec)
+    x_sample, y_sample = sample_test(spec)
+    tflite, keras_file = WEIGHTS / f"{name}.tflite", WEIGHTS / f"{name}.keras"
+    write_tflite_float16(model, tflite)
+    save_model(model, keras_file)
+    for kind, path, evaluate in (("tflite", tflite, accuracy_tflite), ("keras", keras_file, None)):
+        test_acc = evaluate(path, x_test, y_test) if evaluate else accuracy_keras(model, x_test, y_test)
+        sample_acc = evaluate(path, x_sample, y_sample) if evaluate else accuracy_keras(model, x_sample, y_sample)
+        card["files"][kind] = {"file": path.name, "bytes": path.stat().st_size, "sha256": sha256_file(path),
+                               "weights": "float16" if kind == "tflite" else "float32",
+                               "test_accuracy": round(test_acc, 4), "sample_test_accuracy": round(sample_acc, 4)}
+        print(f"[{name}] {path.name}: {path.stat().st_size:,} bytes, test accuracy {test_acc:.4f}, "
+              f"bundled sample {sample_acc:.4f}", flush=True)
+    card["params"] = int(model.count_params())
+    card["test_accuracy"] = card["files"]["tflite"]["test_accuracy"]
+    card["outlier_exposure"] = {**recipe, "command": (
+        f"python scripts/outlier_exposure.py --dataset MNIST_IDX_DIR --model {name} --out OE_DIR "
+        f"--hidden {recipe.get('gate_hidden')} --epochs {recipe['epochs']} --learning-rate {recipe['learning_rate']}"
+        f" && python scripts/train_pretrained.py --dataset MNIST_IDX_DIR --models {name} --outlier-exposure OE_DIR"),
+        "date": datetime.date.today().isoformat()}
+    card.pop("calibration", None)  # refitted next, on the new outputs
+    atomic.write_text(card_path, json.dumps(card, indent=2) + "\n")
+    return card
+
+
 def enforce_budget() -> list[str]:
     """Drop ``.keras`` files, largest first, until the weights folder fits the budget."""
     dropped = []
@@ -303,6 +348,12 @@ def render_docs() -> None:
                   f"training took {c['training']['duration_s']:.0f} s on {c['training']['machine'].get('cpus', '?')} "
                   f"shared CPU cores",
                   "- data (sha256): " + ", ".join(f"`{n}` `{h[:16]}…`" for n, h in c["data"]["files_sha256"].items())]
+        if c.get("outlier_exposure"):
+            oe = c["outlier_exposure"]
+            lines.append(f"- then {oe['method']}: {oe['epochs']} epochs on the training digits and {oe['outliers']:,} "
+                         f"synthetic non-digits ({', '.join(oe['contents'])}), every shipped weight frozen, "
+                         f"{c['params']:,} parameters in all; MNIST test accuracy {oe['test_accuracy']['before']:.4f} "
+                         f"-> {oe['test_accuracy']['after']:.4f}; reproduce: `{oe['command']}`")
         for kind, f in c["files"].items():
             lines.append(f"- `{f['file']}` ({f['weights']} weights, {f['bytes']:,} bytes): test accuracy "
                          f"{f['test_accuracy']:.4f}, bundled sample {f['sample_test_accuracy']:.4f}, "
@@ -327,6 +378,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --run: package an unfinished run from its last epoch checkpoint (says so in the card)")
     parser.add_argument("--runs-dir", type=Path, help="keep the training runs here (default: a temporary folder)")
     parser.add_argument("--docs-only", action="store_true", help="only re-render docs/pretrained.md from the cards")
+    parser.add_argument("--outlier-exposure", type=Path, metavar="OE_DIR",
+                        help="ship OE_DIR/MODEL.keras made by scripts/outlier_exposure.py from the shipped weights")
     args = parser.parse_args(argv)
     if args.docs_only:
         render_docs()
@@ -340,6 +393,15 @@ def main(argv: list[str] | None = None) -> int:
 
     silence_tensorflow_startup()
     fingerprint = data_fingerprint(args.dataset)
+    if args.outlier_exposure is not None:
+        for name in args.models:
+            package_outlier_exposure(name, args.outlier_exposure, args.dataset, fingerprint)
+            calibrate_card(name, args.dataset)
+        dropped = enforce_budget()
+        if dropped:
+            print(f"over the {BUDGET_BYTES:,}-byte budget: left out {', '.join(dropped)}")
+        render_docs()
+        return 0
     runs_dir = args.runs_dir or Path(tempfile.mkdtemp(prefix="digitkit-pretrained-"))
     try:
         for name in args.models:

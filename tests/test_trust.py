@@ -16,7 +16,7 @@ from digitkit.evaluation.calibration_error import expected_calibration_error, re
 from digitkit.inference import refs
 from digitkit.inference.outputs import NO_CALIBRATION, Calibration, calibrate
 from digitkit.inference.status import DEFAULT_MIN_CONFIDENCE, looks_like_several, status_of
-from digitkit.training.calibration import calibration_record, fit_temperature, nll
+from digitkit.training.calibration import brier, calibration_record, fit_temperature, nll
 
 
 def _softmax(z):
@@ -39,6 +39,9 @@ def test_fit_temperature_recovers_a_known_miscalibration(factor):
     logits, labels = _overconfident(factor)
     temperature = fit_temperature(logits, labels)
     assert temperature == pytest.approx(factor, rel=0.1)
+    # Fitted by the Brier score (see digitkit.training.calibration); a proper score, so the NLL
+    # improves too.
+    assert brier(logits, labels, temperature) <= brier(logits, labels) + 1e-9
     assert nll(logits, labels, temperature) <= nll(logits, labels) + 1e-9
 
 
