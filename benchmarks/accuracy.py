@@ -12,7 +12,10 @@ one row per model next to the accuracy the model must reach (docs/training.md).
 test split of ``--data`` next to its model card's figure, then makes the real-world set of
 ``scripts/make_realworld_digits.py`` (``--count`` digits of each of its kinds, from the test
 split of ``--data``) and prints every shipped model's top-1 per kind after digitkit's
-preprocessing (``digitkit.intake.read_digit``).
+preprocessing (``digitkit.intake.read_digit``), each model's row followed by its ceiling
+(``source``): its top-1 on the clean test digits the kind's files were made from (for the
+writing styles made from MNIST, the digit before the stroke was added). The procedurally
+drawn writing styles have no source digit: their ceiling reads ``drawn``.
 
 Exits 1 when a model falls short of its target.
 """
@@ -65,8 +68,9 @@ def shipped_outputs(name: str, digits: np.ndarray) -> np.ndarray:
         adapt_images(digits, registry.get_spec(name).input))
 
 
-def load_realworld(folder: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Digits (preprocessed by digitkit), labels and categories of a made real-world set."""
+def load_realworld(folder: Path) -> tuple[np.ndarray, np.ndarray, list[str], np.ndarray]:
+    """Digits (preprocessed by digitkit), labels, categories and source test digits (-1: none)
+    of a made real-world set."""
     try:
         from digitkit.intake import read_digit
     except ImportError:  # before the intake package landed
@@ -76,7 +80,8 @@ def load_realworld(folder: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
     digits = np.stack([np.asarray(read_digit(folder / row["file"]), np.float32).reshape(28, 28) for row in rows])
     labels = np.array([int(row["label"]) for row in rows])
     categories = [row.get("kind") or row.get("category") or "photo" for row in rows]
-    return digits, labels, categories
+    sources = np.array([int(row["source"]) if row.get("source") else -1 for row in rows])
+    return digits, labels, categories, sources
 
 
 def make_realworld(out: Path, count: int, seed: int, data: str | None) -> None:
@@ -111,7 +116,7 @@ def pretrained_mode(args: argparse.Namespace) -> list[str]:
               flush=True)
     with tempfile.TemporaryDirectory() as folder:
         make_realworld(Path(folder), args.count, args.seed, args.data)
-        digits, labels, categories = load_realworld(Path(folder))
+        digits, labels, categories, sources = load_realworld(Path(folder))
     groups: dict[str, list[int]] = defaultdict(list)
     for i, category in enumerate(categories):
         groups[category].append(i)
@@ -119,10 +124,17 @@ def pretrained_mode(args: argparse.Namespace) -> list[str]:
     print(f"\nreal-world top-1 ({len(labels):,} images from scripts/make_realworld_digits.py, seed {args.seed}, "
           "digitkit preprocessing)")
     print(f"{'model':<20}" + "".join(f"{c[:14]:>15}" for c in order) + f"{'all':>8}")
+    sourced = sources >= 0
+    clean = test.images[np.where(sourced, sources, 0)].astype(np.float32) / 255.0
     for name in names:
         hits = shipped_outputs(name, digits).argmax(axis=1) == labels
         print(f"{name:<20}" + "".join(f"{hits[groups[c]].mean():>15.3f}" for c in order) + f"{hits.mean():>8.3f}",
               flush=True)
+        ceiling = shipped_outputs(name, clean).argmax(axis=1) == labels
+        cells = [f"{ceiling[groups[c]].mean():>15.3f}" if sourced[groups[c]].all() else f"{'drawn':>15}" for c in order]
+        print(f"{'  source':<20}" + "".join(cells) + f"{ceiling[sourced].mean():>8.3f}", flush=True)
+    print("source: top-1 on the clean test digits each kind was made from (the ceiling); drawn: a procedurally "
+          "drawn writing style, no source digit ('all' over the kinds that have one)")
     return short
 
 

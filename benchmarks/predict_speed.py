@@ -3,6 +3,7 @@
     python benchmarks/predict_speed.py [--home DIR] [--repeat 7]            # one image, cold start
     python benchmarks/predict_speed.py --photo [--repeat 7]                  # one 12 MP JPEG photo, cold start
     python benchmarks/predict_speed.py --batch [--files 10000] [--repeat 3]  # a folder of mixed files
+    python benchmarks/predict_speed.py [--batch] --tta [--model cnn-best@pretrained]  # the cost of --tta
 
 One image: ``digitkit predict one.png`` in a fresh process against a bare script that loads
 the same ``model.tflite`` with ai-edge-litert, decodes the PNG with Pillow and predicts
@@ -20,6 +21,9 @@ Peak RSS of each is shown (``--files 100000`` checks the 400 MB bound).
 The digitkit package is byte-compiled first (``compileall``, as ``pip install`` does): run
 from a checkout with ``PYTHONDONTWRITEBYTECODE=1`` every start would otherwise compile every
 module it imports, which is not what an installed digitkit costs.
+
+TTA: ``digitkit predict --model MODEL`` with and without ``--tta``, taking turns in the
+same run (one image cold start, or the batch folder with ``--batch``), and the ratio.
 
 Uses the latest completed ``cnn`` run of ``--home`` (or trains a small one into a temporary
 home: 1 epoch on the bundled sample). Every figure is a median of ``--repeat`` runs, the
@@ -240,6 +244,21 @@ def batch(tflite: Path, scratch: Path, env: dict[str, str], repeat: int, files: 
           f"peak RSS {results['digitkit predict --csv']['rss_mb']:.0f} MB (bound 400 MB), medians of {repeat}")
 
 
+def tta_cost(scratch: Path, env: dict[str, str], repeat: int, model: str, files: int | None) -> None:
+    """``predict`` with and without ``--tta``, interleaved: one image, or a batch folder."""
+    if files:
+        target, extra, what = write_mixed(scratch / "batch", files), ["--csv"], f"{files:,} files"
+    else:
+        target, extra, what = next(write_mixed(scratch / "one", 1).iterdir()), [], "one image"
+    command = [sys.executable, "-m", "digitkit", "predict", str(target), "-m", model, *extra]
+    results = interleaved({"predict": command, "predict --tta": [*command, "--tta"]}, env, repeat, warm=not files)
+    for name, r in results.items():
+        rate = f" {files / r['wall']:>8,.0f} files/s" if files else ""
+        print(f"{name:<16} {cell(r)}{rate}")
+    ratio = results["predict --tta"]["wall"] / results["predict"]["wall"]
+    print(f"{what}, -m {model}: --tta takes {ratio:.2f}x the wall time of plain predict, medians of {repeat}")
+
+
 def compile_package() -> None:
     """Byte-compile digitkit as `pip install` does: an editable checkout run with
     PYTHONDONTWRITEBYTECODE=1 would otherwise compile every module on every start."""
@@ -255,15 +274,19 @@ def main() -> None:
     parser.add_argument("--photo", action="store_true", help="measure one 12 MP JPEG phone photo")
     parser.add_argument("--files", type=int, default=10_000, help="files in the batch test")
     parser.add_argument("--repeat", type=int, default=None, help="runs per contender (median shown)")
+    parser.add_argument("--tta", action="store_true", help="measure predict with and without --tta")
+    parser.add_argument("--model", default="cnn-best@pretrained", help="the model for --tta")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="digitkit-speed-"))
     home = args.home or scratch / "home"
     compile_package()
-    tflite = ensure_run(home)
+    tflite = ensure_run(home) if not args.tta else args.model  # --tta compares digitkit with itself
     env = {**os.environ, "DIGITKIT_HOME": str(home)}
     load = ", load average %.1f %.1f %.1f" % os.getloadavg() if hasattr(os, "getloadavg") else ""
     print(f"model: {tflite}; cores: {os.cpu_count()}{load}; digitkit byte-compiled first, as pip install does")
-    if args.batch:
+    if args.tta:
+        tta_cost(scratch, env, args.repeat or (3 if args.batch else 7), args.model, args.files if args.batch else None)
+    elif args.batch:
         batch(tflite, scratch, env, args.repeat or 3, args.files)
     elif args.photo:
         photo(tflite, scratch, env, args.repeat or 7)

@@ -1,7 +1,7 @@
 """Make "digits as people send them" from real, held-out MNIST test digits.
 
     python scripts/make_realworld_digits.py OUT_DIR [--count 1000] [--seed 0] [--data DIR]
-                                            [--kinds photo,canvas,binary16,binary32,upscale8,phone]
+                                            [--kinds photo,canvas,...,one-stroke]
 
 Each digit of the test split (the bundled sample's, or of the MNIST IDX folder given with
 ``--data``) is drawn as one of these kinds, ``--count`` of each:
@@ -28,11 +28,19 @@ Each digit of the test split (the bundled sample's, or of the MNIST IDX folder g
   photos, a perspective tilt, a light gradient, sensor noise, saved as JPEG at phone quality
   (70-92) with an EXIF orientation (the pixels are stored turned, as a phone does). Needs
   SciPy (the test extra) to draw the pen strokes.
+- writing styles rare among MNIST's writers (``writing_styles.py``), each saved as a plain
+  scan (dark on white, 3-6x, PNG) of an MNIST-framed digit, so only the style is new:
+  ``seven-bar`` (a continental 7: a bar across the stem of a test 7) and ``one-flag`` (a
+  test 1 with a long flag and a foot), made from the test digits of that label (in order,
+  starting over when ``--count`` is larger than there are); ``four-open`` (a 4 open at
+  the top), ``nine-straight`` (a 9 with a straight tail) and ``one-stroke`` (a 1 as one
+  plain stroke), drawn as pen strokes with a random width, slant, proportions and jitter:
+  no test digit is their source.
 
 The same seed gives the same files. ``labels.csv`` lists ``file,label,kind,source``, where
 ``source`` is the index of the test digit (in the ``--data`` folder's test split, or the
-bundled sample's) the file was made from, so a benchmark can score the model on the clean
-source digits too; files of a kind other than ``photo`` are in a folder named after the kind.
+bundled sample's) the file was made from (empty for the drawn kinds), so a benchmark can
+score the model on the clean source digits too; files of a kind other than ``photo`` are in a folder named after the kind.
 """
 
 from __future__ import annotations
@@ -45,10 +53,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
+import writing_styles
+
 PENS = {"black": (25, 25, 30), "blue": (25, 45, 160), "red": (170, 30, 35), "green": (30, 100, 50),
         "pencil": (95, 95, 100)}
 PAPERS = [(250, 250, 248), (245, 238, 215), (228, 228, 225), (240, 243, 250)]
-KINDS = ("photo", "canvas", "binary16", "binary32", "upscale8", "phone")
+# New kinds go at the end: a kind's test digits and random stream follow from its place.
+KINDS = ("photo", "canvas", "binary16", "binary32", "upscale8", "phone", *writing_styles.STYLES)
 # Paper for phone photos: white, beige, grey, blue.
 PHONE_PAPERS = [(244, 244, 240), (236, 222, 190), (196, 196, 192), (168, 192, 226)]
 PHONE_PENS = [(20, 20, 28), (25, 40, 140), (40, 40, 48), (30, 30, 90)]
@@ -280,6 +291,11 @@ def _render(kind: str, digit: np.ndarray, rng: np.random.Generator, out: Path, s
         (out / kind).mkdir(exist_ok=True)
         save_phone(image, orientation, out / kind / f"{stem}.jpg", int(rng.integers(70, 93)))
         return f"{kind}/{stem}.jpg"
+    if kind in writing_styles.STYLES:
+        image = writing_styles.scanned(writing_styles.styled(kind, digit, rng), rng)
+        (out / kind).mkdir(exist_ok=True)
+        image.save(out / kind / f"{stem}.png")
+        return f"{kind}/{stem}.png"
     image = {"canvas": lambda: canvas_drawing(digit, rng),
              "binary16": lambda: binary_scan(digit, 16, rng),
              "binary32": lambda: binary_scan(digit, 32, rng),
@@ -289,12 +305,28 @@ def _render(kind: str, digit: np.ndarray, rng: np.random.Generator, out: Path, s
     return f"{kind}/{stem}.png"
 
 
+def sources(kind: str, count: int, labels: np.ndarray) -> list[int | None]:
+    """The test digits a kind's files are made from (``None``: drawn, no source).
+
+    The capture kinds use disjoint test digits (photo the first ``count``, the next kind the
+    next ``count``, ...); a writing style made from MNIST takes the test digits of its label
+    in order, starting over when there are fewer than ``count``.
+    """
+    if kind in writing_styles.DRAWN:
+        return [None] * count
+    if kind in writing_styles.FROM_MNIST:
+        index = np.flatnonzero(labels == writing_styles.FROM_MNIST[kind])
+        return [int(i) for i in index[np.arange(count) % len(index)]]
+    start = KINDS.index(kind) * count
+    return list(range(start, min(start + count, len(labels))))
+
+
 def make(out: Path, count: int = 1000, seed: int = 0, data: str | None = None,
          kinds: tuple[str, ...] = ("photo",)) -> list[tuple[str, int]]:
     """Write ``count`` digits of each kind and labels.csv into ``out``; returns (file, label).
 
-    Kinds use disjoint test digits (photo the first ``count``, the next kind the next
-    ``count``, ...) and each its own random stream, so adding a kind changes no other file.
+    Each kind has its own test digits (:func:`sources`) and its own random stream, so
+    adding a kind changes no other file.
     """
     images, labels = load_source(data)
     unknown = set(kinds) - set(KINDS)
@@ -303,10 +335,16 @@ def make(out: Path, count: int = 1000, seed: int = 0, data: str | None = None,
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for kind in kinds:
-        start = KINDS.index(kind) * count
         rng = np.random.default_rng([seed, KINDS.index(kind)] if kind != "photo" else seed)
-        for i in range(start, min(start + count, len(images))):
-            name = _render(kind, images[i], rng, out, f"{i:05d}")
+        for n, i in enumerate(sources(kind, count, labels)):
+            if i is None:  # drawn: named by its place, labelled by its style
+                name = _render(kind, None, rng, out, f"{n:05d}")
+                rows.append((name, writing_styles.LABELS[kind], kind, ""))
+                continue
+            # A style may use a test digit twice (fewer of its label than --count): the
+            # file's name counts the files, not the digits.
+            stem = f"{n:05d}-{i:05d}" if kind in writing_styles.FROM_MNIST else f"{i:05d}"
+            name = _render(kind, images[i], rng, out, stem)
             rows.append((name, int(labels[i]), kind, i))
     with open(out / "labels.csv", "w", newline="") as handle:
         writer = csv.writer(handle)

@@ -37,6 +37,7 @@ APART = [("intake", "runs"), ("data", "plugins")]
 HEAVY_AT_MODULE_LEVEL = {
     "digitkit/data/local_idx.py": "a tensorflow-datasets builder class for IDX folders",
     "digitkit/zoo/digit_augment.py": "cnn-best's Keras layer, imported by its builder and by the gate",
+    "digitkit/zoo/capture_transforms.py": "keras.ops transforms of that layer, imported only by it",
     "digitkit/training/callbacks.py": "Keras callbacks, imported by the epoch loop",
 }
 HEAVY = {"tensorflow", "keras", "tensorflow_datasets", "tf_keras"}

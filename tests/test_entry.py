@@ -13,6 +13,7 @@ ARGVS = [
     ["-m", "x.tflite", "-k", "1", "a.png", "--csv", "--no-preprocess"],
     ["a.png", "--min-confidence", "0.5", "--backend", "keras", "--show", "--jsonl"],
     ["a.png", "--model=20261128-093435-cnn-70b5", "--top-k=10"],
+    ["a.png", "--tta", "--strict"],
 ]
 TYPER_ONLY = [
     [], ["--help"], ["a.png", "--top-k", "11"], ["a.png", "--top-k", "x"], ["a.png", "--min-confidence", "2"],
@@ -65,8 +66,9 @@ try:
     main(["predict", {image!r}, "--model", {model!r}, "--json"])
 except SystemExit as exc:
     code = exc.code
-print(json.dumps({{"code": code, "loaded": [m for m in ("typer", "pydantic", "click", "tensorflow", "keras")
-                                           if m in sys.modules]}}), file=sys.stderr)
+print(json.dumps({{"code": code, "loaded": [m for m in ("typer", "pydantic", "click", "tensorflow", "keras",
+                                                         "digitkit.inference.tta") if m in sys.modules]}}),
+      file=sys.stderr)
 """
 
 

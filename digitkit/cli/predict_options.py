@@ -28,6 +28,8 @@ OPTIONS: list[Declared] = [
              "centred).", bool, name="no_preprocess", default=False),
     Declared(("--backend",), "auto (LiteRT when the run has model.tflite, else Keras), litert or keras.",
              name="backend", default="auto", choices=("auto", "litert", "keras")),
+    Declared(("--tta",), "Test-time augmentation: average the answers for the digit shifted a pixel each way and "
+             "scaled by 0.9 and 1.1 (7 model calls per digit).", bool, name="tta", default=False),
     Declared(("--strict",), "Exit with code 8 when an answer is unsure or not a digit.", bool, name="strict",
              default=False),
 ]

@@ -20,7 +20,7 @@ CSV_HEADER = ["input", "digit", "best", "confidence", "status", *[f"p{d}" for d 
 def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, json_output: bool = False,
         jsonl_output: bool = False, csv_output: bool = False, show: bool = False,
         min_confidence: float | None = None, no_preprocess: bool = False, backend: str = "auto",
-        strict: bool = False) -> None:
+        strict: bool = False, tta: bool = False) -> None:
     """Predict ``paths`` and print the answers (the body of `digitkit predict`).
 
     Args:
@@ -36,7 +36,7 @@ def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, json_output
         raise UsageError("--json, --jsonl and --csv cannot be used together")
     answers = stream(paths, model=model, top_k=top_k, min_confidence=min_confidence,
                      preprocess=not no_preprocess, backend=backend, keep_images=show,
-                     panels=_panel_side() if show else 0)
+                     panels=_panel_side() if show else 0, tta=tta)
     _print_notes(answers.predictor.notes)
     emit = _streaming_writer(answers, csv_output) if (csv_output or jsonl_output) else None
     kept: list[Any] = []

@@ -459,7 +459,7 @@ def _check_options(top_k: int, min_confidence: float | None) -> None:
 def stream(paths: Input | Iterable[Input], model: str = DEFAULT_MODEL, top_k: int = 3, *,
            min_confidence: float | None = None, preprocess: bool = True, backend: str = "auto",
            keep_images: bool = False, workers: int | None = None, chunk: int = CHUNK, panels: int = 0,
-           ) -> PredictionStream:
+           tta: bool = False) -> PredictionStream:
     """Start predicting many inputs; iterate the result for answers in input order.
 
     The model is loaded (and refused, if it must be) before anything is yielded. Arguments
@@ -472,6 +472,7 @@ def stream(paths: Input | Iterable[Input], model: str = DEFAULT_MODEL, top_k: in
         panels: also keep the picture as preprocessing found it (``Prediction.panels``, for
             ``predict --show``), panels at most this many pixels a side, from the same pass
             over the bytes already read (stdin too); 0: none.
+        tta: test-time augmentation (see :func:`predict`).
     """
     from digitkit.inference import load
 
@@ -487,7 +488,7 @@ def stream(paths: Input | Iterable[Input], model: str = DEFAULT_MODEL, top_k: in
     try:
         # Beside a pool, the workers keep every core busy: one interpreter thread, so that
         # it never waits for a free core (nor spins on one a worker needs).
-        predictor = load(model, backend, threads=1 if workers > 0 else None)
+        predictor = load(model, backend, threads=1 if workers > 0 else None, tta=tta)
     except BaseException:
         executor.shutdown(wait=False, cancel_futures=True)
         raise
@@ -498,7 +499,7 @@ def stream(paths: Input | Iterable[Input], model: str = DEFAULT_MODEL, top_k: in
 
 def predict(paths: Input | Iterable[Input], model: str = DEFAULT_MODEL, top_k: int = 3, *,
             min_confidence: float | None = None, preprocess: bool = True, backend: str = "auto",
-            keep_images: bool = True, workers: int | None = None) -> PredictResult:
+            keep_images: bool = True, workers: int | None = None, tta: bool = False) -> PredictResult:
     """Predict the digit in each image.
 
     Args:
@@ -512,6 +513,9 @@ def predict(paths: Input | Iterable[Input], model: str = DEFAULT_MODEL, top_k: i
         backend: ``"auto"``, ``"litert"`` or ``"keras"``.
         keep_images: keep each digit as the model received it (``Prediction.image``).
         workers: decoding processes (default: one per core for large batches).
+        tta: test-time augmentation: each digit is also seen shifted by a pixel each way and
+            scaled by 0.9 and 1.1, and the calibrated probabilities are averaged
+            (:mod:`digitkit.inference.tta`; seven model calls per digit).
 
     Returns:
         A :class:`PredictResult`; ``result.failures`` lists inputs that were skipped and
@@ -522,7 +526,7 @@ def predict(paths: Input | Iterable[Input], model: str = DEFAULT_MODEL, top_k: i
         ModelRefusedError: the model is missing, broken, or outputs NaN.
     """
     answers = stream(paths, model, top_k, min_confidence=min_confidence, preprocess=preprocess, backend=backend,
-                     keep_images=keep_images, workers=workers)
+                     keep_images=keep_images, workers=workers, tta=tta)
     predictions, failures = [], []
     for item in answers:
         (failures if isinstance(item, Failure) else predictions).append(item)

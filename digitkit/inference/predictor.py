@@ -42,15 +42,18 @@ class Predictor:
         ref: what the MODEL argument resolved to (run, files, notes).
         path: the model file that was loaded.
         calibration: the temperature applied to its scores (the run's, or the shipped card's).
+        tta: average the probabilities of a few shifted and scaled views of each digit
+            (:mod:`digitkit.inference.tta`); :meth:`predict_proba`'s default.
     """
 
     def __init__(self, ref: refs.ModelRef, backend: str, path: Path, input_spec: InputSpec, output: str,
                  run: Callable[[np.ndarray], np.ndarray], keras_model: Any = None,
-                 calibration: Calibration = NO_CALIBRATION) -> None:
+                 calibration: Calibration = NO_CALIBRATION, tta: bool = False) -> None:
         self.ref, self.backend, self.path = ref, backend, path
         self.name = ref.name
         self.input_spec, self.output = input_spec, output
         self.calibration = calibration
+        self.tta = bool(tta)
         self._run = run
         self._keras_model = keras_model
 
@@ -101,7 +104,7 @@ class Predictor:
 
         return adapt_images(x, self.input_spec)
 
-    def predict_proba(self, digits: np.ndarray, *, calibrated: bool = True) -> np.ndarray:
+    def predict_proba(self, digits: np.ndarray, *, calibrated: bool = True, tta: bool | None = None) -> np.ndarray:
         """Class probabilities for a batch of digits.
 
         Args:
@@ -109,6 +112,8 @@ class Predictor:
                 the model's input), or already shaped as ``(N, *input_spec.shape)``.
             calibrated: apply the model's calibration (:attr:`calibration`); ``False`` gives
                 the raw softmax, e.g. to measure what calibration changed.
+            tta: average over shifted and scaled views (:mod:`digitkit.inference.tta`, seven
+                model calls per digit); ``None``: the predictor's :attr:`tta`.
 
         Returns:
             (N, 10) float32 probabilities; every row is finite and sums to 1.
@@ -120,11 +125,12 @@ class Predictor:
         x = self.shape(digits)
         if not len(x):
             return np.zeros((0, 10), np.float32)
-        return self.predict_shaped(x, calibrated=calibrated)
+        return self.predict_shaped(x, calibrated=calibrated, tta=tta)
 
     def scores(self, digits: np.ndarray) -> np.ndarray:
         """The model's raw outputs (N, 10) for a batch of digits, before any softmax or
-        calibration: :meth:`probabilities` turns them into what :meth:`predict_proba` gives."""
+        calibration (and one view each, whatever :attr:`tta` says): :meth:`probabilities`
+        turns them into what :meth:`predict_proba` gives without test-time augmentation."""
         x = self.shape(digits)
         return self._run(x) if len(x) else np.zeros((0, 10), np.float32)
 
@@ -133,10 +139,19 @@ class Predictor:
         return calibrate(scores, self.output, self.calibration if calibrated else NO_CALIBRATION, len(scores),
                          where=printable(self.ref.label))
 
-    def predict_shaped(self, x: np.ndarray, *, calibrated: bool = True) -> np.ndarray:
+    def predict_shaped(self, x: np.ndarray, *, calibrated: bool = True, tta: bool | None = None) -> np.ndarray:
         """Probabilities for inputs already shaped ``(N, *input_spec.shape)`` (no resizing)."""
-        return calibrate(self._run(np.asarray(x, np.float32)), self.output,
-                         self.calibration if calibrated else NO_CALIBRATION, len(x), where=printable(self.ref.label))
+        x = np.asarray(x, np.float32)
+        calibration = self.calibration if calibrated else NO_CALIBRATION
+
+        def probabilities(inputs: np.ndarray) -> np.ndarray:
+            return calibrate(self._run(inputs), self.output, calibration, len(inputs), where=printable(self.ref.label))
+
+        if not (self.tta if tta is None else tta) or not len(x):
+            return probabilities(x)
+        from digitkit.inference import tta as views  # only when asked: the default path imports nothing more
+
+        return views.averaged(x, self.input_spec.image_size, probabilities)
 
     def answer(self, digits: np.ndarray, *, min_confidence: float | None = None) -> "Answers":
         """Calibrated probabilities and a status (``ok``, ``unsure``, ``not-a-digit``) per digit.
@@ -229,7 +244,7 @@ def _shipped_checked(ref: refs.ModelRef, kind: str) -> None:
         pretrained.verified(ref.name, kind)
 
 
-def _litert(ref: refs.ModelRef, tflite: Path, threads: int | None = None) -> Predictor:
+def _litert(ref: refs.ModelRef, tflite: Path, threads: int | None = None, tta: bool = False) -> Predictor:
     from digitkit.inference.litert_backend import LiteRTModel
 
     _shipped_checked(ref, "tflite")
@@ -237,10 +252,10 @@ def _litert(ref: refs.ModelRef, tflite: Path, threads: int | None = None) -> Pre
     declared, output = _declared(ref)
     spec = check_declared(declared, model.input_spec, where=printable(ref.label), file=printable(tflite.name))
     return Predictor(ref, "litert", tflite, spec, output or "auto", model.predict,
-                     calibration=calibration_of(ref, tflite))
+                     calibration=calibration_of(ref, tflite), tta=tta)
 
 
-def _keras(ref: refs.ModelRef) -> Predictor:
+def _keras(ref: refs.ModelRef, tta: bool = False) -> Predictor:
     from digitkit.inference.keras_backend import KerasModel
 
     assert ref.keras_path is not None
@@ -248,7 +263,7 @@ def _keras(ref: refs.ModelRef) -> Predictor:
     model = _checked_keras(ref, KerasModel(ref.keras_path))
     declared, output = _declared(ref)
     return Predictor(ref, "keras", ref.keras_path, declared or model.input_spec, output or model.output_kind,
-                     model.predict, keras_model=model.model, calibration=calibration_of(ref, ref.keras_path))
+                     model.predict, keras_model=model.model, calibration=calibration_of(ref, ref.keras_path), tta=tta)
 
 
 def calibration_of(ref: refs.ModelRef, path: Path) -> Calibration:
@@ -264,7 +279,8 @@ def calibration_of(ref: refs.ModelRef, path: Path) -> Calibration:
     return NO_CALIBRATION
 
 
-def load(model: str | refs.ModelRef = "cnn", backend: str = "auto", *, threads: int | None = None) -> Predictor:
+def load(model: str | refs.ModelRef = "cnn", backend: str = "auto", *, threads: int | None = None,
+         tta: bool = False) -> Predictor:
     """Load a trained model for prediction.
 
     Args:
@@ -277,6 +293,8 @@ def load(model: str | refs.ModelRef = "cnn", backend: str = "auto", *, threads: 
         threads: LiteRT interpreter threads (default: up to 4). A server that already runs
             requests side by side wants 1: a multi-threaded interpreter then waits for a free
             core at every call.
+        tta: test-time augmentation for every :meth:`Predictor.predict_proba` (and so every
+            answer): seven views of each digit, probabilities averaged; off by default.
 
     Raises:
         UsageError: unknown backend, or nothing answers to ``model``.
@@ -295,10 +313,10 @@ def load(model: str | refs.ModelRef = "cnn", backend: str = "auto", *, threads: 
         raise ModelRefusedError(f"{why_not}, so the litert backend cannot be used",
                                 hint=f"make one with `digitkit export {ref.label} --format litert`")
     if tflite is not None and (backend == "litert" or litert_backend.available()):
-        return _litert(ref, tflite, threads)
+        return _litert(ref, tflite, threads, tta)
     if ref.keras_path is None:
         raise UnavailableError(f"{printable(ref.label)} is a .tflite model and the LiteRT runtime is not installed",
                                hint=litert_backend.INSTALL_HINT)
     if tflite is not None:  # a run with a model.tflite, on a platform without the runtime
         ref = ref.with_notes("using Keras (slower start): " + litert_backend.INSTALL_HINT)
-    return _keras(ref)
+    return _keras(ref, tta)

@@ -18,6 +18,7 @@ def build_cnn_best(
     dropout: float = 0.3,
     augment: bool = True,
     name: str = "cnn_best",
+    capture: dict[str, float] | None = None,
 ):
     """Build the cnn-best model.
 
@@ -42,6 +43,10 @@ def build_cnn_best(
         dropout: dropout rate before the classifier, in [0, 1).
         augment: include the training-only augmentation layer.
         name: Keras model name.
+        capture: shares of the capture and writing transforms the augmentation adds
+            (:mod:`digitkit.zoo.capture_transforms`; e.g.
+            :data:`digitkit.zoo.digit_augment.CAPTURE_SHARES`); none by default, which is
+            the shipped recipe.
 
     Returns:
         An uncompiled ``keras.Model`` mapping a 28x28x1 digit to 10 logits.
@@ -64,7 +69,7 @@ def build_cnn_best(
     if augment:
         from digitkit.zoo.digit_augment import DigitAugment
 
-        x = DigitAugment(name="augment")(x)
+        x = DigitAugment(capture=capture, name="augment")(x)
     x = conv_bn(x, first, "1a")                   # 28x28
     x = conv_bn(x, first, "1b", strides=2)        # 14x14
     x = conv_bn(x, second, "2a")

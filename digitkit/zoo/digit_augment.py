@@ -4,7 +4,9 @@ Kept inside the model (like Keras' own ``RandomRotation``) so that ``digitkit fi
 trains exactly as the shipped weights were trained, and inference sees the digit untouched.
 The draws follow what digits photographed or scanned by users differ in from MNIST after
 digitkit's preprocessing: a slightly off centre, tilted, scaled or squeezed digit, a thinner
-or thicker pen, and hard black/white (binarised) strokes.
+or thicker pen, and hard black/white (binarised) strokes. More capture and writing transforms
+(slant, elastic, box-stretch, coarse grids, blur, JPEG, paper and light;
+:mod:`digitkit.zoo.capture_transforms`) join only when given a share (``capture={...}``).
 
 This module imports Keras; only the cnn-best builder and the model-file loader import it
 (the loader so that a saved ``cnn-best`` run loads with the layer registered).
@@ -26,6 +28,10 @@ THIN_SHARE = 0.12
 THICK_SHARE = 0.15
 BINARISE_SHARE = 0.15
 BINARISE_THRESHOLD = (0.25, 0.6)
+# A proposed mix for cnn-best's next training (issue 29), not yet measured over a full
+# recipe: ``build_cnn_best(capture=CAPTURE_SHARES)``. The shipped recipe uses none.
+CAPTURE_SHARES = {"slant": 0.3, "elastic": 0.3, "box_stretch": 0.1, "coarse_grid": 0.1, "blur": 0.15,
+                  "jpeg": 0.1, "paper_light": 0.15}
 
 
 @keras.saving.register_keras_serializable(package="digitkit")
@@ -39,14 +45,27 @@ class DigitAugment(keras.layers.Layer):
         max_aspect: largest width/height stretch factor (drawn log-uniformly).
         thin_share, thick_share: share of digits eroded / dilated by a 3x3 neighbourhood.
         binarise_share: share of digits thresholded to 0/1.
+        capture: share of digits each transform of
+            :data:`digitkit.zoo.capture_transforms.TRANSFORMS` is applied to (by name); none
+            by default, and a transform without a share draws nothing, so the default layer
+            repeats the shipped recipe's draws exactly.
         seed: seed of the layer's random draws.
     """
 
     def __init__(self, max_shift: float = MAX_SHIFT_PX, max_rotation: float = MAX_ROTATION_DEG,
                  scale_range: tuple[float, float] = SCALE_RANGE, max_aspect: float = MAX_ASPECT,
                  thin_share: float = THIN_SHARE, thick_share: float = THICK_SHARE,
-                 binarise_share: float = BINARISE_SHARE, seed: int | None = None, **kwargs):
+                 binarise_share: float = BINARISE_SHARE, capture: dict[str, float] | None = None,
+                 seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
+        from digitkit.zoo.capture_transforms import CAPTURE_ORDER
+
+        capture = {str(k): float(v) for k, v in (capture or {}).items()}
+        unknown = sorted(set(capture) - set(CAPTURE_ORDER))
+        if unknown or any(not 0 <= v <= 1 for v in capture.values()):
+            raise ValueError(f"expected capture shares in [0, 1] for transforms among {CAPTURE_ORDER}. "
+                             f"Received: capture={capture!r}")
+        self.capture = {k: capture[k] for k in CAPTURE_ORDER if capture.get(k, 0.0) > 0}
         low, high = (float(v) for v in scale_range)
         if not 0 < low <= high:
             raise ValueError(f"expected 0 < low <= high. Received: scale_range={scale_range!r}")
@@ -64,6 +83,21 @@ class DigitAugment(keras.layers.Layer):
 
     def _uniform(self, batch, low: float, high: float):
         return keras.random.uniform((batch,), minval=low, maxval=high, seed=self.seed_generator)
+
+    def _draw(self, shape, low: float, high: float):
+        return keras.random.uniform(shape, minval=low, maxval=high, seed=self.seed_generator)
+
+    def _capture(self, images, names: tuple[str, ...]):
+        """The capture transforms among ``names`` that have a share, each on its share of digits."""
+        from digitkit.zoo.capture_transforms import TRANSFORMS
+
+        for name in names:
+            share = self.capture.get(name)
+            if share:
+                changed = TRANSFORMS[name](images, self._draw)
+                draw = ops.reshape(self._uniform(ops.shape(images)[0], 0.0, 1.0), (-1, 1, 1, 1))
+                images = ops.where(draw < share, changed, images)
+        return images
 
     def _affine(self, images):
         batch = ops.shape(images)[0]
@@ -105,7 +139,9 @@ class DigitAugment(keras.layers.Layer):
     def call(self, inputs, training=None):
         if not training:
             return inputs
-        out = self._binarise(self._stroke(self._affine(inputs)))
+        out = self._capture(self._affine(inputs), ("slant", "elastic"))  # how the hand moved
+        out = self._capture(self._stroke(out), ("box_stretch",))
+        out = self._capture(self._binarise(out), ("coarse_grid", "blur", "jpeg", "paper_light"))  # the capture
         return ops.clip(out, 0.0, 1.0)
 
     def compute_output_shape(self, input_shape):
@@ -116,4 +152,6 @@ class DigitAugment(keras.layers.Layer):
         config.update(max_shift=self.max_shift, max_rotation=self.max_rotation, scale_range=list(self.scale_range),
                       max_aspect=self.max_aspect, thin_share=self.thin_share, thick_share=self.thick_share,
                       binarise_share=self.binarise_share, seed=self.seed)
+        if self.capture:  # only when used: the shipped recipe's saved config stays as it was
+            config["capture"] = dict(self.capture)
         return config
