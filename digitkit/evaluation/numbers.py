@@ -24,6 +24,7 @@ from digitkit import runs
 from digitkit._internal import atomic
 from digitkit.errors import DigitkitError, InputError, UsageError
 from digitkit.evaluation import metrics
+from digitkit.evaluation.scoring import save_or_note
 
 SCHEMA = "digitkit.numbers-evaluation/1"
 LABELS = "labels.csv"
@@ -307,11 +308,8 @@ def evaluate_numbers(model: str, folder: str | Path, *, top_k: int = 3, digits: 
         "notes": notes,
     }
     evaluation = NumbersEvaluation(data, pictures, notes=(*predictor.notes, *notes))
-    if save and predictor.run is not None:
-        try:
-            save_numbers_evaluation(evaluation, predictor.run)
-        except DigitkitError as exc:  # a read-only or full home must not throw the result away
-            evaluation.notes = (*evaluation.notes, f"not saved: {exc.message}")
+    if save:
+        save_or_note(evaluation, predictor.run, save_numbers_evaluation)
     return evaluation
 
 

@@ -12,7 +12,7 @@ import io
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -141,12 +141,20 @@ def evaluate(ref: str, *, dataset: str | None = None, split: str = "test", top_k
     }
     evaluation = Evaluation(data, probabilities, digits.labels, digits.images,
                             notes=(*predictor.notes, *digits.notes))
-    if save and predictor.run is not None:
-        try:
-            save_evaluation(evaluation, predictor.run)
-        except DigitkitError as exc:  # a read-only or full home must not throw the result away
-            evaluation.notes = (*evaluation.notes, f"not saved: {exc.message}")
+    if save:
+        save_or_note(evaluation, predictor.run, save_evaluation)
     return evaluation
+
+
+def save_or_note(evaluation: Any, run: runs.Run | None, save: Callable[[Any, runs.Run], None]) -> None:
+    """``save(evaluation, run)`` when the model came from a run; a failure becomes one of the
+    evaluation's notes: a read-only or full home must not throw the result away."""
+    if run is None:
+        return
+    try:
+        save(evaluation, run)
+    except DigitkitError as exc:
+        evaluation.notes = (*evaluation.notes, f"not saved: {exc.message}")
 
 
 def save_evaluation(evaluation: Evaluation, run: runs.Run) -> None:
