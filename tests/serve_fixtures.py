@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 from pathlib import Path
+
+import pytest
 
 
 class Server:
@@ -122,3 +125,23 @@ def opened(browser, server, width: int = 1100, height: int = 800, expected: tupl
     finally:
         context.close()
     assert problems == [], problems
+
+
+CHROMIUM = os.environ.get("DIGITKIT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+# What every serve browser test module is: browser, slow (a Chromium start), skipped without one.
+BROWSER_MARKS = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (see .ci/system-deps)"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for the module's tests (Playwright, the system's Chromium)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield launched
+        launched.close()

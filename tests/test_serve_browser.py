@@ -7,8 +7,6 @@ as an error and nothing is requested from another origin.
 
 from __future__ import annotations
 
-import os
-import shutil
 
 import pytest
 
@@ -17,16 +15,11 @@ pytest.importorskip("uvicorn", reason="the serve extra (uvicorn) is not installe
 pytest.importorskip("playwright", reason="playwright is not installed (pip install 'digitkit[browser-test]')")
 
 from predict_fixtures import digit_png, install_run, trained  # noqa: E402
-from serve_fixtures import Server, opened, photo_jpeg  # noqa: E402
+from serve_fixtures import BROWSER_MARKS, Server, browser, opened, photo_jpeg  # noqa: E402,F401,F811
 
-CHROMIUM = os.environ.get("DIGITKIT_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SCALE = 10  # canvas pixels per MNIST pixel (280 / 28)
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.slow,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM), reason=f"no Chromium at {CHROMIUM} (see .ci/system-deps)"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -37,16 +30,6 @@ def server(tmp_path_factory):
     yield server
     code, err = server.stop()
     assert code == 0, err
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
