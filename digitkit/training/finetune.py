@@ -8,11 +8,7 @@ user's digits with what works when there are only a few dozen of them:
   the model knew (the usual fine-tuning advice: Yosinski et al. 2014, Keras' transfer-learning
   guide);
 - the training augmentation (the model's own layer, or ``--augment``'s pipeline otherwise);
-- a fixed number of epochs on every labelled picture, with no held-out slice and no early
-  stopping: with 10 pictures per digit a held-out slice is a dozen pictures, mostly ones the
-  model already got right, so early stopping on it kept epoch 1's weights and the fine-tune
-  barely moved (measured in docs/personalise.md; ``--validation-split`` brings the held-out
-  slice and early stopping on it back);
+- a held-out slice (at least 20 % of the training digits) and early stopping on it;
 - small batches, so a hundred pictures still make several steps per epoch;
 - optionally frozen feature layers (``--freeze``) and replayed MNIST digits
   (``--replay``, :mod:`digitkit.training.replay`), against forgetting.
@@ -31,9 +27,9 @@ from typing import Any, Callable
 from digitkit.errors import UsageError
 
 LEARNING_RATE_FACTOR = 0.03  # 0.1 (3e-4 for cnn-best) made Adam forget more than it learnt
-EPOCHS = 20  # fixed: 20 epochs on all labelled pictures beat early stopping on a held-out slice
-PATIENCE = 5  # only with an explicit --validation-split (early stopping on it)
-VALIDATION_SPLIT = 0.0  # few examples: every labelled picture trains (see the module docstring)
+EPOCHS = 15
+PATIENCE = 5
+MIN_VALIDATION_SPLIT = 0.2
 MAX_BATCH_SIZE = 32
 
 
@@ -127,13 +123,12 @@ def few_example_config(config: Any, options: Any) -> Any:
     if options.batch_size is None:
         changes["batch_size"] = min(recipe.batch_size, MAX_BATCH_SIZE)
     if options.validation_split is None:
-        changes["validation_split"] = VALIDATION_SPLIT
+        changes["validation_split"] = max(recipe.validation_split, MIN_VALIDATION_SPLIT)
     overrides.update(changes)
     parent = parent_record(options.__dict__["_parent"], options.init_from)
     finetune = FineTune(options.init_from, options.freeze, options.replay, options.replay_data, parent)
     return dataclasses.replace(
-        config, recipe=recipe.replace(**changes), overrides=overrides,
-        early_stopping=options.early_stopping or bool(options.validation_split),
+        config, recipe=recipe.replace(**changes), overrides=overrides, early_stopping=True,
         patience=options.patience or PATIENCE, augment=options.augment or not has_own_augmentation(config.spec),
         finetune=finetune)
 
