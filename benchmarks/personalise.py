@@ -103,13 +103,16 @@ def main() -> None:
     parser.add_argument("--replay", type=float, default=0.5)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--scratch", action="store_true", help="also time a from-scratch fit (comparison)")
+    parser.add_argument("--fit-arg", action="append", default=[], metavar="ARG",
+                        help="an extra argument for the fine-tune's `digitkit fit` (repeat; e.g. --fit-arg=--epochs=8)")
     args = parser.parse_args()
     parent = f"{args.model}@pretrained"
     work = Path(tempfile.mkdtemp(prefix="digitkit-personalise-"))
     env = {**os.environ, "DIGITKIT_HOME": os.environ.get("DIGITKIT_HOME", str(work / "home"))}
     os.environ.update(DIGITKIT_HOME=env["DIGITKIT_HOME"])
     writer = make_writer(work / "writer", args.kind, args.count, args.data)
-    print(f"writer: {len(writer)} {args.kind} pictures; model {parent}; replay {args.replay}; seed {args.seed}")
+    print(f"writer: {len(writer)} {args.kind} pictures; model {parent}; replay {args.replay}; seed {args.seed}"
+          + (f"; fit {' '.join(args.fit_arg)}" if args.fit_arg else ""))
     short = []
     for n in args.per_digit:
         chosen, rest = split(writer, n)
@@ -118,7 +121,7 @@ def main() -> None:
         before = top1(parent, rest)
         seconds, result = timed_fit([args.model, "--init-from", parent, "--dataset", str(labelled), "--replay",
                                      str(args.replay), "--replay-data", args.data, "--seed", str(args.seed),
-                                     "--out", str(work / "runs")], env)
+                                     "--out", str(work / "runs"), *args.fit_arg], env)
         after = top1(result["run_path"], rest)
         manifest = json.loads((Path(result["run_path"]) / "manifest.json").read_text())
         mnist = manifest["finetune"]["mnist_test"]
