@@ -17,7 +17,7 @@ import numpy as np
 
 WEIGHTS = Path(__file__).with_name("verifier.npz")
 # The verifier of lines where the writing runs together (``Line.joined``), trained on those
-# lines only (``scripts/train_verifier.py --joined``): there a whole digit is often one
+# lines only (``scripts/train_verifier.py --joined --numbers 4000``, seed 0): there a whole digit is often one
 # made by a cut, with a sliver of its neighbour, which the general verifier doubts.
 JOINED_WEIGHTS = Path(__file__).with_name("verifier-joined.npz")
 
