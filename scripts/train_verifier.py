@@ -45,7 +45,10 @@ def iou(a, b) -> float:
     return inter / union if union else 0.0
 
 
-def examples(images: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def examples(images: np.ndarray, count: int, seed: int, conditions: tuple[str, ...] = CONDITIONS,
+             joined: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Candidates and labels; with ``joined``, only those of lines where the writing runs
+    together (``Line.joined``), for the verifier of such lines."""
     from digitkit.errors import InputError
     from digitkit.intake import to_grey
     from digitkit.reading.number import plan
@@ -54,7 +57,7 @@ def examples(images: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.
     rng = np.random.default_rng(seed)
     pictures, shapes, labels = [], [], []
     for i in range(count):
-        condition = CONDITIONS[i % len(CONDITIONS)]
+        condition = conditions[i % len(conditions)]
         n = int(rng.integers(2, 7))
         chosen = [images[j] for j in rng.choice(len(images), n, replace=False)]
         image, boxes, _ = make_numbers.make_one(condition, chosen, rng)
@@ -64,6 +67,9 @@ def examples(images: np.ndarray, count: int, seed: int) -> tuple[np.ndarray, np.
             continue
         offset = 0
         for line, cands in zip(planned.lines, planned.candidates):
+            if joined and not line.joined:
+                offset += len(cands)
+                continue
             shapes.append(geometry(line, cands))
             labels.extend(float(max(iou(c.piece.box, b) for b in boxes) >= 0.7) for c in cands)
             pictures.append(planned.images[offset:offset + len(cands)])
@@ -77,10 +83,17 @@ def main() -> None:
     parser.add_argument("--numbers", type=int, default=6000)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", type=Path, default=ROOT / "digitkit" / "reading" / "verifier.npz")
+    parser.add_argument("--out", type=Path, help="default: digitkit/reading/verifier.npz, or "
+                        "verifier-joined.npz with --joined")
+    parser.add_argument("--conditions", help="comma-separated make_numbers conditions (default: all seven, "
+                        "touching twice; with --joined: touching)")
+    parser.add_argument("--joined", action="store_true",
+                        help="train the verifier of lines where digits run together, on those lines only")
     args = parser.parse_args()
+    conditions = tuple(args.conditions.split(",")) if args.conditions else ("touching",) if args.joined else CONDITIONS
+    args.out = args.out or ROOT / "digitkit" / "reading" / ("verifier-joined.npz" if args.joined else "verifier.npz")
     images, _ = read_idx_train(Path(args.data))
-    pictures, shapes, labels = examples(images, args.numbers, args.seed)
+    pictures, shapes, labels = examples(images, args.numbers, args.seed, conditions, args.joined)
     print(f"{len(labels)} candidates, {labels.mean() * 100:.1f}% whole digits")
 
     import keras

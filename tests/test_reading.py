@@ -16,7 +16,7 @@ from reading_fixtures import MODEL, compose_text, first_of, iou, make_numbers, n
 # (same count, each box overlapping its true box by IoU >= 0.5). Measured 6/6 on most;
 # touching digits are the hard case (docs/read.md has the benchmark figures).
 SEGMENTED = {"separated": 6, "broken": 4, "slanted": 5, "uneven": 4, "ruled": 5, "boxed": 5, "photo": 4,
-             "canvas": 5, "binary": 5, "touching": 0}
+             "canvas": 5, "binary": 5, "touching": 2}
 
 
 @pytest.mark.parametrize("condition", sorted(SEGMENTED))
@@ -48,6 +48,28 @@ def test_digits_forces_a_split_of_touching_digits(tmp_path):
     reading = digitkit.read(path, model=MODEL, digits=2).readings[0]
     assert reading.text == "00"
     assert [iou(d.box, b) >= 0.5 for d, b in zip(reading.digits, boxes)] == [True, True]
+
+
+def test_touching_digits_are_scored_by_the_joined_lines_verifier(tmp_path):
+    # Five digits touching or overlapping (gaps -4 to 0 px): the line runs together, so its
+    # candidates are scored by verifier-joined.npz, which read this one right ("67488";
+    # the general verifier alone made "6788" of it).
+    from digitkit.intake import read_picture
+    from digitkit.reading import verifier
+    from digitkit.reading.number import plan, verdicts
+    from digitkit.reading.paths import geometry
+
+    text, boxes, path = number_picture(tmp_path / "t", "touching", 5, 5)
+    assert text == "67488"
+    planned = plan("t", read_picture(path)[1])
+    assert verifier.JOINED_WEIGHTS.exists() and all(line.joined for line in planned.lines)
+    line, cands = planned.lines[0], planned.candidates[0]
+    joined = verifier.log_whole(planned.images[:len(cands)], geometry(line, cands), joined=True)
+    assert np.allclose(verdicts([planned])[0][:len(cands)], joined)
+    assert not np.allclose(joined, verifier.log_whole(planned.images[:len(cands)], geometry(line, cands)))
+    reading = digitkit.read(path, model=MODEL).readings[0]
+    assert reading.text == text
+    assert all(iou(d.box, b) >= 0.5 for d, b in zip(reading.digits, boxes))
 
 
 def test_digits_that_cannot_be_met_say_why(tmp_path):

@@ -31,7 +31,7 @@ MIN_HEIGHT = 0.5
 SKIP_PROBABILITY = 1e-3
 # Every digit costs this much (nats); negative favours more digits.
 DIGIT_COST = 0.0
-JOINED_BONUS = 0.5
+JOINED_BONUS = 1.0  # with the joined lines' own verifier (0.5 before it)
 # Width over height of each digit's ink in MNIST (24,000 training digits): geometric mean
 # and standard deviation of the log, per class. A "1" varies most (upright or written with
 # a flag and a foot).

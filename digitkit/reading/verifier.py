@@ -16,13 +16,18 @@ from pathlib import Path
 import numpy as np
 
 WEIGHTS = Path(__file__).with_name("verifier.npz")
+# The verifier of lines where the writing runs together (``Line.joined``), trained on those
+# lines only (``scripts/train_verifier.py --joined --numbers 4000``, seed 0): there a whole digit is often one
+# made by a cut, with a sliver of its neighbour, which the general verifier doubts.
+JOINED_WEIGHTS = Path(__file__).with_name("verifier-joined.npz")
 
 
-@functools.lru_cache(maxsize=1)
-def _weights() -> dict[str, np.ndarray] | None:
-    if not WEIGHTS.exists():
+@functools.lru_cache(maxsize=2)
+def _weights(joined: bool = False) -> dict[str, np.ndarray] | None:
+    path = JOINED_WEIGHTS if joined else WEIGHTS
+    if not path.exists():
         return None
-    with np.load(WEIGHTS) as data:
+    with np.load(path) as data:
         return {k: data[k].astype(np.float32) for k in data.files}
 
 
@@ -35,9 +40,10 @@ def features(images: np.ndarray, geometry: np.ndarray) -> np.ndarray:
     return np.concatenate([images.reshape(len(images), -1), geometry], axis=1).astype(np.float32)
 
 
-def log_whole(images: np.ndarray, geometry: np.ndarray) -> np.ndarray:
-    """log P(whole digit) per candidate (zeros when no weights are installed)."""
-    weights = _weights()
+def log_whole(images: np.ndarray, geometry: np.ndarray, joined: bool = False) -> np.ndarray:
+    """log P(whole digit) per candidate (zeros when no weights are installed); ``joined``:
+    with the verifier of lines where the writing runs together (the general one if absent)."""
+    weights = (_weights(True) if joined else None) or _weights()
     if weights is None or not len(images):
         return np.zeros(len(images), np.float32)
     x = features(images, geometry)
