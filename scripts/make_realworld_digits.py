@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import gzip
 from pathlib import Path
 
 import numpy as np
@@ -255,23 +254,11 @@ def save_phone(image: Image.Image, orientation: int, path: Path, quality: int) -
     stored.save(path, quality=quality, exif=exif.tobytes())
 
 
-def read_idx_test(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    """The test images and labels of an MNIST IDX folder (``t10k-*``, gzipped or not)."""
-
-    def read(kind: str) -> np.ndarray:
-        path = sorted(folder.glob(f"t10k-{kind}-idx*"))[0]
-        raw = path.read_bytes()
-        raw = gzip.decompress(raw) if path.suffix == ".gz" else raw
-        ndim = raw[3]
-        shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
-        return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape)
-
-    return read("images"), read("labels")
-
-
 def load_source(data: str | None) -> tuple[np.ndarray, np.ndarray]:
     if data:
-        return read_idx_test(Path(data))
+        from digitkit.data.idx import find_idx_files, read_idx_pair
+
+        return read_idx_pair(*find_idx_files(data, "test"))
     from digitkit.data import load_digits
 
     digits = load_digits("sample", split="test")

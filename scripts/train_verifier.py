@@ -13,7 +13,6 @@ used, so the read benchmarks stay held out.
 from __future__ import annotations
 
 import argparse
-import gzip
 import sys
 from pathlib import Path
 
@@ -24,18 +23,6 @@ sys.path.insert(0, str(ROOT / "scripts"))
 import make_numbers  # noqa: E402
 
 CONDITIONS = ("separated", "touching", "touching", "broken", "slanted", "uneven", "ruled", "boxed")
-
-
-def read_idx_train(folder: Path) -> tuple[np.ndarray, np.ndarray]:
-    def read(kind: str) -> np.ndarray:
-        path = sorted(folder.glob(f"train*-{kind}-idx*"))[0]
-        raw = path.read_bytes()
-        raw = gzip.decompress(raw) if path.suffix == ".gz" else raw
-        ndim = raw[3]
-        shape = tuple(int.from_bytes(raw[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
-        return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(shape)
-
-    return read("images"), read("labels")
 
 
 def iou(a, b) -> float:
@@ -92,7 +79,9 @@ def main() -> None:
     args = parser.parse_args()
     conditions = tuple(args.conditions.split(",")) if args.conditions else ("touching",) if args.joined else CONDITIONS
     args.out = args.out or ROOT / "digitkit" / "reading" / ("verifier-joined.npz" if args.joined else "verifier.npz")
-    images, _ = read_idx_train(Path(args.data))
+    from digitkit.data.idx import find_idx_files, read_idx_pair
+
+    images, _ = read_idx_pair(*find_idx_files(args.data, "train"))
     pictures, shapes, labels = examples(images, args.numbers, args.seed, conditions, args.joined)
     print(f"{len(labels)} candidates, {labels.mean() * 100:.1f}% whole digits")
 
