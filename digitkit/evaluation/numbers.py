@@ -24,7 +24,7 @@ from digitkit import runs
 from digitkit._internal import atomic
 from digitkit.errors import DigitkitError, InputError, UsageError
 from digitkit.evaluation import metrics
-from digitkit.evaluation.scoring import save_or_note
+from digitkit.evaluation.scoring import answered_by, save_or_note
 
 SCHEMA = "digitkit.numbers-evaluation/1"
 LABELS = "labels.csv"
@@ -293,11 +293,7 @@ def evaluate_numbers(model: str, folder: str | Path, *, top_k: int = 3, digits: 
     data = {
         "schema": SCHEMA,
         "created": runs.now_iso(),
-        "model": predictor.name,
-        "run": predictor.run_id,
-        "answered_by": predictor.ref.label,
-        "model_path": str(predictor.ref.model_path),
-        "backend": predictor.backend,
+        **answered_by(predictor),
         "numbers": {"folder": str(Path(folder).expanduser().resolve()),
                     "labels": LABELS if (Path(folder).expanduser() / LABELS).is_file() else "file names",
                     "size": len(numbers), "digits_option": digits},

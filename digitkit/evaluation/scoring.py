@@ -127,11 +127,7 @@ def evaluate(ref: str, *, dataset: str | None = None, split: str = "test", top_k
     data = {
         "schema": SCHEMA,
         "created": runs.now_iso(),
-        "model": predictor.name,
-        "run": predictor.run_id,
-        "answered_by": predictor.ref.label,
-        "model_path": str(predictor.ref.model_path),
-        "backend": predictor.backend,
+        **answered_by(predictor),
         "dataset": {"name": digits.dataset, "split": split, "source": digits.source, "size": len(digits),
                     "fingerprint": digits.fingerprint()},
         **scores,
@@ -144,6 +140,12 @@ def evaluate(ref: str, *, dataset: str | None = None, split: str = "test", top_k
     if save:
         save_or_note(evaluation, predictor.run, save_evaluation)
     return evaluation
+
+
+def answered_by(predictor: Any) -> dict[str, Any]:
+    """Which model answered, as every saved evaluation records it (digits and numbers)."""
+    return {"model": predictor.name, "run": predictor.run_id, "answered_by": predictor.ref.label,
+            "model_path": str(predictor.ref.model_path), "backend": predictor.backend}
 
 
 def save_or_note(evaluation: Any, run: runs.Run | None, save: Callable[[Any, runs.Run], None]) -> None:

@@ -137,10 +137,10 @@ def check_statuses(statuses: Iterable[str]) -> None:
         raise NotSure(f"--strict: {said} of {sum(counts.values())} answers", hint="a person should look at them")
 
 
-def check_failures(predicted: int, failed: int) -> None:
-    """Raise :class:`PartialFailure` (exit 7) when some inputs failed."""
+def check_failures(predicted: int, failed: int, verb: str = "predicted") -> None:
+    """Raise :class:`PartialFailure` (exit 7) when some inputs failed (could not be ``verb``)."""
     if failed:
-        raise PartialFailure(f"{failed} of {predicted + failed} inputs could not be predicted",
+        raise PartialFailure(f"{failed} of {predicted + failed} inputs could not be {verb}",
                              hint="see the lines above")
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from digitkit.errors import InputError
+from digitkit.inference import batch
 from digitkit.inference.batch import Failure
 
 
@@ -105,20 +105,9 @@ class ReadResult:
 
 def check_failures(read: int, failed: int) -> None:
     """Raise :class:`~digitkit.errors.PartialFailure` (exit 7) when some inputs failed."""
-    from digitkit.errors import PartialFailure
-
-    if failed:
-        raise PartialFailure(f"{failed} of {read + failed} inputs could not be read", hint="see the lines above")
+    batch.check_failures(read, failed, verb="read")
 
 
-class NothingRead(InputError):
-    """No picture could be read; ``failures`` says why for each (exit code 3)."""
-
-    def __init__(self, failures: list[ReadFailure]) -> None:
-        if len(failures) == 1:
-            message = f"{failures[0].input}: {failures[0].message}"
-        else:
-            message = f"none of the {len(failures)} inputs could be read (first: {failures[0].input}: " \
-                      f"{failures[0].message})"
-        super().__init__(message)
-        self.failures = failures
+class NothingRead(batch.NothingPredicted):
+    """No picture could be read; ``failures`` says why for each (exit code 3): predict's
+    error, by the name ``read`` documents."""
