@@ -145,3 +145,16 @@ def browser():
         launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield launched
         launched.close()
+
+
+def ink_runs(row) -> list[tuple[int, int]]:
+    """The (first, last) columns of each run of ink (> 127) in one row of a 28x28 digit: the
+    strokes the browser tests trace with the pointer."""
+    runs, start = [], None
+    for c, value in enumerate([*row, 0]):
+        if value > 127 and start is None:
+            start = c
+        elif value <= 127 and start is not None:
+            runs.append((start, c - 1))
+            start = None
+    return runs

@@ -15,7 +15,7 @@ pytest.importorskip("uvicorn", reason="the serve extra (uvicorn) is not installe
 pytest.importorskip("playwright", reason="playwright is not installed (pip install 'digitkit[browser-test]')")
 
 from predict_fixtures import digit_png, install_run, trained  # noqa: E402
-from serve_fixtures import BROWSER_MARKS, Server, browser, opened, photo_jpeg  # noqa: E402,F401,F811
+from serve_fixtures import BROWSER_MARKS, Server, browser, ink_runs, opened, photo_jpeg  # noqa: E402,F401,F811
 
 SCALE = 10  # canvas pixels per MNIST pixel (280 / 28)
 
@@ -47,16 +47,7 @@ def trace_digit(page, index: int) -> int:
     box = page.locator("#pad").bounding_box()
     scale = box["width"] / 28
     for row in range(28):
-        columns = [c for c in range(28) if image[row, c] > 127]
-        runs, start = [], None
-        for c in range(29):
-            inside = c in columns
-            if inside and start is None:
-                start = c
-            elif not inside and start is not None:
-                runs.append((start, c - 1))
-                start = None
-        for first, last in runs:
+        for first, last in ink_runs(image[row]):
             y = box["y"] + (row + 0.5) * scale
             page.mouse.move(box["x"] + (first + 0.5) * scale, y)
             page.mouse.down()

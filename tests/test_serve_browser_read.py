@@ -18,7 +18,7 @@ pytest.importorskip("uvicorn", reason="the serve extra (uvicorn) is not installe
 pytest.importorskip("playwright", reason="playwright is not installed (pip install 'digitkit[browser-test]')")
 
 from reading_fixtures import MODEL, first_of  # noqa: E402
-from serve_fixtures import BROWSER_MARKS, Server, browser, opened  # noqa: E402,F401,F811
+from serve_fixtures import BROWSER_MARKS, Server, browser, ink_runs, opened  # noqa: E402,F401,F811
 
 
 pytestmark = BROWSER_MARKS
@@ -47,17 +47,8 @@ def write_number(page, text: str) -> None:
     for char in text:
         image = first_of(int(char))
         for row in range(28):
-            columns = [c for c in range(28) if image[row, c] > 127]
-            runs, start = [], None
-            for c in range(29):
-                inside = c in columns
-                if inside and start is None:
-                    start = c
-                elif not inside and start is not None:
-                    runs.append((start, c - 1))
-                    start = None
             y = top + (row + 0.5) * scale
-            for first, last in runs:
+            for first, last in ink_runs(image[row]):
                 x0 = left + first * scale + min(inset, (last - first + 1) * scale / 2)
                 x1 = left + (last + 1) * scale - min(inset, (last - first + 1) * scale / 2)
                 page.mouse.move(x0, y)
