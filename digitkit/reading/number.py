@@ -148,11 +148,14 @@ def verdicts(plans: list[Plan]) -> list[np.ndarray]:
     if not sum(sizes):
         return [np.zeros(n, np.float32) for n in sizes]
     images, shapes = np.concatenate(images), np.concatenate(shapes)
-    scores = verifier.log_whole(images, shapes)
-    # Lines where the writing runs together have their own verifier (one more product).
+    # Lines where the writing runs together have their own verifier: each candidate is
+    # scored by one of the two (two products at most).
     together = np.concatenate(joined)
-    if together.any():
-        scores[together] = verifier.log_whole(images[together], shapes[together], joined=True)
+    scores = np.zeros(len(images), np.float32)
+    for which in (False, True):
+        rows = together == which
+        if rows.any():
+            scores[rows] = verifier.log_whole(images[rows], shapes[rows], joined=which)
     return np.split(scores, np.cumsum(sizes)[:-1])
 
 
