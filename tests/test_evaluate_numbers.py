@@ -111,6 +111,23 @@ def test_cli_json_and_the_table_at_80_columns(cli, number_set, monkeypatch):
     assert refused.exit_code == 2 and "--dataset" in refused.stderr
 
 
+def test_cli_digits_reads_exactly_n_in_every_number(cli, tmp_path):
+    """`--digits 4` on 4-digit numbers scores as `read --digits 4` reads them, and is recorded; a
+    count no number has cannot be read, and the numbers count as failed, not as right."""
+    compose_text(tmp_path / "00000_4071.png", "4071")
+    compose_text(tmp_path / "00001_2385.png", "2385")
+    result = cli("evaluate", MODEL, "--numbers", tmp_path, "--digits", "4", "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["numbers"]["digits_option"] == 4 and data["metrics"]["accuracy"] == 1.0
+    nine = json.loads(cli("evaluate", MODEL, "--numbers", tmp_path, "--digits", "9", "--json").stdout)
+    assert nine["numbers"]["digits_option"] == 9 and nine["metrics"]["accuracy"] == 0.0
+
+    refused = cli("evaluate", MODEL, "--digits", "4")
+    assert refused.exit_code == 2 and "--numbers" in refused.stderr
+    assert cli("evaluate", MODEL, "--numbers", tmp_path, "--digits", "0").exit_code == 2
+
+
 @pytest.mark.slow
 def test_a_run_saves_its_reader_evaluation_and_the_report_draws_the_mistake(tiny_run, number_set):
     from digitkit.report import build_report

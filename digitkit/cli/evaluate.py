@@ -6,7 +6,12 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
+from digitkit.cli.declared import typer_option
 from digitkit.cli.options import JsonFlag, ModelRef, QuietFlag, dataset_option
+from digitkit.cli.read_options import OPTIONS as READ_OPTIONS
+
+# read's --digits, declared once there; here it only applies with --numbers.
+_DIGITS_TYPE, _DIGITS_OPTION = typer_option(next(d for d in READ_OPTIONS if d.name == "digits"))
 
 
 def command(
@@ -24,6 +29,7 @@ def command(
         help="Score the model as a reader of whole numbers (as `digitkit read`) on the pictures in DIR, each named "
              "with its true text (NAME_DIGITS.png, or listed in DIR/labels.csv as scripts/make_numbers.py writes "
              "it).")] = None,
+    digits: Annotated[_DIGITS_TYPE, _DIGITS_OPTION] = None,
     quiet: QuietFlag = False,
     json_output: JsonFlag = False,
 ) -> None:
@@ -39,8 +45,12 @@ def command(
     from digitkit.render.evaluation import evaluation_view
 
     if numbers is not None:
-        _numbers(model, numbers, dataset, split, top_k, gallery, quiet, json_output)
+        _numbers(model, numbers, dataset, split, top_k, gallery, digits, quiet, json_output)
         return
+    if digits is not None:
+        from digitkit.errors import UsageError
+
+        raise UsageError("--digits applies to --numbers DIR (the count of digits each number has)")
     status = err()
     with status.status("evaluating…"):
         result = evaluate(model, dataset=dataset, split=split, top_k=top_k)
@@ -63,8 +73,8 @@ def command(
         status.print(f"[dim]saved evaluation.json and predictions.npz in {escape(where)}[/]")
 
 
-def _numbers(model: str, folder: str, dataset: str | None, split: str, top_k: int, gallery: int | None, quiet: bool,
-             json_output: bool) -> None:
+def _numbers(model: str, folder: str, dataset: str | None, split: str, top_k: int, gallery: int | None,
+             digits: int | None, quiet: bool, json_output: bool) -> None:
     """`evaluate MODEL --numbers DIR`: the reader scored on a set of numbers."""
     from digitkit.errors import UsageError
     from digitkit.evaluation import evaluate_numbers
@@ -75,7 +85,7 @@ def _numbers(model: str, folder: str, dataset: str | None, split: str, top_k: in
         raise UsageError("--numbers scores the pictures in its folder: --dataset and --split do not apply")
     status = err()
     with status.status("reading the numbers…"):
-        result = evaluate_numbers(model, folder, top_k=top_k)
+        result = evaluate_numbers(model, folder, top_k=top_k, digits=digits)
     for note in result.notes:
         status.print(f"[yellow]note:[/] {escape(note)}")
     if json_output:
