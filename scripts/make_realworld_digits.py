@@ -28,7 +28,7 @@ Each digit of the test split (the bundled sample's, or of the MNIST IDX folder g
   photos, a perspective tilt, a light gradient, sensor noise, saved as JPEG at phone quality
   (70-92) with an EXIF orientation (the pixels are stored turned, as a phone does). Needs
   SciPy (the test extra) to draw the pen strokes.
-- writing styles rare among MNIST's writers (``writing_styles.py``), each saved as a plain
+- writing styles rare among MNIST's writers (``digitkit.zoo.writing_styles``), each saved as a plain
   scan (dark on white, 3-6x, PNG) of an MNIST-framed digit, so only the style is new:
   ``seven-bar`` (a continental 7: a bar across the stem of a test 7) and ``one-flag`` (a
   test 1 with a long flag and a foot), made from the test digits of that label (in order,
@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-import writing_styles
+from digitkit.zoo import writing_styles
 
 PENS = {"black": (25, 25, 30), "blue": (25, 45, 160), "red": (170, 30, 35), "green": (30, 100, 50),
         "pencil": (95, 95, 100)}

@@ -38,7 +38,9 @@ def test_a_spec_of_another_major_plugin_api_is_refused(fake_plugins):
     reg = registry.get_registry()
     assert "newer-minor" in reg.models
     errors = {b.name: b.error for b in reg.broken}
-    assert "plugin API '2.0'" in errors["from-the-future"] and "1.0" in errors["from-the-future"]
+    from digitkit.plugins import API_VERSION
+
+    assert "plugin API '2.0'" in errors["from-the-future"] and API_VERSION in errors["from-the-future"]
 
 
 def test_the_zoo_specs_record_the_contract_version():

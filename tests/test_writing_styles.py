@@ -13,7 +13,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 
 import make_realworld_digits  # noqa: E402
-import writing_styles  # noqa: E402
+from digitkit.zoo import writing_styles  # noqa: E402
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -86,3 +86,41 @@ def test_added_strokes_add_ink_where_the_style_says():
     flagged = writing_styles.flagged_one(one, np.random.default_rng(1))
     cols = np.flatnonzero(flagged.max(axis=0) > 0)
     assert cols[-1] - cols[0] >= 8  # a plain MNIST 1 is a few pixels wide; flag and foot widen it
+
+
+def test_restyle_redraws_a_seeded_share_of_the_sevens_and_ones_only():
+    images, labels = make_realworld_digits.load_source(None)
+    out, counts = writing_styles.restyle(images, labels, 0.5, seed=3)
+    changed = (out != images).reshape(len(out), -1).any(axis=1)
+    assert out.shape == images.shape and out.dtype == np.uint8 and images is not out
+    assert not changed[~np.isin(labels, (1, 7))].any()  # no other digit, and the labels never change
+    for label in (1, 7):
+        mine = labels == label
+        assert counts[label] == changed[mine].sum()
+        assert 0.2 < counts[label] / mine.sum() < 0.8  # about half
+    again, _ = writing_styles.restyle(images, labels, 0.5, seed=3)
+    other, _ = writing_styles.restyle(images, labels, 0.5, seed=4)
+    assert (again == out).all() and not (other == out).all()
+    none, zero = writing_styles.restyle(images, labels, 0.0, seed=3)
+    assert (none == images).all() and zero == {7: 0, 1: 0}
+
+
+def test_a_recipe_with_writing_styles_restyles_the_training_part_only(tmp_path):
+    from types import SimpleNamespace
+
+    from digitkit.plugins import registry
+    from digitkit.spec import Recipe
+    from digitkit.training.data import load_split_data
+
+    spec = registry.get_spec("cnn-best")
+    plain = SimpleNamespace(dataset="sample", dataset_ref=None, train_size=None, test_size=None, seed=0, spec=spec,
+                            recipe=Recipe(validation_split=0.1))
+    styled = SimpleNamespace(**{**vars(plain), "recipe": Recipe(validation_split=0.1, writing_styles=1.0)})
+    before, after = load_split_data(plain), load_split_data(styled)
+    assert (after.validation.images == before.validation.images).all()
+    assert (after.test.images == before.test.images).all()
+    changed = (after.train.images != before.train.images).reshape(len(after.train), -1).any(axis=1)
+    assert changed.sum() == np.isin(after.train.labels, (1, 7)).sum() > 0
+    assert "styles 1" in styled.recipe.describe()
+    with pytest.raises(ValueError, match="writing_styles"):
+        Recipe(writing_styles=1.5)

@@ -68,6 +68,8 @@ def load_split_data(config: Any, status: Callable[[str], None] | None = None) ->
                              f"have labels up to {top}", hint="its spec's num_classes must cover digits 0-9")
     split = split_validation(train, config.recipe.validation_split, config.seed)
     notes = list(train.notes)
+    if config.recipe.writing_styles:  # the training part only: validation stays the data as given
+        split = SplitData(restyled(split.train, config.recipe.writing_styles, config.seed, status), split.validation)
     finetune = getattr(config, "finetune", None)
     if finetune is not None and finetune.replay:  # held-out digits stay the user's own
         from digitkit.training import replay
@@ -75,6 +77,19 @@ def load_split_data(config: Any, status: Callable[[str], None] | None = None) ->
         mixed, note = replay.mix(split.train, finetune.replay, finetune.replay_data, config.seed, status)
         split, notes = SplitData(mixed, split.validation), notes + [note]
     return FitData(split.train, split.validation, test, train.fingerprint(), notes)
+
+
+def restyled(digits: Digits, share: float, seed: int, status: Callable[[str], None] | None = None) -> Digits:
+    """``digits`` with ``share`` of its 7s and 1s redrawn in styles MNIST's writers seldom used
+    (``Recipe.writing_styles``); pictures that are not 28x28 uint8 digits are left as they are."""
+    if digits.images.dtype != np.uint8 or digits.images.shape[1:3] != (28, 28) or not len(digits):
+        return digits
+    from digitkit.zoo.writing_styles import restyle
+
+    if status is not None:
+        status("redrawing a share of the training 7s and 1s (the recipe's writing styles)")
+    images, _ = restyle(digits.images, digits.labels, share, seed)
+    return Digits(images, digits.labels, digits.dataset, digits.split, digits.source, digits.notes)
 
 
 def limit(digits: Digits, size: int | None) -> Digits:

@@ -1,7 +1,8 @@
-"""Writing styles MNIST's writers rarely used, for the real-world benchmark kinds.
+"""Writing styles MNIST's writers rarely used: for training, and for the real-world benchmark kinds.
 
-Imported by ``make_realworld_digits.py`` (the kinds ``seven-bar``, ``one-flag``,
-``four-open``, ``nine-straight`` and ``one-stroke``):
+Used by ``Recipe(writing_styles=SHARE)`` (:func:`restyle`: cnn-best's recipe redraws a share
+of its training 7s and 1s before training) and by ``scripts/make_realworld_digits.py`` (the
+kinds ``seven-bar``, ``one-flag``, ``four-open``, ``nine-straight`` and ``one-stroke``):
 
 - from MNIST test digits, where a stroke can be added to a real writer's digit: a
   continental 7 (a bar across the stem, found in the ink at 40-60 % of the height) and a 1
@@ -193,6 +194,37 @@ def styled(kind: str, digit: np.ndarray | None, rng: np.random.Generator) -> np.
     if kind == "one-flag":
         return flagged_one(digit, rng)
     return {"four-open": open_four, "nine-straight": straight_nine, "one-stroke": plain_one}[kind](rng)
+
+
+# label -> the style a training digit of that label can be redrawn in (from the digit itself,
+# keeping its writer's stroke; the drawn kinds have no digit to start from, so they stay out of
+# training and measure what the model learnt from MNIST alone).
+RESTYLE = {7: "seven-bar", 1: "one-flag"}
+
+
+def restyle(images: np.ndarray, labels: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, dict[int, int]]:
+    """A copy of ``images`` with ``share`` of each :data:`RESTYLE` label's digits redrawn in its style.
+
+    Args:
+        images: uint8 MNIST-framed digits, (N, 28, 28) or (N, 28, 28, 1).
+        labels: their integer labels.
+        share: the fraction of each restyled label's digits to redraw, in [0, 1].
+        seed: the random stream (which digits, and each one's bar or flag).
+
+    Returns:
+        The images (the input's shape and dtype) and how many digits of each label were redrawn.
+    """
+    rng = np.random.default_rng([int(seed), 29])  # 29: the issue that added it, apart from the fit's other streams
+    out = images.copy()
+    flat = out.reshape(len(out), 28, 28)
+    counts: dict[int, int] = {}
+    for label, kind in RESTYLE.items():
+        index = np.flatnonzero(labels == label)
+        picked = index[rng.random(len(index)) < share]
+        for i in picked:
+            flat[i] = styled(kind, flat[i], rng)
+        counts[label] = len(picked)
+    return out, counts
 
 
 def scanned(digit: np.ndarray, rng: np.random.Generator) -> Image.Image:
