@@ -97,6 +97,35 @@ def test_shipped_keras_file_loads_in_safe_mode_and_scores_as_its_card_says(name)
     assert abs(accuracy - card["files"]["keras"]["sample_test_accuracy"]) <= SAMPLE_TOLERANCE
 
 
+def _official_mnist() -> Path:
+    """The MNIST IDX folder with the official 10k test set: $DIGITKIT_MNIST_IDX, else the shared
+    data folder beside the clone (the development machines'); the test skips without one."""
+    import os
+
+    folder = Path(os.environ.get("DIGITKIT_MNIST_IDX") or Path(__file__).resolve().parents[2] / "shared/data/mnist")
+    if not any(folder.glob("t10k-images*")):
+        pytest.skip(f"no official MNIST test set at {folder} (set DIGITKIT_MNIST_IDX)")
+    return folder
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_card_test_accuracy_recomputes_on_the_official_test_set(name):
+    """The card's headline figure, from the shipped files and the 10,000 official test digits."""
+    from digitkit.data.adapt import adapt_images
+    from digitkit.data.idx import find_idx_files, read_idx_pair
+    from digitkit.inference.litert_backend import LiteRTModel
+
+    card = pretrained.card(name)
+    images, labels = read_idx_pair(*find_idx_files(_official_mnist(), "test"))
+    assert len(labels) == card["data"]["test_digits"] == 10_000
+    outputs = LiteRTModel(pretrained.path(name, "tflite")).predict(adapt_images(images, registry.get_spec(name).input))
+    accuracy = float((outputs.argmax(axis=1) == labels).mean())
+    # 2 digits of 10,000 for another CPU's float rounding; the same machine repeats it exactly.
+    assert abs(accuracy - card["files"]["tflite"]["test_accuracy"]) <= 0.0002
+    assert card["test_accuracy"] == card["files"]["tflite"]["test_accuracy"]
+
+
 def test_lookups_for_unknown_names_and_kinds():
     assert pretrained.path("no-such-model") is None
     with pytest.raises(UsageError, match="no pretrained weights for 'no-such-model'; shipped: .*cnn"):
