@@ -28,10 +28,10 @@ THIN_SHARE = 0.12
 THICK_SHARE = 0.15
 BINARISE_SHARE = 0.15
 BINARISE_THRESHOLD = (0.25, 0.6)
-# A proposed mix for cnn-best's next training (issue 29), not yet measured over a full
-# recipe: ``build_cnn_best(capture=CAPTURE_SHARES)``. The shipped recipe uses none.
-CAPTURE_SHARES = {"slant": 0.3, "elastic": 0.3, "box_stretch": 0.1, "coarse_grid": 0.1, "blur": 0.15,
-                  "jpeg": 0.1, "paper_light": 0.15}
+# cnn-best's recipe (issue 29): the share of digits each capture and writing transform is
+# applied to, drawn independently in CAPTURE_ORDER (docs/pretrained.md, measured there).
+# Defined in digitkit.zoo.cnn_best (no Keras import), repeated here by name for callers.
+from digitkit.zoo.cnn_best import CAPTURE_SHARES  # noqa: E402
 
 
 @keras.saving.register_keras_serializable(package="digitkit")
