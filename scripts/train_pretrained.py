@@ -7,7 +7,9 @@ last epoch, as their notebooks did), strips
 training-only layers, evaluates on the official test set, writes ``MODEL.tflite`` (float16
 weights) and ``MODEL.keras`` (while the package budget allows), and a ``MODEL.json`` card:
 recipe, seed, data fingerprint (sha256 of the IDX files), test accuracy of each file,
-sha256 of each file, licence. Finally it renders the cards into docs/pretrained.md.
+sha256 of each file, licence, and top-1 on each real-world kind of
+``scripts/make_realworld_digits.py`` made from the official test digits (1,000 of each, seeds
+0 and 1; ``--real-world-seeds ''`` for none). Finally it renders the cards into docs/pretrained.md.
 
     python scripts/train_pretrained.py --dataset /path/to/mnist-idx              # every model
     python scripts/train_pretrained.py --dataset DIR --models cnn cnn-best --seed 0
@@ -15,6 +17,8 @@ sha256 of each file, licence. Finally it renders the cards into docs/pretrained.
                                                                        # trained with the same fit call
     python scripts/train_pretrained.py --dataset DIR --run RUNS_DIR    # package the runs kept by --runs-dir
     python scripts/train_pretrained.py --docs-only                     # re-render docs from the cards
+    python scripts/train_pretrained.py --dataset DIR --models cnn-best --real-world-only
+        # (re)measure the card's top-1 on each real-world kind (1,000 each, seeds 0 and 1)
     python scripts/train_pretrained.py --dataset DIR --models cnn-best --outlier-exposure OE_DIR
         # replace the shipped weights by scripts/outlier_exposure.py's OE_DIR/cnn-best.keras, keeping
         # the card's training record and adding the outlier-exposure recipe
@@ -301,6 +305,51 @@ def package_outlier_exposure(name: str, folder: Path, dataset: Path, fingerprint
     return card
 
 
+# The real-world kinds a card records (scripts/make_realworld_digits.py); the phone kind has its
+# own benchmark (0.3 s a photo to make) and is left out here.
+REAL_WORLD_KINDS = ("photo", "canvas", "binary16", "binary32", "upscale8", "seven-bar", "one-flag", "four-open",
+                    "nine-straight", "one-stroke")
+
+
+def real_world_card(name: str, dataset: Path, seeds: list[int], count: int) -> dict[str, Any]:
+    """Top-1 of the shipped ``.tflite`` on each real-world kind, made from the official test digits
+    of ``dataset`` by make_realworld_digits.py with each seed, read through digitkit's intake."""
+    import csv
+
+    import numpy as np
+
+    import make_realworld_digits
+    from digitkit.inference.litert_backend import LiteRTModel
+    from digitkit.intake import read_digit
+
+    model = LiteRTModel(WEIGHTS / f"{name}.tflite")
+    top1: dict[str, dict[str, float]] = {}
+    for seed in seeds:
+        with tempfile.TemporaryDirectory(prefix="digitkit-kinds-") as folder:
+            make_realworld_digits.make(Path(folder), count=count, seed=seed, data=str(dataset), kinds=REAL_WORLD_KINDS)
+            with open(Path(folder) / "labels.csv", newline="") as handle:
+                rows = list(csv.DictReader(handle))
+            for kind in REAL_WORLD_KINDS:
+                mine = [r for r in rows if r["kind"] == kind]
+                x = np.stack([np.asarray(read_digit(Path(folder) / r["file"]), np.float32) for r in mine])
+                labels = np.array([int(r["label"]) for r in mine])
+                right = float((model.predict(x.reshape(-1, 28, 28, 1)).argmax(axis=1) == labels).mean())
+                top1.setdefault(kind, {})[str(seed)] = round(right, 4)
+                print(f"[{name}] {kind} (seed {seed}, {len(mine):,}): top-1 {right:.4f}", flush=True)
+    return {"count_per_kind": count, "seeds": seeds, "top1": top1,
+            "command": f"python scripts/make_realworld_digits.py DIR --data MNIST_IDX_DIR --count {count} --seed SEED "
+                       f"--kinds {','.join(REAL_WORLD_KINDS)}; each file through digitkit.intake.read_digit"}
+
+
+def record_real_world(name: str, dataset: Path, seeds: list[int], count: int) -> None:
+    from digitkit._internal import atomic
+
+    card_path = WEIGHTS / f"{name}.json"
+    card = json.loads(card_path.read_text())
+    card["real_world"] = real_world_card(name, dataset, seeds, count)
+    atomic.write_text(card_path, json.dumps(card, indent=2) + "\n")
+
+
 def enforce_budget() -> list[str]:
     """Drop ``.keras`` files, largest first, until the weights folder fits the budget."""
     dropped = []
@@ -348,6 +397,12 @@ def render_docs() -> None:
                   f"training took {c['training']['duration_s']:.0f} s on {c['training']['machine'].get('cpus', '?')} "
                   f"shared CPU cores",
                   "- data (sha256): " + ", ".join(f"`{n}` `{h[:16]}…`" for n, h in c["data"]["files_sha256"].items())]
+        if c.get("real_world"):
+            rw = c["real_world"]
+            cells = ", ".join(f"{kind} {' / '.join(f'{v:.1%}' for v in by_seed.values())}"
+                              for kind, by_seed in rw["top1"].items())
+            lines.append(f"- real-world top-1 ({rw['count_per_kind']:,} of each kind, seeds "
+                         f"{' / '.join(str(s) for s in rw['seeds'])}): {cells}")
         if c.get("outlier_exposure"):
             oe = c["outlier_exposure"]
             lines.append(f"- then {oe['method']}: {oe['epochs']} epochs on the training digits and {oe['outliers']:,} "
@@ -378,6 +433,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="with --run: package an unfinished run from its last epoch checkpoint (says so in the card)")
     parser.add_argument("--runs-dir", type=Path, help="keep the training runs here (default: a temporary folder)")
     parser.add_argument("--docs-only", action="store_true", help="only re-render docs/pretrained.md from the cards")
+    parser.add_argument("--real-world-seeds", default="0,1",
+                        help="record top-1 on the real-world kinds made with these seeds (comma-separated; '' for none)")
+    parser.add_argument("--real-world-count", type=int, default=1000, help="pictures of each real-world kind")
+    parser.add_argument("--real-world-only", action="store_true",
+                        help="only (re)measure the real-world figures of the shipped --models' cards")
     parser.add_argument("--outlier-exposure", type=Path, metavar="OE_DIR",
                         help="ship OE_DIR/MODEL.keras made by scripts/outlier_exposure.py from the shipped weights")
     args = parser.parse_args(argv)
@@ -393,6 +453,12 @@ def main(argv: list[str] | None = None) -> int:
 
     silence_tensorflow_startup()
     fingerprint = data_fingerprint(args.dataset)
+    seeds = [int(s) for s in args.real_world_seeds.split(",") if s.strip()]
+    if args.real_world_only:
+        for name in args.models:
+            record_real_world(name, args.dataset, seeds, args.real_world_count)
+        render_docs()
+        return 0
     if args.outlier_exposure is not None:
         for name in args.models:
             package_outlier_exposure(name, args.outlier_exposure, args.dataset, fingerprint)
@@ -409,6 +475,8 @@ def main(argv: list[str] | None = None) -> int:
             run_path = train(name, args.dataset, args.seed, runs_dir, args.run)
             package(name, run_path, args.dataset, fingerprint, args.seed, allow_partial=args.partial)
             calibrate_card(name, args.dataset)  # the card's temperature, fitted on the run's validation digits
+            if seeds:
+                record_real_world(name, args.dataset, seeds, args.real_world_count)
             print(f"[{name}] done in {time.monotonic() - started:.0f} s", flush=True)
     finally:
         if args.runs_dir is None:
