@@ -75,7 +75,9 @@ def test_the_few_example_recipe_holds_out_a_slice_and_stops_early_on_it(home, mi
     fixed = _config(model="cnn-best", init_from="cnn-best@pretrained", dataset=mine, validation_split=0.0,
                     epochs=20, patience=20)
     assert fixed.recipe.validation_split == 0 and fixed.recipe.epochs == 20 and fixed.patience == 20
-    assert _config(model="cnn-best", dataset=mine).recipe.epochs == 12  # without --init-from: the model's own
+    assert config.recipe.writing_styles == 0  # the user's own 7s and 1s are never redrawn
+    own = _config(model="cnn-best", dataset=mine).recipe  # without --init-from: the model's own
+    assert (own.epochs, own.writing_styles) == (30, 0.3)
 
 
 def test_the_pretrained_weights_are_the_starting_point(home, mine):

@@ -124,6 +124,8 @@ def few_example_config(config: Any, options: Any) -> Any:
         changes["batch_size"] = min(recipe.batch_size, MAX_BATCH_SIZE)
     if options.validation_split is None:
         changes["validation_split"] = max(recipe.validation_split, MIN_VALIDATION_SPLIT)
+    if recipe.writing_styles:  # a user's own 7s and 1s are what the fine-tune is for: never redrawn
+        changes["writing_styles"] = 0.0
     overrides.update(changes)
     parent = parent_record(options.__dict__["_parent"], options.init_from)
     finetune = FineTune(options.init_from, options.freeze, options.replay, options.replay_data, parent)
