@@ -122,8 +122,8 @@ class Recipe:
         """Recipe in short: 'adam 1e-3, bs 128, 10 ep, val 0.1'."""
         val = f", val {self.validation_split:g}" if self.validation_split else ""
         schedule = f" {self.schedule}" if self.schedule != "constant" else ""
-        styles = f", styles {self.writing_styles:g}" if self.writing_styles else ""
-        return f"{self.optimizer} {self.learning_rate:g}{schedule}, bs {self.batch_size}, {self.epochs} ep{val}{styles}"
+        # writing_styles is left out: the line must fit list-models' 80 columns (show-model lists it).
+        return f"{self.optimizer} {self.learning_rate:g}{schedule}, bs {self.batch_size}, {self.epochs} ep{val}"
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

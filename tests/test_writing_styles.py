@@ -121,6 +121,11 @@ def test_a_recipe_with_writing_styles_restyles_the_training_part_only(tmp_path):
     assert (after.test.images == before.test.images).all()
     changed = (after.train.images != before.train.images).reshape(len(after.train), -1).any(axis=1)
     assert changed.sum() == np.isin(after.train.labels, (1, 7)).sum() > 0
-    assert "styles 1" in styled.recipe.describe()
     with pytest.raises(ValueError, match="writing_styles"):
         Recipe(writing_styles=1.5)
+
+
+def test_show_model_says_the_recipe_redraws_sevens_and_ones(cli):
+    shown = cli("show-model", "cnn-best")
+    assert shown.exit_code == 0 and "30% of the 7s and 1s redrawn" in " ".join(shown.stdout.split())
+    assert "redrawn" not in cli("show-model", "cnn").stdout

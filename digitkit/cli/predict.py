@@ -31,7 +31,7 @@ def command(paths: List[str], **options: Any) -> None:
     skipped; the exit code is then 7 (3 when none could be read).
 
     Each answer has a status: ok, unsure (calibrated confidence under --min-confidence,
-    default 0.985) or not-a-digit (a letter, a drawing, several digits...).
+    default 0.999) or not-a-digit (a letter, a drawing, several digits...).
     """
     from digitkit.cli.predict_output import run
 

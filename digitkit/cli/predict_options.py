@@ -22,7 +22,7 @@ OPTIONS: list[Declared] = [
     Declared(("--show",), "Draw each digit as the model received it, beside the picture as found (paper, "
              "ink, crop).", bool, name="show", default=False),
     Declared(("--min-confidence",), "Answer '?' (status unsure) when the calibrated top probability is below "
-             "this (default for the status: 0.985).", float,
+             "this (default for the status: 0.999).", float,
              name="min_confidence", default=None, min=0.0, max=1.0, metavar="P", show_default=False),
     Declared(("--no-preprocess",), "Only resize to 28x28 (for images already in MNIST form: white on black, "
              "centred).", bool, name="no_preprocess", default=False),

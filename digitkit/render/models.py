@@ -54,7 +54,10 @@ def spec_table(model: RegisteredModel) -> Table:
         ("output", f"{spec.num_classes} {spec.output}"), ("params", f"{spec.params:,}"),
         ("optimizer", f"{recipe.optimizer}, learning rate {recipe.learning_rate:g}"),
         ("loss", f"{recipe.loss}{' (from logits)' if recipe.from_logits else ''}, {recipe.label_encoding} labels"),
-        ("schedule", f"batch {recipe.batch_size}, {recipe.epochs} epochs, validation split {recipe.validation_split:g}"),
+        ("schedule", f"batch {recipe.batch_size}, {recipe.epochs} epochs, validation split {recipe.validation_split:g}"
+                     + (f", {recipe.schedule} learning rate" if recipe.schedule != "constant" else "")),
+        *([("training data", f"{recipe.writing_styles:.0%} of the 7s and 1s redrawn in other writing styles "
+                             "(a barred 7, a flagged 1)")] if recipe.writing_styles else []),
         ("source", spec.source or "-"), ("licence", spec.license),
         ("provided by", f"{model.provider.distribution} {model.provider.version} ({model.entry_point})"),
     ]
