@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import statistics
 import sys
@@ -45,6 +46,8 @@ def main() -> None:
     parser.add_argument("--conditions", default="touching,separated,broken,slanted,uneven,photo")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--csv", type=Path, help="write every picture's readings here")
+    parser.add_argument("--classic-cache", type=Path, help="the classic readings (JSON): read if there, else written")
+    parser.add_argument("--classic-only", action="store_true", help="fill --classic-cache and stop")
     parser.add_argument("--timed", type=int, default=50, help="pictures per condition timed one by one")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
@@ -62,13 +65,31 @@ def main() -> None:
     from digitkit.reading.sequence import greedy, line_image
     from digitkit.zoo.sequence_reader import ctc_loss
 
-    model = keras.models.load_model(args.model, custom_objects={"ctc_loss": ctc_loss}, compile=False)
-    call = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-    predictor = digitkit.load("cnn-best@pretrained")
     by_condition = defaultdict(list)
     with open(args.images / "labels.csv") as handle:
         for row in csv.DictReader(handle):
             by_condition[row["condition"]].append(row)
+    cache = json.loads(args.classic_cache.read_text()) if args.classic_cache and args.classic_cache.exists() else {}
+    missing = [r for c in args.conditions.split(",") for r in by_condition[c][:args.count] if r["file"] not in cache]
+    if missing:
+        predictor = digitkit.load("cnn-best@pretrained")
+        for start in range(0, len(missing), 32):  # one model call per 32 pictures, as `digitkit read`
+            chunk = missing[start:start + 32]
+            items = [read_picture(args.images / r["file"]) for r in chunk]
+            for row, (name, grey), reading in zip(chunk, items, read_many(items, predictor)):
+                try:
+                    p = plan(name, grey)
+                    is_dense = bool(p.lines) and dense(p.lines[0])
+                except Exception:  # noqa: BLE001 (a picture the reader refuses)
+                    is_dense = False
+                cache[row["file"]] = {"text": getattr(reading, "text", "").replace(" ", "").replace("\n", ""),
+                                      "confidence": float(getattr(reading, "confidence", 0.0)), "dense": is_dense}
+        if args.classic_cache:
+            args.classic_cache.write_text(json.dumps(cache))
+    if args.classic_only:
+        return
+    model = keras.models.load_model(args.model, custom_objects={"ctc_loss": ctc_loss}, compile=False)
+    call = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
     out_rows = []
     print(f"{args.images}, {args.model} ({args.model.stat().st_size / 1e6:.2f} MB), {args.count} per condition")
     print(f"{'condition':<10} {'n':>5} {'classic':>8} {'seq':>8} {'oracle':>8} {'dense':>8} {'conf':>8} "
@@ -76,9 +97,7 @@ def main() -> None:
     for condition in args.conditions.split(","):
         rows = by_condition[condition][:args.count]
         items = [read_picture(args.images / r["file"]) for r in rows]
-        classic = []
-        for start in range(0, len(items), 32):
-            classic.extend(read_many(items[start:start + 32], predictor))
+        classic = [cache[r["file"]] for r in rows]
         lines = np.stack([line_image(grey) for _, grey in items])
         texts, confidence = greedy(model.predict(lines[..., None], batch_size=128, verbose=0))
         times = []
@@ -89,13 +108,7 @@ def main() -> None:
         counts = defaultdict(int)
         for row, (name, grey), reading, text, conf in zip(rows, items, classic, texts, confidence):
             truth = row["text"]
-            c_text = getattr(reading, "text", "").replace(" ", "").replace("\n", "")
-            c_conf = float(getattr(reading, "confidence", 0.0))
-            try:
-                p = plan(name, grey)
-                is_dense = bool(p.lines) and dense(p.lines[0])
-            except Exception:  # noqa: BLE001 (a picture the reader refuses)
-                is_dense = False
+            c_text, c_conf, is_dense = reading["text"], reading["confidence"], reading["dense"]
             c_ok, s_ok = c_text == truth, text == truth
             counts["classic"] += c_ok
             counts["seq"] += s_ok

@@ -14,8 +14,14 @@ CLASSES = 11
 BLANK = 10
 
 
-def build(height: int = 32, width: int = 320, filters: tuple[int, int, int] = (16, 32, 64), units: int = 64):
-    """The reader: ``(N, height, width, 1)`` ink -> ``(N, width // 4, 11)`` logits."""
+def build(height: int = 32, width: int = 320, filters: tuple[int, int, int] = (16, 32, 64), units: int = 64,
+          unroll: bool = False):
+    """The reader: ``(N, height, width, 1)`` ink -> ``(N, width // 4, 11)`` logits.
+
+    ``unroll``: the GRU unrolled over its 80 frames (same weights), for a LiteRT export that
+    keeps no variables (a GRU loop converts to a WHILE reading resource variables, which
+    LiteRT cannot invoke).
+    """
     import keras
     from keras import layers
 
@@ -33,7 +39,7 @@ def build(height: int = 32, width: int = 320, filters: tuple[int, int, int] = (1
     x = layers.Reshape((width // 4, (height // 8) * filters[-1]))(x)
     x = layers.Dense(128, activation="relu", name="frame")(x)
     x = layers.Dropout(0.2)(x)
-    x = layers.Bidirectional(layers.GRU(units, return_sequences=True), name="bigru")(x)
+    x = layers.Bidirectional(layers.GRU(units, return_sequences=True, unroll=unroll), name="bigru")(x)
     outputs = layers.Dense(CLASSES, name="logits")(x)
     return keras.Model(inputs, outputs, name="sequence_reader")
 
