@@ -106,7 +106,7 @@ def exact(model, x: np.ndarray, y: np.ndarray) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", required=True, help="MNIST IDX folder (its train split is used)")
+    parser.add_argument("--data", help="MNIST IDX folder (its train split is used; needed to train)")
     parser.add_argument("--count", type=int, default=20000, help="training numbers")
     parser.add_argument("--validation", type=int, default=1000, help="validation numbers")
     parser.add_argument("--epochs", type=int, default=8)
@@ -119,8 +119,24 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow threads (intra and inter op)")
     parser.add_argument("--draw-only", action="store_true", help="draw (and cache) the sets, no training")
     parser.add_argument("--litert", type=Path, help="also export the trained model here (.tflite, GRU unrolled)")
+    parser.add_argument("--float16", action="store_true", help="the .tflite with float16 weights (half the size)")
+    parser.add_argument("--export", type=Path, metavar="MODEL.keras",
+                        help="no training: export this trained model to --litert and stop")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", str(args.threads))
+    if args.export:
+        import keras
+
+        from digitkit.zoo.sequence_reader import ctc_loss
+
+        if not args.litert:
+            parser.error("--export needs --litert OUT.tflite")
+        export_litert(keras.models.load_model(args.export, custom_objects={"ctc_loss": ctc_loss}, compile=False),
+                      args.litert, float16=args.float16)
+        print(f"exported {args.litert} ({args.litert.stat().st_size / 1e6:.2f} MB)")
+        return
+    if not args.data:
+        parser.error("--data is needed to train")
 
     from digitkit.data.idx import find_idx_files, read_idx_pair
 
@@ -167,18 +183,32 @@ def main() -> None:
     model.save(args.out)
     print(f"saved {args.out} ({args.out.stat().st_size / 1e6:.2f} MB) after {time.perf_counter() - began:.0f} s")
     if args.litert:
-        export_litert(model, args.litert)
+        export_litert(model, args.litert, float16=args.float16)
         print(f"exported {args.litert} ({args.litert.stat().st_size / 1e6:.2f} MB)")
 
 
-def export_litert(model, out: Path) -> None:
+def export_litert(model, out: Path, float16: bool = False) -> None:
     """A .tflite of ``model``: the same weights in a model whose GRU is unrolled (a GRU loop
-    converts to a WHILE over resource variables, which LiteRT cannot invoke)."""
+    converts to a WHILE over resource variables, which LiteRT cannot invoke). ``float16``:
+    weights stored as float16 (computed in float32), as scripts/train_pretrained.py's
+    ``write_tflite_float16``."""
     from digitkit.zoo.sequence_reader import build
 
     unrolled = build(unroll=True)
     unrolled.set_weights(model.get_weights())
-    unrolled.export(str(out), format="litert", verbose=False)
+    if not float16:
+        unrolled.export(str(out), format="litert", verbose=False)
+        return
+    import tempfile
+
+    import tensorflow as tf
+
+    with tempfile.TemporaryDirectory(prefix="digitkit-export-") as folder:
+        unrolled.export(folder, format="tf_saved_model", verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(folder)
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.target_spec.supported_types = [tf.float16]
+        out.write_bytes(converter.convert())
 
 
 if __name__ == "__main__":
