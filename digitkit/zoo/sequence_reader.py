@@ -1,7 +1,8 @@
 """A small CTC line reader: a convnet over a line of ink, its columns read by a BiGRU.
 
-Experimental (not used by ``digitkit read``; see scripts/train_sequence_reader.py and
-docs/read.md). Input ``(32, 320, 1)``: :func:`digitkit.reading.sequence.line_image`.
+The sequence reader of ``digitkit read`` (:mod:`digitkit.reading.sequence`, which runs the
+shipped LiteRT export; trained by scripts/train_sequence_reader.py; docs/read.md). Input
+``(32, 320, 1)``: a line as :func:`digitkit.reading.sequence.line_input` makes it.
 Three conv blocks pool it to 4 x 80; each of the 80 columns (4 px of the line) becomes a
 frame, a bidirectional GRU reads the frames, and a dense layer scores 11 classes per
 frame (digits 0-9, then CTC's blank, ``digitkit.reading.sequence.BLANK``). Keras is
