@@ -210,12 +210,15 @@ class SequenceModel:
         from digitkit.pretrained import REINSTALL_HINT
 
         self.path = Path(path)
+        self._refused = None
         if not available():
             raise UnavailableError("the LiteRT runtime is not installed (the sequence reader needs it)",
                                    hint=INSTALL_HINT)
 
         def refused(why: str) -> ModelRefusedError:
             return ModelRefusedError(f"digitkit's sequence reader ({self.path.name}) {why}", hint=REINSTALL_HINT)
+
+        self._refused = refused
 
         try:
             size = self.path.stat().st_size
@@ -245,13 +248,17 @@ class SequenceModel:
             if shape_in != (HEIGHT, WIDTH, 1) or shape_out != (FRAMES, BLANK + 1) or \
                     np.dtype(self._input["dtype"]) != np.float32 or np.dtype(self._output["dtype"]) != np.float32:
                 raise ValueError(f"it maps {shape_in} to {shape_out}")
+            # Tensors are allocated at the first call, for its batch (allocating costs ~40 ms
+            # of a cold read; the SHA-256 has already vouched for the graph).
             self._batch: int | None = None
-            self._resize(1)
         except (RuntimeError, ValueError, IndexError, KeyError, TypeError) as exc:
-            from digitkit.errors import printable
-
-            raise refused(f"is not a valid sequence reader: {printable(str(exc))[:120]}") from None
+            raise self._invalid(exc) from None
         self._lock = threading.Lock()  # an interpreter runs one batch at a time (serve's threads)
+
+    def _invalid(self, exc: BaseException):
+        from digitkit.errors import printable
+
+        return self._refused(f"is not a valid sequence reader: {printable(str(exc))[:120]}")
 
     def _resize(self, batch: int) -> None:
         if batch != self._batch:
@@ -269,10 +276,13 @@ class SequenceModel:
         with self._lock:
             for start in range(0, len(x), CHUNK):
                 part = x[start:start + CHUNK]
-                self._resize(len(part))
-                self._interpreter.set_tensor(self._input["index"], part)
-                self._interpreter.invoke()
-                out.append(np.array(self._interpreter.get_tensor(self._output["index"])))
+                try:
+                    self._resize(len(part))
+                    self._interpreter.set_tensor(self._input["index"], part)
+                    self._interpreter.invoke()
+                    out.append(np.array(self._interpreter.get_tensor(self._output["index"])))
+                except (RuntimeError, ValueError, IndexError) as exc:  # the runtime's errors for a broken graph
+                    raise self._invalid(exc) from None
         return np.concatenate(out) if out else np.zeros((0, FRAMES, BLANK + 1), np.float32)
 
 
