@@ -2,7 +2,7 @@
 
     python benchmarks/read_accuracy.py --data MNIST_IDX_DIR [--model cnn-best@pretrained]
         [--count 1000] [--seeds 0,1] [--digits 4-8] [--conditions separated,touching,...]
-        [--images DIR]
+        [--images DIR] [--reader auto|classic|sequence]
 
 Makes ``--count`` numbers per condition and seed with scripts/make_numbers.py from MNIST
 **test** digits (``--data``; default the bundled sample's 1,000), or reuses the sets under
@@ -54,7 +54,7 @@ def single_digit_accuracy(predictor, images: np.ndarray, labels: np.ndarray, sou
     return float((probabilities.argmax(axis=1) == labels[sources]).mean())
 
 
-def score(rows: list[dict], folder: Path, predictor) -> tuple[dict, float]:
+def score(rows: list[dict], folder: Path, predictor, reader: str = "auto") -> tuple[dict, float]:
     from digitkit.intake import read_picture
     from digitkit.reading.reader import read_many
 
@@ -63,7 +63,7 @@ def score(rows: list[dict], folder: Path, predictor) -> tuple[dict, float]:
         chunk = rows[start:start + 32]
         began = time.perf_counter()
         items = [read_picture(folder / r["file"]) for r in chunk]
-        results.extend(read_many(items, predictor))
+        results.extend(read_many(items, predictor, reader=reader))
         times.append((time.perf_counter() - began) / len(chunk))
     exact, digit_errors, digits, found = 0, 0, 0, 0
     for row, reading in zip(rows, results):
@@ -85,6 +85,8 @@ def main() -> None:
     parser.add_argument("--digits", default="4-8", help="digits per number")
     parser.add_argument("--conditions", help="comma-separated subset (default: all)")
     parser.add_argument("--images", type=Path, help="use (or fill) DIR/seed-N made by make_numbers.py")
+    parser.add_argument("--reader", default="auto", choices=("auto", "classic", "sequence"),
+                        help="which reader answers, as `digitkit read --reader`")
     args = parser.parse_args()
 
     import make_numbers
@@ -96,7 +98,7 @@ def main() -> None:
     root = args.images or Path(tempfile.mkdtemp(prefix="digitkit-numbers-"))
     predictor = digitkit.load(args.model)
     images, labels = load_source(args.data)
-    print(f"model {args.model} ({predictor.backend}); {args.count} numbers of {args.digits} digits per condition "
+    print(f"model {args.model} ({predictor.backend}), reader {args.reader}; {args.count} numbers of {args.digits} digits per condition "
           f"and seed; {root}")
     print(f"{'condition':<10} {'seed':>4} {'number':>8} {'digit':>8} {'predict':>8} {'found':>7} {'ms':>6}")
     summary = defaultdict(list)
@@ -111,7 +113,7 @@ def main() -> None:
                 by_condition[row["condition"]].append(row)
         for condition in conditions:
             rows = by_condition[condition][:args.count]
-            figures, seconds = score(rows, folder, predictor)
+            figures, seconds = score(rows, folder, predictor, args.reader)
             sources = [int(s) for row in rows for s in row["sources"].split()]
             baseline = single_digit_accuracy(predictor, images, labels, sources)
             summary[condition].append((figures["number"], figures["digit"], baseline))

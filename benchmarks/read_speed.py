@@ -1,7 +1,7 @@
 """Speed of `digitkit read` against `digitkit predict` measured in the same run, interleaved.
 
     python benchmarks/read_speed.py [--data MNIST_IDX_DIR] [--numbers 1000] [--repeat 5]
-                                    [--model cnn-best@pretrained]
+                                    [--model cnn-best@pretrained] [--reader auto|classic|sequence]
 
 - cold, one picture: ``digitkit read number.png`` (six digits) in a fresh process against
   ``digitkit predict digit.png`` (one of its digits alone). Target: ratio <= 1.5.
@@ -69,6 +69,8 @@ def main() -> None:
     parser.add_argument("--numbers", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--model", default="cnn-best@pretrained")
+    parser.add_argument("--reader", default="auto", choices=("auto", "classic", "sequence"),
+                        help="read's --reader (auto: with cnn-best, the sequence reader where digits run together)")
     args = parser.parse_args()
 
     import make_numbers
@@ -90,12 +92,13 @@ def main() -> None:
     digitkit = [sys.executable, "-m", "digitkit"]
     one_number = str(work / "numbers" / rows[0]["file"])
     one_digit = str(singles / "00000.png")
-    print(f"model {args.model}; medians of {args.repeat} runs, taking turns; {work}")
+    print(f"model {args.model}, reader {args.reader}; medians of {args.repeat} runs, taking turns; {work}")
     compare("cold, one picture (read: six digits; predict: one digit)",
-            [*digitkit, "read", one_number, "-m", args.model],
+            [*digitkit, "read", one_number, "-m", args.model, "--reader", args.reader],
             [*digitkit, "predict", one_digit, "-m", args.model], args.repeat)
     compare(f"a folder of {args.numbers} pictures (read: six-digit numbers; predict: single digits), --csv",
-            [*digitkit, "read", str(work / "numbers" / "separated"), "-m", args.model, "--csv"],
+            [*digitkit, "read", str(work / "numbers" / "separated"), "-m", args.model, "--csv", "--reader",
+             args.reader],
             [*digitkit, "predict", str(singles), "-m", args.model, "--csv"], max(1, args.repeat // 2),
             unit=args.numbers, per="pictures")
 

@@ -157,6 +157,9 @@ def test_wheel_contains_the_weights_within_the_size_budget(tmp_path):
             assert f"digitkit/pretrained/weights/{entry['file']}" in weights
         assert f"digitkit/pretrained/weights/{name}.json" in weights
     assert sum(i.compress_size for i in weights.values()) <= WHEEL_BUDGET_BYTES
+    # The reader's own weights ship beside it (digitkit/reading/).
+    for name in ("verifier.npz", "verifier-joined.npz", "sequence-reader.tflite"):
+        assert f"digitkit/reading/{name}" in infos
 
 
 @pytest.mark.parametrize("damage", ["swapped", "truncated"])

@@ -13,7 +13,7 @@ CSV_HEADER = ["input", "text", "confidence", "count", "digits", "confidences", "
 
 def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, digits: int | None = None,
         keep_marks: bool = False, json_output: bool = False, jsonl_output: bool = False,
-        csv_output: bool = False, backend: str = "auto", strict: bool = False) -> None:
+        csv_output: bool = False, backend: str = "auto", strict: bool = False, reader: str = "auto") -> None:
     """Read ``paths`` and print the numbers (the body of `digitkit read`).
 
     Args:
@@ -31,7 +31,7 @@ def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, digits: int
         raise UsageError("--json, --jsonl and --csv cannot be used together")
     plain = not (json_output or jsonl_output or csv_output)
     answers = stream(paths, model=model, top_k=top_k, digits=digits, keep_marks=keep_marks, backend=backend,
-                     keep_pictures=plain)
+                     keep_pictures=plain, reader=reader)
     _print_notes(answers.predictor.notes)
     engine = answers.predictor
     emit = _streaming_writer(engine, csv_output) if (csv_output or jsonl_output) else None

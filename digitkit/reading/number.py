@@ -15,11 +15,12 @@ import numpy as np
 from digitkit.errors import InputError
 from digitkit.reading import ink as inking
 from digitkit.reading.components import Piece, pieces
-from digitkit.reading.layout import CUT_WIDTH, REFINE_WIDTH, Line, deslant, line_of, lines_of, recut, shear_pieces
+from digitkit.reading.layout import CUT_WIDTH, REFINE_WIDTH, Line, dense, deslant, line_of, lines_of, recut, shear_pieces
 from digitkit.reading.normalize import digit_image
 from digitkit.reading import verifier
 from digitkit.reading.paths import Candidate, aspect_z, best_paths, candidates, geometry, split_count
 from digitkit.reading.results import DigitRead, Reading
+from digitkit.reading.sequence import SequenceDigit
 
 MAX_DIGITS = 200
 NO_DIGITS_HINT = "give a picture of a number, dark on light or light on dark"
@@ -161,7 +162,8 @@ def verdicts(plans: list[Plan]) -> list[np.ndarray]:
 
 def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | None = None,
            keep_marks: bool = False, whole: np.ndarray | None = None,
-           min_confidence: float | None = None) -> Reading:
+           min_confidence: float | None = None, reader: str = "classic",
+           sequence: list[list[SequenceDigit] | None] | None = None) -> Reading:
     """Choose the digits of a planned picture with its candidates' probabilities.
 
     Args:
@@ -169,6 +171,10 @@ def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | 
             for many plans at once.
         min_confidence: under this calibrated confidence a digit is ``unsure``
             (default :data:`digitkit.inference.status.DEFAULT_MIN_CONFIDENCE`).
+        reader: ``classic``, ``sequence`` or ``auto`` as resolved by
+            :func:`digitkit.reading.sequence.resolve`; with ``sequence``: each line's digits
+            as the sequence model read them (:func:`digitkit.reading.sequence.read_lines`;
+            ``None`` for a line it could not place).
 
     Raises:
         InputError: no digits found, or not ``digits`` of them.
@@ -187,26 +193,35 @@ def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | 
                                    min(limit, len(line.atoms))))
         offset += len(cands)
     counts = split_count(per_line, digits)
-    if digits is not None and not counts:
+    chosen_by = _readers(p, counts, digits, reader, sequence)
+    if digits is not None and not counts and chosen_by is None:
         most = sum(len(line.atoms) for line in p.lines)
         raise InputError(f"{p.name}: cannot read exactly {digits} digits (found ink for at most {most})"
                          if most < digits else f"{p.name}: cannot split the ink into exactly {digits} digits")
+    chosen_by = chosen_by or ["classic"] * len(p.lines)
     read: list[DigitRead] = []
     full_rows: list[np.ndarray] = []  # each digit's calibrated probabilities, for its status
-    texts = []
-    for number, (line, cands, paths, count, start) in enumerate(zip(p.lines, p.candidates, per_line, counts, offsets)):
-        chosen = paths[count][1]
+    texts, line_readers = [], []
+    for number, (line, cands, paths, start) in enumerate(zip(p.lines, p.candidates, per_line, offsets)):
         line_digits = []
-        for index in chosen:
-            row = probabilities[start + index]
-            if p.whole and count == 1 and len(p.lines) == 1:
-                row = probabilities[-1]
-            full_rows.append(row)
-            line_digits.append((cands[index].piece, _digit(cands[index].piece, row, top_k, number,
-                                                           p.images[start + index])))
+        if chosen_by[number] == "sequence":
+            for found in sequence[number]:
+                full_rows.append(found.probabilities)
+                image = digit_image(found.piece, p.ink, p.mask)
+                line_digits.append((found.piece, _digit(found.piece, found.probabilities, top_k, number, image)))
+        else:
+            count = counts[number]
+            for index in paths[count][1]:
+                row = probabilities[start + index]
+                if p.whole and count == 1 and len(p.lines) == 1:
+                    row = probabilities[-1]
+                full_rows.append(row)
+                line_digits.append((cands[index].piece, _digit(cands[index].piece, row, top_k, number,
+                                                               p.images[start + index])))
         if line_digits:
             texts.append(_line_text(line, line_digits, keep_marks))
             read.extend(d for _, d in line_digits)
+            line_readers.append(chosen_by[number])
     if not read:
         raise InputError(f"{p.name}: no digits found", hint=NO_DIGITS_HINT)
     from digitkit.inference.status import status_of
@@ -214,7 +229,34 @@ def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | 
     for d, status in zip(read, status_of(np.stack(full_rows), np.stack([d.image for d in read]), min_confidence)):
         d.status = status
     confidence = math.prod(d.confidence for d in read)
-    return Reading(p.name, "\n".join(texts), confidence, read, p.size, p.grey)
+    return Reading(p.name, "\n".join(texts), confidence, read, p.size, p.grey, line_readers)
+
+
+def _readers(p: Plan, counts: list[int], digits: int | None, reader: str,
+             sequence: list[list[SequenceDigit] | None] | None) -> list[str] | None:
+    """Which reader answers each line (``None``: the classic reading cannot be had and the
+    sequence reading does not stand in for it).
+
+    ``sequence``: every line the sequence model could place. ``auto``: those of them that
+    are dense (:func:`~digitkit.reading.layout.dense`) or where the two readers count a
+    different number of digits. With ``digits``, the sequence readings are used only if the
+    number then has exactly that many digits; otherwise the classic reading alone.
+    """
+    if reader == "classic" or sequence is None:
+        return ["classic"] * len(p.lines) if counts else None
+    chosen = []
+    for number, line in enumerate(p.lines):
+        found = sequence[number]
+        use = found is not None and (reader == "sequence" or not counts or dense(line) or len(found) != counts[number])
+        chosen.append("sequence" if use else "classic")
+    if digits is not None:
+        total = sum(len(sequence[i]) if by == "sequence" else (counts[i] if counts else -digits)
+                    for i, by in enumerate(chosen))
+        if total != digits:
+            return ["classic"] * len(p.lines) if counts else None
+    elif not counts:
+        return None
+    return chosen
 
 
 def _digit(piece: Piece, row: np.ndarray, top_k: int, line: int, image: np.ndarray) -> DigitRead:

@@ -56,12 +56,17 @@ class ReadingStream:
     """Readings for many inputs, in input order, as they are ready (iterate it).
 
     ``total`` is the number of inputs; ``predictor`` the loaded model; ``read`` / ``failed``
-    count so far; ``chunk_done`` is true after the last answer of a chunk.
+    count so far; ``chunk_done`` is true after the last answer of a chunk; ``reader`` which
+    reader answers (``auto`` resolved: :func:`digitkit.reading.sequence.resolve`).
     """
 
     def __init__(self, items: list[tuple[str, Any]], predictor: Any, *, top_k: int, digits: int | None,
-                 keep_marks: bool, keep_pictures: bool, chunk: int, executor: Any = None, in_flight: int = 2) -> None:
+                 keep_marks: bool, keep_pictures: bool, chunk: int, executor: Any = None, in_flight: int = 2,
+                 reader: str = "auto") -> None:
+        from digitkit.reading.sequence import resolve
+
         self.items, self.predictor = items, predictor
+        self.reader = resolve(reader, _model_name(predictor))
         self._executor, self.in_flight = executor, max(1, in_flight)
         self.top_k, self.digits, self.keep_marks, self.keep_pictures = top_k, digits, keep_marks, keep_pictures
         self.chunk = chunk
@@ -104,13 +109,15 @@ class ReadingStream:
             planned = [refined.get(id(p), p) if isinstance(p, Plan) else p for p in planned]
         ready = [p for p in planned if isinstance(p, Plan)]
         scores = {id(p): v for p, v in zip(ready, verdicts(ready))}
+        sequences = self._sequence(ready)
         last = len(planned) - 1
         for position, item in enumerate(planned):
             self.chunk_done = position == last
             if isinstance(item, Plan):
                 try:
                     item = decide(item, rows[id(item)], top_k=self.top_k, digits=self.digits,
-                                  keep_marks=self.keep_marks, whole=scores[id(item)])
+                                  keep_marks=self.keep_marks, whole=scores[id(item)], reader=self.reader,
+                                  sequence=sequences.get(id(item)))
                 except InputError as exc:
                     item = ReadFailure(item.name, _short(item.name, exc))
             if isinstance(item, ReadFailure):
@@ -119,6 +126,21 @@ class ReadingStream:
                 self.read += 1
             yield item
 
+
+    def _sequence(self, plans: list[Plan]) -> dict[int, list]:
+        """Each plan's lines as the sequence model reads them (one call per chunk of lines), by
+        ``id(plan)``; nothing when the classic reader answers alone."""
+        if self.reader == "classic" or not plans:
+            return {}
+        from digitkit.reading.sequence import read_lines
+
+        lines = [(line, p.ink) for p in plans for line in p.lines]
+        found = read_lines([line for line, _ in lines], [ink for _, ink in lines])
+        by_plan, offset = {}, 0
+        for p in plans:
+            by_plan[id(p)] = found[offset:offset + len(p.lines)]
+            offset += len(p.lines)
+        return by_plan
 
     def _classify(self, plans: list[Plan]) -> dict[int, np.ndarray]:
         """The candidates of ``plans`` not classified yet, in one model call; each plan's
@@ -139,6 +161,15 @@ class ReadingStream:
         return rows
 
 
+def _model_name(predictor: Any) -> str | None:
+    """The classifier's name (a :class:`~digitkit.inference.Predictor`, or serve's engine)."""
+    name = getattr(predictor, "name", None)
+    if name is None:
+        info = getattr(predictor, "info", None)
+        name = info.get("name") if isinstance(info, dict) else None
+    return name
+
+
 def _check(top_k: int, digits: int | None) -> None:
     if not 1 <= top_k <= 10:
         raise UsageError(f"expected 1 <= top_k <= 10. Received: top_k={top_k}")
@@ -148,7 +179,7 @@ def _check(top_k: int, digits: int | None) -> None:
 
 def stream(paths: Any, model: str = DEFAULT_MODEL, top_k: int = 3, *, digits: int | None = None,
            keep_marks: bool = False, backend: str = "auto", keep_pictures: bool = False,
-           chunk: int = CHUNK, workers: int | None = None) -> ReadingStream:
+           chunk: int = CHUNK, workers: int | None = None, reader: str = "auto") -> ReadingStream:
     """Start reading many pictures; iterate the result for answers in input order.
 
     The model is loaded (and refused, if it must be) before anything is read. Arguments as
@@ -159,8 +190,10 @@ def stream(paths: Any, model: str = DEFAULT_MODEL, top_k: int = 3, *, digits: in
     from digitkit.inference import load
     from digitkit.inference.batch import default_workers, expand_inputs, worker_pool
     from digitkit.intake import read_bytes
+    from digitkit.reading.sequence import resolve
 
     _check(top_k, digits)
+    resolve(reader, None)  # an unknown reader is refused before anything is loaded
     if isinstance(paths, (str, bytes, bytearray, os.PathLike)):
         paths = [paths]
     paths = list(paths)
@@ -173,17 +206,23 @@ def stream(paths: Any, model: str = DEFAULT_MODEL, top_k: int = 3, *, digits: in
     try:
         # Beside a pool the workers keep every core busy: one interpreter thread here.
         predictor = load(model, backend, threads=1 if workers > 0 else None)
+        answers = ReadingStream(items, predictor, top_k=top_k, digits=digits, keep_marks=keep_marks,
+                                keep_pictures=keep_pictures, chunk=max(1, chunk), executor=executor,
+                                in_flight=IN_FLIGHT_PER_WORKER * max(workers, 1), reader=reader)
+        if answers.reader != "classic":
+            from digitkit.reading import sequence
+
+            sequence.model()  # loaded (and refused, if it must be) before anything is read
     except BaseException:
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
         raise
-    return ReadingStream(items, predictor, top_k=top_k, digits=digits, keep_marks=keep_marks,
-                         keep_pictures=keep_pictures, chunk=max(1, chunk), executor=executor,
-                         in_flight=IN_FLIGHT_PER_WORKER * max(workers, 1))
+    return answers
 
 
 def read(paths: Any, model: str = DEFAULT_MODEL, top_k: int = 3, *, digits: int | None = None,
-         keep_marks: bool = False, backend: str = "auto", keep_pictures: bool = False) -> ReadResult:
+         keep_marks: bool = False, backend: str = "auto", keep_pictures: bool = False,
+         reader: str = "auto") -> ReadResult:
     """Read the number in each picture: every digit found, ordered, read by the model.
 
     Args:
@@ -195,6 +234,10 @@ def read(paths: Any, model: str = DEFAULT_MODEL, top_k: int = 3, *, digits: int 
         keep_marks: keep ``.``, ``,`` and ``-`` between digits in the text.
         backend: ``"auto"``, ``"litert"`` or ``"keras"``.
         keep_pictures: keep each grey picture (``Reading.picture``) and digit images.
+        reader: ``"auto"`` (with cnn-best: the sequence reader for lines where digits run
+            together or the two readers count differently; with any other model: classic),
+            ``"classic"`` (cut and classify) or ``"sequence"`` (the CTC line reader for every
+            line); see :mod:`digitkit.reading.sequence`.
 
     Returns:
         A :class:`ReadResult`; ``result.check()`` raises ``PartialFailure`` when some failed.
@@ -204,7 +247,7 @@ def read(paths: Any, model: str = DEFAULT_MODEL, top_k: int = 3, *, digits: int 
         ModelRefusedError: the model is missing or broken.
     """
     answers = stream(paths, model, top_k, digits=digits, keep_marks=keep_marks, backend=backend,
-                     keep_pictures=keep_pictures)
+                     keep_pictures=keep_pictures, reader=reader)
     readings: list[Reading] = []
     failures: list[ReadFailure] = []
     for item in answers:
@@ -219,7 +262,7 @@ def read(paths: Any, model: str = DEFAULT_MODEL, top_k: int = 3, *, digits: int 
 def read_many(items: Iterable[tuple[str, np.ndarray]], predictor: Any, **options: Any) -> list[Reading | ReadFailure]:
     """Read grey pictures already in memory with a loaded predictor (benchmarks, the server).
 
-    Options as for :func:`read`: ``top_k``, ``digits``, ``keep_marks``.
+    Options as for :func:`read`: ``top_k``, ``digits``, ``keep_marks``, ``reader``.
     """
     planned: list[Plan | ReadFailure] = []
     for name, grey in items:
@@ -231,8 +274,8 @@ def read_many(items: Iterable[tuple[str, np.ndarray]], predictor: Any, **options
 
 
 def read_planned(planned: list[Plan | ReadFailure], predictor: Any, *, top_k: int = 3, digits: int | None = None,
-                 keep_marks: bool = False) -> list[Reading | ReadFailure]:
+                 keep_marks: bool = False, reader: str = "auto") -> list[Reading | ReadFailure]:
     """Classify and decide planned pictures (:func:`plan_inputs`), one model call per pass."""
     stream_ = ReadingStream([], predictor, top_k=top_k, digits=digits, keep_marks=keep_marks, keep_pictures=False,
-                            chunk=CHUNK)
+                            chunk=CHUNK, reader=reader)
     return list(stream_._answer(planned))

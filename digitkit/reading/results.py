@@ -55,6 +55,10 @@ class Reading:
         picture: the grey picture (for the terminal view); kept only when asked.
         status: ``ok`` when every digit is ``ok``; else ``not-a-digit`` when some digit
             is one, else ``unsure``.
+        line_readers: which reader read each line with digits, top to bottom: ``classic``
+            (cut and classified) or ``sequence`` (the CTC line reader,
+            :mod:`digitkit.reading.sequence`).
+        reader: ``classic`` or ``sequence`` when every line was read by it, else ``mixed``.
     """
 
     input: str
@@ -63,6 +67,12 @@ class Reading:
     digits: list[DigitRead]
     size: tuple[int, int]
     picture: np.ndarray | None = field(default=None, repr=False)
+    line_readers: list[str] = field(default_factory=list)
+
+    @property
+    def reader(self) -> str:
+        found = set(self.line_readers) or {"classic"}
+        return found.pop() if len(found) == 1 else "mixed"
 
     @property
     def status(self) -> str:
@@ -71,7 +81,8 @@ class Reading:
 
     def to_dict(self) -> dict[str, Any]:
         return {"input": self.input, "text": self.text, "confidence": round(self.confidence, 6),
-                "status": self.status, "size": list(self.size), "digits": [d.to_dict() for d in self.digits]}
+                "status": self.status, "size": list(self.size), "digits": [d.to_dict() for d in self.digits],
+                "reader": self.reader, "line_readers": list(self.line_readers or ["classic"])}
 
 
 # A picture that could not be read is a failure as predict reports one: same fields, same JSON.

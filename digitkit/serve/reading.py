@@ -1,7 +1,7 @@
 """``POST /api/read``: whole numbers in uploaded pictures, the same JSON as ``read --json``.
 
 Uploads and options arrive as for ``/api/predict`` (multipart files or a raw image body;
-``top_k``, ``model``, ``digits``, ``keep_marks`` from the query string or form fields).
+``top_k``, ``model``, ``digits``, ``keep_marks``, ``reader`` from the query string or form fields).
 Pictures are planned on the worker threads outside the model's lock; only the model call
 takes it.
 """
@@ -27,7 +27,18 @@ def _digits(options: dict[str, str]) -> int | None:
     return int(text)
 
 
-def _read_job(service: Any, request: Any, top_k: int, digits: int | None, keep_marks: bool) -> tuple[int, Any]:
+def _reader(options: dict[str, str]) -> str:
+    from digitkit.reading.sequence import READERS
+    from digitkit.serve.uploads import RequestProblem
+
+    text = options.get("reader", "").strip() or "auto"
+    if text not in READERS:
+        raise RequestProblem(400, f"expected reader in {', '.join(READERS)}. Received: reader={text[:20]!r}")
+    return text
+
+
+def _read_job(service: Any, request: Any, top_k: int, digits: int | None, keep_marks: bool,
+              reader: str = "auto") -> tuple[int, Any]:
     from digitkit.intake import decode, grey_or_bytes
     from digitkit.reading.number import plan
     from digitkit.reading.reader import read_planned
@@ -46,7 +57,7 @@ def _read_job(service: Any, request: Any, top_k: int, digits: int | None, keep_m
             message = exc.message[len(upload.name):].lstrip(": ").strip() if exc.message.startswith(upload.name) \
                 else exc.message
             planned.append(ReadFailure(upload.name, message))
-    answers = read_planned(planned, engine, top_k=top_k, digits=digits, keep_marks=keep_marks)
+    answers = read_planned(planned, engine, top_k=top_k, digits=digits, keep_marks=keep_marks, reader=reader)
     readings = [a.to_dict() for a in answers if not isinstance(a, ReadFailure)]
     failures = [a.to_dict() for a in answers if isinstance(a, ReadFailure)]
     result = {"model": engine.info, "readings": readings, "failures": failures}
@@ -70,7 +81,7 @@ async def read(request: Request) -> Response:
     async def prepare(request: Request, body: bytes):
         parsed = await parse_predict_request(request, body, service.limits.max_files)
         return _read_job, (service, parsed, _top_k(parsed.options), _digits(parsed.options),
-                           _flag(parsed.options, "keep_marks", False))
+                           _flag(parsed.options, "keep_marks", False), _reader(parsed.options))
 
     return await gated(request, prepare)
 
@@ -88,6 +99,8 @@ def openapi_path(limits: Any, option: Any, error: Any) -> dict[str, Any]:
             option("digits", {"type": "integer", "minimum": 1, "maximum": 200},
                    "Read exactly this many digits (the best split), as `digitkit read --digits`."),
             option("keep_marks", {"type": "boolean", "default": False}, "Keep . , - between digits in the text."),
+            option("reader", {"type": "string", "enum": ["auto", "classic", "sequence"], "default": "auto"},
+                   "Which reader answers, as `digitkit read --reader`."),
             option("model", {"type": "string"}, "A run id or model name from GET /api/models."),
             option("name", {"type": "string"}, "The input's name for a raw image body."),
         ],
@@ -122,7 +135,9 @@ def openapi_schemas() -> dict[str, Any]:
         "Reading": {"type": "object", "properties": {
             "input": {"type": "string"}, "text": {"type": "string"}, "confidence": {"type": "number"},
             "status": status, "size": {"type": "array", "items": {"type": "integer"}},
-            "digits": {"type": "array", "items": {"$ref": "#/components/schemas/DigitRead"}}}},
+            "digits": {"type": "array", "items": {"$ref": "#/components/schemas/DigitRead"}},
+            "reader": {"type": "string", "enum": ["classic", "sequence", "mixed"]},
+            "line_readers": {"type": "array", "items": {"type": "string", "enum": ["classic", "sequence"]}}}},
         "ReadResult": {"type": "object", "properties": {
             "model": {"$ref": "#/components/schemas/ModelInfo"},
             "readings": {"type": "array", "items": {"$ref": "#/components/schemas/Reading"}},
