@@ -10,7 +10,7 @@ from digitkit._internal.declared import Declared
 
 OPTIONS: list[Declared] = [
     Declared(("--model", "-m"), "Run id, .keras/.tflite path, run folder, model name (its latest run), or "
-             "NAME@pretrained.", name="model", default="cnn", complete="complete_model_ref"),
+             "NAME@pretrained.", name="model", default="cnn-best", complete="complete_model_ref"),
     Declared(("--top-k", "-k"), "Digits to rank for each digit found.", int, name="top_k", default=3, min=1, max=10,
              metavar="K"),
     Declared(("--digits",), "Read exactly N digits (when the count is known, e.g. a zip code).", int, name="digits",

@@ -19,7 +19,9 @@ from digitkit.errors import InputError, UsageError
 from digitkit.reading.number import Plan, decide, plan, refine, verdicts
 from digitkit.reading.results import NothingRead, ReadFailure, Reading, ReadResult
 
-DEFAULT_MODEL = "cnn"
+# cnn-best, not predict's cnn: the reader's figures, and the sequence reader it is paired with
+# under reader="auto", are measured with it (docs/read.md).
+DEFAULT_MODEL = "cnn-best"
 CHUNK = 32
 IN_FLIGHT_PER_WORKER = 3
 STDIN = "-"
