@@ -28,6 +28,25 @@ def touching(tmp_path_factory):
     return path
 
 
+# Four digits with broken strokes (seed 3): the classic reader makes the "6" of its pieces and
+# reads a "5"; it is not sure of it, so auto asks the sequence reader, which reads "0647".
+BROKEN = ("broken", 4, 3)
+BROKEN_TEXT = "0647"
+
+
+def test_auto_gives_a_broken_digit_the_classic_reader_is_unsure_of_to_the_sequence_reader(tmp_path, monkeypatch):
+    from digitkit.reading import number
+
+    text, _, path = number_picture(tmp_path / "b", *BROKEN)
+    assert text == BROKEN_TEXT
+    classic = digitkit.read(path, model=MODEL, reader="classic").readings[0]
+    auto = digitkit.read(path, model=MODEL).readings[0]
+    assert len(classic.text) == 4 and classic.text != BROKEN_TEXT  # the same count: only the new rule applies
+    assert auto.text == BROKEN_TEXT and auto.line_readers == ["sequence"]
+    monkeypatch.setattr(number, "JOINED_SURE", 0.0)  # without the rule, auto keeps the classic reading
+    assert digitkit.read(path, model=MODEL).readings[0].text == classic.text
+
+
 @pytest.fixture
 def fresh_model():
     """The sequence model loaded anew in the test (and forgotten after it)."""

@@ -36,6 +36,11 @@ VERIFY_WEIGHT = 1.0
 # which tells a digit cut from its neighbour less surely: weighted half (touching numbers
 # 40.4 % -> 46.0 %, 2 x 1,000, seeds 0 and 1; weight 1.0: 44.7 % of 300, seed 7, 0.5: 45.7 %).
 JOINED_VERIFY_WEIGHT = 0.5
+# Under reader="auto", a line whose classic reading has a digit of separate pieces (a broken
+# stroke) read with less than this confidence goes to the sequence reader: broken numbers
+# 77.5 -> 81.15 %, the other conditions within 0.2 points (seeds 0 and 1, docs/read.md; at
+# 0.999, 82.7 % on seed 0 but 0.2-0.4 points lost on four other conditions).
+JOINED_SURE = 0.99
 # A gap this wide (share of the digit height, about a digit's width) is a space.
 SPACE = 0.9
 
@@ -193,7 +198,12 @@ def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | 
                                    min(limit, len(line.atoms))))
         offset += len(cands)
     counts = split_count(per_line, digits)
-    chosen_by = _readers(p, counts, digits, reader, sequence)
+    # Lines where the classic reading made a digit of separate pieces of ink (a broken stroke)
+    # and is not sure of it: the sequence reader reads broken numbers better (docs/read.md).
+    joined = [any(cands[i].piece.fragments > 1 and probabilities[offsets[n] + i].max() < JOINED_SURE
+                  for i in paths[counts[n]][1])
+              for n, (cands, paths) in enumerate(zip(p.candidates, per_line))] if counts else []
+    chosen_by = _readers(p, counts, digits, reader, sequence, joined)
     if digits is not None and not counts and chosen_by is None:
         most = sum(len(line.atoms) for line in p.lines)
         raise InputError(f"{p.name}: cannot read exactly {digits} digits (found ink for at most {most})"
@@ -233,13 +243,14 @@ def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | 
 
 
 def _readers(p: Plan, counts: list[int], digits: int | None, reader: str,
-             sequence: list[list[SequenceDigit] | None] | None) -> list[str] | None:
+             sequence: list[list[SequenceDigit] | None] | None, joined: list[bool] | None = None) -> list[str] | None:
     """Which reader answers each line (``None``: the classic reading cannot be had and the
     sequence reading does not stand in for it).
 
     ``sequence``: every line the sequence model could place. ``auto``: those of them that
-    are dense (:func:`~digitkit.reading.layout.dense`) or where the two readers count a
-    different number of digits. With ``digits``, the sequence readings are used only if the
+    are dense (:func:`~digitkit.reading.layout.dense`), where the two readers count a
+    different number of digits, or where ``joined`` says the classic reading made a digit of
+    separate pieces and is under :data:`JOINED_SURE` about it. With ``digits``, the sequence readings are used only if the
     number then has exactly that many digits; otherwise the classic reading alone.
     """
     if reader == "classic" or sequence is None:
@@ -247,7 +258,8 @@ def _readers(p: Plan, counts: list[int], digits: int | None, reader: str,
     chosen = []
     for number, line in enumerate(p.lines):
         found = sequence[number]
-        use = found is not None and (reader == "sequence" or not counts or dense(line) or len(found) != counts[number])
+        use = found is not None and (reader == "sequence" or not counts or dense(line) or len(found) != counts[number]
+                                     or bool(joined and joined[number]))
         chosen.append("sequence" if use else "classic")
     if digits is not None:
         total = sum(len(sequence[i]) if by == "sequence" else (counts[i] if counts else -digits)

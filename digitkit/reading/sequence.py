@@ -18,8 +18,10 @@ image and a status like the classic reader's digits.
 
 Which reader answers (``reader=``): ``classic``; ``sequence`` (every line); ``auto``, with the
 classifier the combination was measured with (:data:`PAIRED`), per line: the sequence
-reading where the line is dense (:func:`digitkit.reading.layout.dense`) or the two readers
-find a different number of digits, the classic reading elsewhere (docs/read.md).
+reading where the line is dense (:func:`digitkit.reading.layout.dense`), the two readers
+find a different number of digits, or the classic reading is unsure of a digit it made of
+separate pieces (``JOINED_SURE`` in :mod:`digitkit.reading.number`); the classic reading
+elsewhere (docs/read.md).
 """
 
 from __future__ import annotations
