@@ -11,7 +11,7 @@ from typing import Any, Sequence
 CSV_HEADER = ["input", "text", "confidence", "count", "digits", "confidences", "boxes", "status", "statuses"]
 
 
-def run(paths: Sequence[str], *, model: str = "cnn", top_k: int = 3, digits: int | None = None,
+def run(paths: Sequence[str], *, model: str = "cnn-best", top_k: int = 3, digits: int | None = None,
         keep_marks: bool = False, json_output: bool = False, jsonl_output: bool = False,
         csv_output: bool = False, backend: str = "auto", strict: bool = False, reader: str = "auto") -> None:
     """Read ``paths`` and print the numbers (the body of `digitkit read`).
