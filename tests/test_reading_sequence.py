@@ -136,6 +136,19 @@ def test_other_models_stay_classic_under_auto(touching, monkeypatch):
     assert digitkit.read(touching, model="cnn@pretrained", reader="sequence").readings[0].reader == "sequence"
 
 
+def test_auto_never_loads_the_sequence_reader_for_whole_sure_digits(tmp_path, monkeypatch):
+    """Separated digits, each one piece of ink read surely: the classic reading stands and the
+    sequence model is not even loaded (a one-picture read starts as fast as the classic one)."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the sequence model was loaded for a clean number")
+
+    path = compose_text(tmp_path / "clean.png", "4071", gap=12)
+    classic = digitkit.read(path, model=MODEL, reader="classic").readings[0]
+    monkeypatch.setattr(sequence, "model", refuse)
+    auto = digitkit.read(path, model=MODEL).readings[0]
+    assert auto.text == classic.text == "4071" and auto.line_readers == ["classic"]
+
+
 @pytest.mark.parametrize("damage", ["truncated", "swapped"])
 def test_a_damaged_sequence_reader_is_refused_in_one_line(cli, tmp_path, monkeypatch, fresh_model, touching, damage):
     broken = tmp_path / "sequence-reader.tflite"

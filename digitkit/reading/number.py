@@ -165,25 +165,36 @@ def verdicts(plans: list[Plan]) -> list[np.ndarray]:
     return np.split(scores, np.cumsum(sizes)[:-1])
 
 
-def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | None = None,
-           keep_marks: bool = False, whole: np.ndarray | None = None,
-           min_confidence: float | None = None, reader: str = "classic",
-           sequence: list[list[SequenceDigit] | None] | None = None) -> Reading:
-    """Choose the digits of a planned picture with its candidates' probabilities.
+@dataclass
+class ClassicChoice:
+    """The classic reader's choice for a plan: each line's best paths by digit count, the
+    counts chosen (empty when no split fits ``digits``), where each line's candidates start
+    in the probabilities, and which lines have an unsure digit made of separate pieces."""
 
-    Args:
-        whole: the verifier's scores of the candidates (:func:`verdicts`), when computed
-            for many plans at once.
-        min_confidence: under this calibrated confidence a digit is ``unsure``
-            (default :data:`digitkit.inference.status.DEFAULT_MIN_CONFIDENCE`).
-        reader: ``classic``, ``sequence`` or ``auto`` as resolved by
-            :func:`digitkit.reading.sequence.resolve`; with ``sequence``: each line's digits
-            as the sequence model read them (:func:`digitkit.reading.sequence.read_lines`;
-            ``None`` for a line it could not place).
+    per_line: list
+    counts: list[int]
+    offsets: list[int]
+    joined: list[bool]
 
-    Raises:
-        InputError: no digits found, or not ``digits`` of them.
-    """
+    def clean(self, p: Plan, probabilities: np.ndarray) -> list[bool]:
+        """Per line: every digit chosen is one whole piece of ink (not cut, not joined from
+        pieces) read at least :data:`JOINED_SURE` sure. A line of such digits is read by the
+        classic reader alone under ``auto``: the sequence reader would count them the same
+        (docs/read.md), and a picture of them never loads it."""
+        if not self.counts:
+            return [False] * len(p.lines)
+        out = []
+        for n, (cands, paths) in enumerate(zip(p.candidates, self.per_line)):
+            chosen = paths[self.counts[n]][1]
+            out.append(bool(chosen) and all(
+                not cands[i].piece.cut_left and not cands[i].piece.cut_right and cands[i].piece.fragments == 1
+                and probabilities[self.offsets[n] + i].max() >= JOINED_SURE for i in chosen))
+        return out
+
+
+def classic_choice(p: Plan, probabilities: np.ndarray, whole: np.ndarray | None = None,
+                   digits: int | None = None) -> ClassicChoice:
+    """The classic reader's best paths for a planned picture (see :func:`decide`)."""
     if whole is None:
         whole = verdicts([p])[0]
     logs = np.log(np.maximum(probabilities.max(axis=1), 1e-12)) if len(probabilities) else np.zeros(0)
@@ -203,6 +214,31 @@ def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | 
     joined = [any(cands[i].piece.fragments > 1 and probabilities[offsets[n] + i].max() < JOINED_SURE
                   for i in paths[counts[n]][1])
               for n, (cands, paths) in enumerate(zip(p.candidates, per_line))] if counts else []
+    return ClassicChoice(per_line, counts, offsets, joined)
+
+
+def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | None = None,
+           keep_marks: bool = False, whole: np.ndarray | None = None,
+           min_confidence: float | None = None, reader: str = "classic",
+           sequence: list[list[SequenceDigit] | None] | None = None, choice: ClassicChoice | None = None) -> Reading:
+    """Choose the digits of a planned picture with its candidates' probabilities.
+
+    Args:
+        whole: the verifier's scores of the candidates (:func:`verdicts`), when computed
+            for many plans at once.
+        min_confidence: under this calibrated confidence a digit is ``unsure``
+            (default :data:`digitkit.inference.status.DEFAULT_MIN_CONFIDENCE`).
+        reader: ``classic``, ``sequence`` or ``auto`` as resolved by
+            :func:`digitkit.reading.sequence.resolve`; with ``sequence``: each line's digits
+            as the sequence model read them (:func:`digitkit.reading.sequence.read_lines`;
+            ``None`` for a line it could not place or was not asked to read).
+        choice: :func:`classic_choice` of the same arguments, when already made.
+
+    Raises:
+        InputError: no digits found, or not ``digits`` of them.
+    """
+    choice = choice or classic_choice(p, probabilities, whole, digits)
+    per_line, counts, offsets, joined = choice.per_line, choice.counts, choice.offsets, choice.joined
     chosen_by = _readers(p, counts, digits, reader, sequence, joined)
     if digits is not None and not counts and chosen_by is None:
         most = sum(len(line.atoms) for line in p.lines)

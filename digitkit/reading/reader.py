@@ -16,7 +16,7 @@ from typing import Any, Iterable, Iterator
 import numpy as np
 
 from digitkit.errors import InputError, UsageError
-from digitkit.reading.number import Plan, decide, plan, refine, verdicts
+from digitkit.reading.number import Plan, classic_choice, decide, plan, refine, verdicts
 from digitkit.reading.results import NothingRead, ReadFailure, Reading, ReadResult
 
 # cnn-best, not predict's cnn: the reader's figures, and the sequence reader it is paired with
@@ -111,7 +111,8 @@ class ReadingStream:
             planned = [refined.get(id(p), p) if isinstance(p, Plan) else p for p in planned]
         ready = [p for p in planned if isinstance(p, Plan)]
         scores = {id(p): v for p, v in zip(ready, verdicts(ready))}
-        sequences = self._sequence(ready)
+        choices = {id(p): classic_choice(p, rows[id(p)], scores[id(p)], self.digits) for p in ready}
+        sequences = self._sequence(ready, choices, rows)
         last = len(planned) - 1
         for position, item in enumerate(planned):
             self.chunk_done = position == last
@@ -119,7 +120,7 @@ class ReadingStream:
                 try:
                     item = decide(item, rows[id(item)], top_k=self.top_k, digits=self.digits,
                                   keep_marks=self.keep_marks, whole=scores[id(item)], reader=self.reader,
-                                  sequence=sequences.get(id(item)))
+                                  sequence=sequences.get(id(item)), choice=choices[id(item)])
                 except InputError as exc:
                     item = ReadFailure(item.name, _short(item.name, exc))
             if isinstance(item, ReadFailure):
@@ -129,20 +130,24 @@ class ReadingStream:
             yield item
 
 
-    def _sequence(self, plans: list[Plan]) -> dict[int, list]:
+    def _sequence(self, plans: list[Plan], choices: dict[int, Any], rows: dict[int, np.ndarray]) -> dict[int, list]:
         """Each plan's lines as the sequence model reads them (one call per chunk of lines), by
-        ``id(plan)``; nothing when the classic reader answers alone."""
+        ``id(plan)``; ``None`` for a line it was not asked to read. Nothing when the classic
+        reader answers alone; under ``auto`` (without ``digits``), only the lines the classic
+        reading is not clean on (:meth:`~digitkit.reading.number.ClassicChoice.clean`), so a
+        picture of whole, sure digits never loads the sequence model."""
         if self.reader == "classic" or not plans:
+            return {}
+        every = self.reader == "sequence" or self.digits is not None
+        asked = {id(p): [True] * len(p.lines) if every else [not c for c in choices[id(p)].clean(p, rows[id(p)])]
+                 for p in plans}
+        lines = [(line, p.ink) for p in plans for line, ask in zip(p.lines, asked[id(p)]) if ask]
+        if not lines:
             return {}
         from digitkit.reading.sequence import read_lines
 
-        lines = [(line, p.ink) for p in plans for line in p.lines]
-        found = read_lines([line for line, _ in lines], [ink for _, ink in lines])
-        by_plan, offset = {}, 0
-        for p in plans:
-            by_plan[id(p)] = found[offset:offset + len(p.lines)]
-            offset += len(p.lines)
-        return by_plan
+        found = iter(read_lines([line for line, _ in lines], [ink for _, ink in lines]))
+        return {id(p): [next(found) if ask else None for ask in asked[id(p)]] for p in plans}
 
     def _classify(self, plans: list[Plan]) -> dict[int, np.ndarray]:
         """The candidates of ``plans`` not classified yet, in one model call; each plan's
@@ -211,10 +216,12 @@ def stream(paths: Any, model: str = DEFAULT_MODEL, top_k: int = 3, *, digits: in
         answers = ReadingStream(items, predictor, top_k=top_k, digits=digits, keep_marks=keep_marks,
                                 keep_pictures=keep_pictures, chunk=max(1, chunk), executor=executor,
                                 in_flight=IN_FLIGHT_PER_WORKER * max(workers, 1), reader=reader)
-        if answers.reader != "classic":
+        if answers.reader == "sequence":
             from digitkit.reading import sequence
 
             sequence.model()  # loaded (and refused, if it must be) before anything is read
+            # (under auto it loads at the first line that needs it: a picture of whole, sure
+            # digits never does)
     except BaseException:
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)

@@ -21,7 +21,8 @@ classifier the combination was measured with (:data:`PAIRED`), per line: the seq
 reading where the line is dense (:func:`digitkit.reading.layout.dense`), the two readers
 find a different number of digits, or the classic reading is unsure of a digit it made of
 separate pieces (``JOINED_SURE`` in :mod:`digitkit.reading.number`); the classic reading
-elsewhere (docs/read.md).
+elsewhere. A line of whole, surely read digits (``ClassicChoice.clean``) is not read by the
+sequence model at all (docs/read.md).
 """
 
 from __future__ import annotations
