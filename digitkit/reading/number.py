@@ -286,8 +286,10 @@ def _readers(p: Plan, counts: list[int], digits: int | None, reader: str,
     ``sequence``: every line the sequence model could place. ``auto``: those of them that
     are dense (:func:`~digitkit.reading.layout.dense`), where the two readers count a
     different number of digits, or where ``joined`` says the classic reading made a digit of
-    separate pieces and is under :data:`JOINED_SURE` about it. With ``digits``, the sequence readings are used only if the
-    number then has exactly that many digits; otherwise the classic reading alone.
+    separate pieces and is under :data:`JOINED_SURE` about it (lines the reader did not ask
+    the sequence model about have ``None``: classic). With ``digits``, the sequence readings
+    are used only if the number then has exactly that many digits; otherwise the classic
+    reading alone.
     """
     if reader == "classic" or sequence is None:
         return ["classic"] * len(p.lines) if counts else None
