@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from digitkit.evaluation.metrics import edit_distance  # the one `evaluate --numbers` scores with
+from digitkit.reading.sequence import READERS
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -85,7 +86,7 @@ def main() -> None:
     parser.add_argument("--digits", default="4-8", help="digits per number")
     parser.add_argument("--conditions", help="comma-separated subset (default: all)")
     parser.add_argument("--images", type=Path, help="use (or fill) DIR/seed-N made by make_numbers.py")
-    parser.add_argument("--reader", default="auto", choices=("auto", "classic", "sequence"),
+    parser.add_argument("--reader", default="auto", choices=READERS,
                         help="which reader answers, as `digitkit read --reader`")
     args = parser.parse_args()
 

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from digitkit.reading.sequence import READERS
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
@@ -69,7 +71,7 @@ def main() -> None:
     parser.add_argument("--numbers", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--model", default="cnn-best@pretrained")
-    parser.add_argument("--reader", default="auto", choices=("auto", "classic", "sequence"),
+    parser.add_argument("--reader", default="auto", choices=READERS,
                         help="read's --reader (auto: with cnn-best, the sequence reader where digits run together)")
     args = parser.parse_args()
 

@@ -28,10 +28,7 @@ THIN_SHARE = 0.12
 THICK_SHARE = 0.15
 BINARISE_SHARE = 0.15
 BINARISE_THRESHOLD = (0.25, 0.6)
-# cnn-best's recipe (issue 29): the share of digits each capture and writing transform is
-# applied to, drawn independently in CAPTURE_ORDER (docs/pretrained.md, measured there).
-# Defined in digitkit.zoo.cnn_best (no Keras import), repeated here by name for callers.
-from digitkit.zoo.cnn_best import CAPTURE_SHARES  # noqa: E402
+# The capture shares cnn-best's recipe gives this layer: digitkit.zoo.cnn_best.CAPTURE_SHARES.
 
 
 @keras.saving.register_keras_serializable(package="digitkit")
