@@ -210,7 +210,7 @@ def main() -> None:
 def export_litert(model, out: Path, float16: bool = False) -> None:
     """A .tflite of ``model``: the same weights in a model whose GRU is unrolled (a GRU loop
     converts to a WHILE over resource variables, which LiteRT cannot invoke). ``float16``:
-    weights stored as float16 (computed in float32), as scripts/train_pretrained.py's
+    weights stored as float16 (computed in float32), by scripts/train_pretrained.py's
     ``write_tflite_float16``."""
     from digitkit.zoo.sequence_reader import build
 
@@ -219,16 +219,9 @@ def export_litert(model, out: Path, float16: bool = False) -> None:
     if not float16:
         unrolled.export(str(out), format="litert", verbose=False)
         return
-    import tempfile
+    from train_pretrained import write_tflite_float16  # scripts/ is on sys.path (top of this file)
 
-    import tensorflow as tf
-
-    with tempfile.TemporaryDirectory(prefix="digitkit-export-") as folder:
-        unrolled.export(folder, format="tf_saved_model", verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(folder)
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.target_spec.supported_types = [tf.float16]
-        out.write_bytes(converter.convert())
+    write_tflite_float16(unrolled, out)
 
 
 if __name__ == "__main__":

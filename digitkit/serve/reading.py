@@ -88,6 +88,8 @@ async def read(request: Request) -> Response:
 
 def openapi_path(limits: Any, option: Any, error: Any) -> dict[str, Any]:
     """``POST /api/read`` for the OpenAPI document (:mod:`digitkit.serve.openapi`)."""
+    from digitkit.reading.sequence import READERS
+
     megabytes = f"{limits.max_body_bytes / (1024 * 1024):g} MB"
     return {"post": {
         "summary": "Read the whole number in one or more pictures",
@@ -99,7 +101,7 @@ def openapi_path(limits: Any, option: Any, error: Any) -> dict[str, Any]:
             option("digits", {"type": "integer", "minimum": 1, "maximum": 200},
                    "Read exactly this many digits (the best split), as `digitkit read --digits`."),
             option("keep_marks", {"type": "boolean", "default": False}, "Keep . , - between digits in the text."),
-            option("reader", {"type": "string", "enum": ["auto", "classic", "sequence"], "default": "auto"},
+            option("reader", {"type": "string", "enum": list(READERS), "default": "auto"},
                    "Which reader answers, as `digitkit read --reader`."),
             option("model", {"type": "string"}, "A run id or model name from GET /api/models."),
             option("name", {"type": "string"}, "The input's name for a raw image body."),
