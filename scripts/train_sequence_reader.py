@@ -136,6 +136,9 @@ def main() -> None:
     parser.add_argument("--init", type=Path, help="start from these weights (a .keras file)")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/digitkit-sequence-reader"))
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--train-seeds", help="comma-separated seeds of the training sets to join (default: --seed)")
+    parser.add_argument("--mix", help="conditions' weights over MIX's, e.g. broken=0.2,touching=0.35 "
+                                      "(a set drawn with another mix is cached under another name)")
     parser.add_argument("--threads", type=int, default=1, help="TensorFlow threads (intra and inter op)")
     parser.add_argument("--draw-only", action="store_true", help="draw (and cache) the sets, no training")
     parser.add_argument("--litert", type=Path, help="also export the trained model here (.tflite, GRU unrolled)")
@@ -163,10 +166,19 @@ def main() -> None:
     images, labels = read_idx_pair(*find_idx_files(args.data, "train"))
     train_images, train_labels = images[:-VALIDATION_DIGITS], labels[:-VALIDATION_DIGITS]
     val_images, val_labels = images[-VALIDATION_DIGITS:], labels[-VALIDATION_DIGITS:]
+    mix, tag = dict(MIX), ""
+    for item in filter(None, (args.mix or "").split(",")):
+        name, _, weight = item.partition("=")
+        if name not in MIX:
+            parser.error(f"--mix: no condition {name!r} (expected one of {', '.join(MIX)})")
+        mix[name] = float(weight)
+        tag += f"-{name}{weight}"
     x_val, y_val = cached_set(args.cache, f"val-{args.validation}-{args.seed}", val_images, val_labels,
                               args.validation, 10_000 + args.seed, MIX)
-    x, y = cached_set(args.cache, f"train-{args.count}-{args.seed}", train_images, train_labels, args.count,
-                      args.seed, MIX)
+    seeds = [int(s) for s in (args.train_seeds or str(args.seed)).split(",")]
+    sets = [cached_set(args.cache, f"train-{args.count}-{seed}{tag}",
+                       train_images, train_labels, args.count, seed, mix) for seed in seeds]
+    x, y = np.concatenate([s[0] for s in sets]), np.concatenate([s[1] for s in sets])
     if args.draw_only:
         return
 

@@ -29,22 +29,83 @@ def touching(tmp_path_factory):
 
 
 # Four digits with broken strokes (seed 3): the classic reader makes the "6" of its pieces and
-# reads a "5"; it is not sure of it, so auto asks the sequence reader, which reads "0647".
+# reads a "5"; the two readers count four digits, and the two models together find the
+# sequence reader's "0647" likelier than the classic "0547".
 BROKEN = ("broken", 4, 3)
 BROKEN_TEXT = "0647"
 
 
-def test_auto_gives_a_broken_digit_the_classic_reader_is_unsure_of_to_the_sequence_reader(tmp_path, monkeypatch):
+def test_auto_chooses_the_reading_both_models_find_likelier_when_the_counts_agree(tmp_path, monkeypatch):
     from digitkit.reading import number
 
     text, _, path = number_picture(tmp_path / "b", *BROKEN)
     assert text == BROKEN_TEXT
     classic = digitkit.read(path, model=MODEL, reader="classic").readings[0]
     auto = digitkit.read(path, model=MODEL).readings[0]
-    assert len(classic.text) == 4 and classic.text != BROKEN_TEXT  # the same count: only the new rule applies
+    assert len(classic.text) == 4 and classic.text != BROKEN_TEXT  # the same count: only the joint score decides
     assert auto.text == BROKEN_TEXT and auto.line_readers == ["sequence"]
-    monkeypatch.setattr(number, "JOINED_SURE", 0.0)  # without the rule, auto keeps the classic reading
+    monkeypatch.setattr(number, "_likelier", lambda *args: False)  # without it, auto keeps the classic reading
     assert digitkit.read(path, model=MODEL).readings[0].text == classic.text
+
+
+def _alignments(frames: int, labels: list[int]):
+    """Every frame-by-frame path CTC collapses to ``labels`` (by brute force)."""
+    import itertools
+
+    for path in itertools.product(range(sequence.BLANK + 1), repeat=frames):
+        collapsed = [c for i, c in enumerate(path) if c != sequence.BLANK and (i == 0 or path[i - 1] != c)]
+        if collapsed == labels:
+            yield path
+
+
+@pytest.mark.parametrize("labels", [[3], [3, 3], [1, 2], [4, 4, 4], []])
+def test_ctc_log_likelihood_sums_every_alignment(labels):
+    rng = np.random.default_rng(0)
+    log_probs = sequence.log_softmax(rng.normal(size=(5, sequence.BLANK + 1)))
+    total = sum(np.exp(sum(log_probs[t, c] for t, c in enumerate(path))) for path in _alignments(5, labels))
+    found = sequence.ctc_log_likelihood(log_probs, labels)
+    if total == 0:  # "444" needs two blanks between its digits: more than 5 frames
+        assert found == -np.inf
+    else:
+        assert found == pytest.approx(np.log(total), rel=1e-9)
+
+
+def test_a_line_scores_its_own_reading_above_a_different_one(touching):
+    from digitkit.reading import number
+    from digitkit.intake import read_picture
+
+    p = number.plan("t", read_picture(touching)[1])
+    found = sequence.read_lines(p.lines, [p.ink])[0]
+    assert found.text == TOUCHING_TEXT
+    assert found.log_likelihood(found.text) > max(found.log_likelihood(other) for other in ("5329", "53120", "531299"))
+    assert found.log_likelihood(found.text) <= 0
+
+
+def test_the_classic_score_of_its_own_text_is_its_path_score(tmp_path):
+    from digitkit.intake import read_picture
+    from digitkit.reading import number
+    from digitkit.reading.reader import ReadingStream
+
+    _, _, path = number_picture(tmp_path / "b", *BROKEN)
+    p = number.plan("b", read_picture(path)[1])
+    probabilities = ReadingStream([], digitkit.load(MODEL), top_k=3, digits=None, keep_marks=False,
+                                  keep_pictures=False, chunk=1)._classify([p])[id(p)]
+    choice = number.classic_choice(p, probabilities)
+    text = choice.text(0, probabilities)
+    assert choice.score(0, probabilities, text) == pytest.approx(choice.per_line[0][choice.counts[0]][0])
+    other = ("1" if text[0] != "1" else "2") + text[1:]
+    assert choice.score(0, probabilities, other) < choice.score(0, probabilities, text)
+
+
+def test_the_model_moves_to_xnnpack_after_a_few_lines(fresh_model):
+    frames = np.zeros((1, sequence.HEIGHT, sequence.WIDTH), np.float32)
+    frames[0, 8:24, 10:30] = 1.0
+    model = sequence.model()
+    first = model.logits(frames)
+    assert not model._fast  # a one-picture read pays no XNNPACK set-up
+    more = model.logits(np.repeat(frames, sequence.FAST_AFTER, axis=0))
+    assert model._fast
+    np.testing.assert_allclose(more[0], first[0], atol=1e-3)  # the same model either way
 
 
 @pytest.fixture

@@ -32,6 +32,17 @@ def median(values: np.ndarray) -> float:
     return float((part[half - 1] + part[half]) / 2)
 
 
+def percentile(values: np.ndarray, q: float) -> float:
+    """``np.percentile(values, q)`` (linear interpolation) by selection: np.percentile calls
+    np.unique, which imports ``numpy.ma`` on first use, as ``np.median`` does."""
+    flat = np.asarray(values).ravel()
+    position = q / 100 * (flat.size - 1)
+    low = int(position)
+    high = min(low + 1, flat.size - 1)
+    part = np.partition(flat, [low, high])
+    return float(part[low] + (part[high] - part[low]) * (position - low))
+
+
 def run_lengths(mask: np.ndarray, axis: int) -> np.ndarray:
     """For each pixel of ``mask``, the length of the run of True it lies in along ``axis``."""
     m = mask if axis == 1 else mask.T

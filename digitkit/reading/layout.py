@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
 import numpy as np
 
+from digitkit.intake.strokes import median  # np.median imports numpy.ma (~10 ms of a cold read)
 from digitkit.reading.components import Piece, join
 
 # Slants tried (tan of the angle): writing leans up to ~20 degrees either way.
@@ -102,7 +102,7 @@ def lines_of(parts: list[Piece]) -> list[list[Piece]]:
     largest = max(p.size for p in parts)
     big = [p for p in parts if p.size >= 0.1 * largest]
     spans = sorted((p.top, p.bottom) for p in big)
-    h = float(np.median([b - t for t, b in spans]))
+    h = float(median(np.asarray([b - t for t, b in spans])))
     bands: list[list[int]] = []
     for top, bottom in spans:
         # Rows that overlap, or nearly meet (the halves of a digit broken across), are one
@@ -131,7 +131,7 @@ def digit_height(parts: list[Piece]) -> float:
             continue
         above = [q for q in parts if q.left < p.right and p.left < q.right]
         heights.append(max(q.bottom for q in above) - min(q.top for q in above))
-    return float(np.median(heights))
+    return float(median(np.asarray(heights)))
 
 
 def line_of(parts: list[Piece], cut_width: float = CUT_WIDTH) -> Line:
@@ -207,7 +207,7 @@ def dense(line: Line) -> bool:
     written touching do; digits written apart leave a gap."""
     pieces = sorted(line.pieces, key=lambda p: p.left)
     gaps = [b.left - a.right for a, b in zip(pieces, pieces[1:])]
-    return bool(gaps) and float(np.median(gaps)) < DENSE_GAP * line.height
+    return bool(gaps) and float(median(np.asarray(gaps))) < DENSE_GAP * line.height
 
 
 def cut_columns(piece: Piece, h: float, strokes: bool = True) -> tuple[list[int], set[int]]:

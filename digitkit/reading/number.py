@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from digitkit.errors import InputError
+from digitkit.intake.strokes import median  # np.median imports numpy.ma (~10 ms of a cold read)
 from digitkit.reading import ink as inking
 from digitkit.reading.components import Piece, pieces
 from digitkit.reading.layout import CUT_WIDTH, REFINE_WIDTH, Line, dense, deslant, line_of, lines_of, recut, shear_pieces
@@ -20,7 +21,7 @@ from digitkit.reading.normalize import digit_image
 from digitkit.reading import verifier
 from digitkit.reading.paths import Candidate, aspect_z, best_paths, candidates, geometry, split_count
 from digitkit.reading.results import DigitRead, Reading
-from digitkit.reading.sequence import SequenceDigit
+from digitkit.reading.sequence import SequenceLine
 
 MAX_DIGITS = 200
 NO_DIGITS_HINT = "give a picture of a number, dark on light or light on dark"
@@ -36,11 +37,9 @@ VERIFY_WEIGHT = 1.0
 # which tells a digit cut from its neighbour less surely: weighted half (touching numbers
 # 40.4 % -> 46.0 %, 2 x 1,000, seeds 0 and 1; weight 1.0: 44.7 % of 300, seed 7, 0.5: 45.7 %).
 JOINED_VERIFY_WEIGHT = 0.5
-# Under reader="auto", a line whose classic reading has a digit of separate pieces (a broken
-# stroke) read with less than this confidence goes to the sequence reader: broken numbers
-# 77.5 -> 81.15 %, the other conditions within 0.2 points (seeds 0 and 1, docs/read.md; at
-# 0.999, 82.7 % on seed 0 but 0.2-0.4 points lost on four other conditions).
-JOINED_SURE = 0.99
+# Under reader="auto", a line whose digits are all whole pieces of ink read at least this
+# sure keeps the classic reading without asking the sequence model (ClassicChoice.clean).
+CLEAN_SURE = 0.99
 # A gap this wide (share of the digit height, about a digit's width) is a space.
 SPACE = 0.9
 
@@ -168,17 +167,16 @@ def verdicts(plans: list[Plan]) -> list[np.ndarray]:
 @dataclass
 class ClassicChoice:
     """The classic reader's choice for a plan: each line's best paths by digit count, the
-    counts chosen (empty when no split fits ``digits``), where each line's candidates start
-    in the probabilities, and which lines have an unsure digit made of separate pieces."""
+    counts chosen (empty when no split fits ``digits``) and where each line's candidates
+    start in the probabilities."""
 
     per_line: list
     counts: list[int]
     offsets: list[int]
-    joined: list[bool]
 
     def clean(self, p: Plan, probabilities: np.ndarray) -> list[bool]:
         """Per line: every digit chosen is one whole piece of ink (not cut, not joined from
-        pieces) read at least :data:`JOINED_SURE` sure. A line of such digits is read by the
+        pieces) read at least :data:`CLEAN_SURE` sure. A line of such digits is read by the
         classic reader alone under ``auto``: the sequence reader would count them the same
         (docs/read.md), and a picture of them never loads it."""
         if not self.counts:
@@ -188,8 +186,23 @@ class ClassicChoice:
             chosen = paths[self.counts[n]][1]
             out.append(bool(chosen) and all(
                 not cands[i].piece.cut_left and not cands[i].piece.cut_right and cands[i].piece.fragments == 1
-                and probabilities[self.offsets[n] + i].max() >= JOINED_SURE for i in chosen))
+                and probabilities[self.offsets[n] + i].max() >= CLEAN_SURE for i in chosen))
         return out
+
+    def text(self, line: int, probabilities: np.ndarray) -> str:
+        """The digits the classic reading chose for ``line``."""
+        return "".join(str(int(probabilities[self.offsets[line] + i].argmax()))
+                       for i in self.per_line[line][self.counts[line]][1])
+
+    def score(self, line: int, probabilities: np.ndarray, text: str) -> float:
+        """The classic path's score for ``line`` (log-probabilities, verifier, shape costs)
+        with its digits read as ``text`` (as many digits as the path chose) instead of the
+        classifier's first choices."""
+        total, chosen = self.per_line[line][self.counts[line]]
+        rows = probabilities[[self.offsets[line] + i for i in chosen]]
+        labels = [int(c) for c in text]
+        return float(total - np.log(np.maximum(rows.max(axis=1), 1e-12)).sum()
+                     + np.log(np.maximum(rows[np.arange(len(labels)), labels], 1e-12)).sum())
 
 
 def classic_choice(p: Plan, probabilities: np.ndarray, whole: np.ndarray | None = None,
@@ -208,19 +221,13 @@ def classic_choice(p: Plan, probabilities: np.ndarray, whole: np.ndarray | None 
         per_line.append(best_paths(line, cands, scores, classes[offset:offset + len(cands)],
                                    min(limit, len(line.atoms))))
         offset += len(cands)
-    counts = split_count(per_line, digits)
-    # Lines where the classic reading made a digit of separate pieces of ink (a broken stroke)
-    # and is not sure of it: the sequence reader reads broken numbers better (docs/read.md).
-    joined = [any(cands[i].piece.fragments > 1 and probabilities[offsets[n] + i].max() < JOINED_SURE
-                  for i in paths[counts[n]][1])
-              for n, (cands, paths) in enumerate(zip(p.candidates, per_line))] if counts else []
-    return ClassicChoice(per_line, counts, offsets, joined)
+    return ClassicChoice(per_line, split_count(per_line, digits), offsets)
 
 
 def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | None = None,
            keep_marks: bool = False, whole: np.ndarray | None = None,
            min_confidence: float | None = None, reader: str = "classic",
-           sequence: list[list[SequenceDigit] | None] | None = None, choice: ClassicChoice | None = None) -> Reading:
+           sequence: list[SequenceLine | None] | None = None, choice: ClassicChoice | None = None) -> Reading:
     """Choose the digits of a planned picture with its candidates' probabilities.
 
     Args:
@@ -229,17 +236,17 @@ def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | 
         min_confidence: under this calibrated confidence a digit is ``unsure``
             (default :data:`digitkit.inference.status.DEFAULT_MIN_CONFIDENCE`).
         reader: ``classic``, ``sequence`` or ``auto`` as resolved by
-            :func:`digitkit.reading.sequence.resolve`; with ``sequence``: each line's digits
-            as the sequence model read them (:func:`digitkit.reading.sequence.read_lines`;
-            ``None`` for a line it could not place or was not asked to read).
+            :func:`digitkit.reading.sequence.resolve`; with ``sequence``: each line as the
+            sequence model read it (:func:`digitkit.reading.sequence.read_lines`; ``None``
+            for a line it was not asked to read).
         choice: :func:`classic_choice` of the same arguments, when already made.
 
     Raises:
         InputError: no digits found, or not ``digits`` of them.
     """
     choice = choice or classic_choice(p, probabilities, whole, digits)
-    per_line, counts, offsets, joined = choice.per_line, choice.counts, choice.offsets, choice.joined
-    chosen_by = _readers(p, counts, digits, reader, sequence, joined)
+    per_line, counts, offsets = choice.per_line, choice.counts, choice.offsets
+    chosen_by = _readers(p, choice, probabilities, digits, reader, sequence)
     if digits is not None and not counts and chosen_by is None:
         most = sum(len(line.atoms) for line in p.lines)
         raise InputError(f"{p.name}: cannot read exactly {digits} digits (found ink for at most {most})"
@@ -251,7 +258,7 @@ def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | 
     for number, (line, cands, paths, start) in enumerate(zip(p.lines, p.candidates, per_line, offsets)):
         line_digits = []
         if chosen_by[number] == "sequence":
-            for found in sequence[number]:
+            for found in sequence[number].digits:
                 full_rows.append(found.probabilities)
                 image = digit_image(found.piece, p.ink, p.mask)
                 line_digits.append((found.piece, _digit(found.piece, found.probabilities, top_k, number, image)))
@@ -278,35 +285,56 @@ def decide(p: Plan, probabilities: np.ndarray, *, top_k: int = 3, digits: int | 
     return Reading(p.name, "\n".join(texts), confidence, read, p.size, p.grey, line_readers)
 
 
-def _readers(p: Plan, counts: list[int], digits: int | None, reader: str,
-             sequence: list[list[SequenceDigit] | None] | None, joined: list[bool] | None = None) -> list[str] | None:
+def _readers(p: Plan, choice: ClassicChoice, probabilities: np.ndarray, digits: int | None, reader: str,
+             sequence: list[SequenceLine | None] | None) -> list[str] | None:
     """Which reader answers each line (``None``: the classic reading cannot be had and the
     sequence reading does not stand in for it).
 
-    ``sequence``: every line the sequence model could place. ``auto``: those of them that
-    are dense (:func:`~digitkit.reading.layout.dense`), where the two readers count a
-    different number of digits, or where ``joined`` says the classic reading made a digit of
-    separate pieces and is under :data:`JOINED_SURE` about it (lines the reader did not ask
-    the sequence model about have ``None``: classic). With ``digits``, the sequence readings
-    are used only if the number then has exactly that many digits; otherwise the classic
-    reading alone.
+    ``sequence``: every line the sequence model could place. ``auto``, of those lines: the
+    sequence reading where the line is dense (:func:`~digitkit.reading.layout.dense`) or the
+    two readers count a different number of digits; where they count the same but read
+    differently, the reading the two models together find likelier (:func:`_likelier`). Lines
+    the sequence model was not asked about keep the classic reading. With ``digits``, the
+    sequence readings are used only if the number then has exactly that many digits;
+    otherwise the classic reading alone.
     """
+    counts = choice.counts
     if reader == "classic" or sequence is None:
         return ["classic"] * len(p.lines) if counts else None
     chosen = []
     for number, line in enumerate(p.lines):
         found = sequence[number]
-        use = found is not None and (reader == "sequence" or not counts or dense(line) or len(found) != counts[number]
-                                     or bool(joined and joined[number]))
+        if found is None or found.digits is None:
+            use = False
+        elif reader == "sequence" or not counts or dense(line) or len(found.digits) != counts[number]:
+            use = True
+        else:
+            use = _likelier(found, choice, number, probabilities)
         chosen.append("sequence" if use else "classic")
     if digits is not None:
-        total = sum(len(sequence[i]) if by == "sequence" else (counts[i] if counts else -digits)
+        total = sum(len(sequence[i].digits) if by == "sequence" else (counts[i] if counts else -digits)
                     for i, by in enumerate(chosen))
         if total != digits:
             return ["classic"] * len(p.lines) if counts else None
     elif not counts:
         return None
     return chosen
+
+
+def _likelier(found: SequenceLine, choice: ClassicChoice, line: int, probabilities: np.ndarray) -> bool:
+    """Whether the sequence reading of a line beats the classic one of as many digits: each
+    text scored by both models, the sequence model's log-likelihood of the text (CTC, every
+    alignment) plus the classic path's score with the text's digits on its cuts (a product of
+    the two models' probabilities; weighting them 1:1 was best of 0.2-2 on numbers the
+    benchmark never reads, docs/read.md)."""
+    classic, text = choice.text(line, probabilities), found.text
+    if text == classic:
+        return False
+
+    def joint(candidate: str) -> float:
+        return found.log_likelihood(candidate) + choice.score(line, probabilities, candidate)
+
+    return joint(text) > joint(classic)
 
 
 def _digit(piece: Piece, row: np.ndarray, top_k: int, line: int, image: np.ndarray) -> DigitRead:
@@ -321,7 +349,7 @@ def _line_text(line: Line, found: list[tuple[Piece, DigitRead]], keep_marks: boo
     items = [(piece.left, piece.right, str(d.digit)) for piece, d in found]
     if keep_marks and len(found) > 1:
         first, last = found[0][0].right, found[-1][0].left
-        baseline = float(np.median([piece.bottom for piece, _ in found]))
+        baseline = float(median(np.asarray([piece.bottom for piece, _ in found])))
         for mark in line.marks:
             symbol = _mark(mark, h, baseline)
             if symbol and first <= mark.centre <= last:

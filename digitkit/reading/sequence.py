@@ -18,11 +18,12 @@ image and a status like the classic reader's digits.
 
 Which reader answers (``reader=``): ``classic``; ``sequence`` (every line); ``auto``, with the
 classifier the combination was measured with (:data:`PAIRED`), per line: the sequence
-reading where the line is dense (:func:`digitkit.reading.layout.dense`), the two readers
-find a different number of digits, or the classic reading is unsure of a digit it made of
-separate pieces (``JOINED_SURE`` in :mod:`digitkit.reading.number`); the classic reading
-elsewhere. A line of whole, surely read digits (``ClassicChoice.clean``) is not read by the
-sequence model at all (docs/read.md).
+reading where the line is dense (:func:`digitkit.reading.layout.dense`) or the two readers
+find a different number of digits; where they find as many but read them differently, the
+text the two models together find likelier (the sequence model's CTC log-likelihood of the
+text, :meth:`SequenceLine.log_likelihood`, plus the classic path's score of it). A line of
+whole, surely read digits (``ClassicChoice.clean``) is not read by the sequence model at all
+(docs/read.md).
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ BLANK = 10  # CTC's blank class; classes 0-9 are the digits
 FRAME_COLUMNS = 4  # frame pixels per output frame (the model pools columns by 4)
 FRAMES = WIDTH // FRAME_COLUMNS
 CHUNK = 32  # lines per model call
+# LiteRT's default CPU delegate (XNNPACK) reads a chunk of lines ~4x faster than the built-in
+# kernels, but preparing it costs ~30 ms once, more than the model's whole work on one line
+# (a cold one-picture read: 40 ms with it, 17 ms without). The model starts on the built-in
+# kernels and moves to XNNPACK when a process has asked for more than this many lines.
+FAST_AFTER = 8
 
 WEIGHTS = Path(__file__).with_name("sequence-reader.tflite")
 # scripts/train_sequence_reader.py --export ... (its docstring): the file shipped, float32 weights.
@@ -82,6 +88,24 @@ class SequenceDigit:
 
     piece: Piece
     probabilities: np.ndarray
+
+
+@dataclass
+class SequenceLine:
+    """One line as the sequence model read it: its digits (``None`` when it read none, or
+    could not place them in the ink: :func:`decode_line`) and its frames' log-probabilities,
+    which score any text for the line (:meth:`log_likelihood`)."""
+
+    digits: list[SequenceDigit] | None
+    log_probs: np.ndarray  # (FRAMES, 11)
+
+    @property
+    def text(self) -> str:
+        return "".join(str(int(np.argmax(d.probabilities))) for d in self.digits or [])
+
+    def log_likelihood(self, text: str) -> float:
+        """log P(``text`` | the line) under the model: CTC's sum over every alignment."""
+        return ctc_log_likelihood(self.log_probs, [int(c) for c in text])
 
 
 def _frame(ys: np.ndarray, sx: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, int, float]:
@@ -136,6 +160,33 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return p / p.sum(axis=-1, keepdims=True)
 
 
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    z = logits - logits.max(axis=-1, keepdims=True)
+    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
+
+
+def ctc_log_likelihood(log_probs: np.ndarray, labels: list[int]) -> float:
+    """CTC's forward pass: log P(``labels`` | frames) for ``(T, 11)`` log-probabilities, summed
+    over every alignment of the labels (blanks between them; a doubled digit needs a blank
+    between its two frames). ``-inf`` when the frames are too few for the labels."""
+    extended = np.full(2 * len(labels) + 1, BLANK)
+    extended[1::2] = labels
+    size = len(extended)
+    # A label may follow the one two back (skipping a blank) unless it repeats it.
+    skip = np.zeros(size, bool)
+    skip[2:] = (extended[2:] != BLANK) & (extended[2:] != extended[:-2])
+    alpha = np.full(size, -np.inf)
+    alpha[0] = log_probs[0, BLANK]
+    if size > 1:
+        alpha[1] = log_probs[0, extended[1]]
+    for t in range(1, len(log_probs)):
+        step = alpha.copy()
+        step[1:] = np.logaddexp(step[1:], alpha[:-1])
+        step[2:] = np.where(skip[2:], np.logaddexp(step[2:], alpha[:-2]), step[2:])
+        alpha = step + log_probs[t, extended]
+    return float(np.logaddexp(alpha[-1], alpha[-2]) if size > 1 else alpha[-1])
+
+
 def greedy(logits: np.ndarray) -> tuple[list[str], np.ndarray]:
     """Best-path CTC decoding of ``(N, T, 11)`` scores: each row's text and its confidence
     (the product, over the frames, of the chosen class's probability)."""
@@ -186,11 +237,11 @@ def decode_line(logits: np.ndarray, source: LineInput) -> list[SequenceDigit] | 
         inside = (source.sx >= bounds[i]) & (source.sx < bounds[i + 1])
         if not inside.any():
             return None
-        ids = frozenset(int(k) for k in np.unique(source.ids[inside]))
+        # Sets, not np.unique / np.intersect1d: those import numpy.ma (~10 ms of a cold read).
+        ids = frozenset(source.ids[inside].tolist())
         piece = Piece(source.ys[inside], source.xs[inside], source.sx[inside], ids=ids)
-        piece.cut_left = i > 0 and bool(np.intersect1d(source.ids[inside], source.ids[source.sx < bounds[i]]).size)
-        piece.cut_right = i < len(found) - 1 and bool(
-            np.intersect1d(source.ids[inside], source.ids[source.sx >= bounds[i + 1]]).size)
+        piece.cut_left = i > 0 and not ids.isdisjoint(source.ids[source.sx < bounds[i]].tolist())
+        piece.cut_right = i < len(found) - 1 and not ids.isdisjoint(source.ids[source.sx >= bounds[i + 1]].tolist())
         digits.append(SequenceDigit(piece, probabilities.astype(np.float32)))
     return digits
 
@@ -209,11 +260,12 @@ class SequenceModel:
 
     def __init__(self, path: Path = WEIGHTS, threads: int | None = None, digest: str | None = SHA256) -> None:
         from digitkit.errors import ModelRefusedError, UnavailableError
-        from digitkit.inference.litert_backend import INSTALL_HINT, _quiet_native_stderr, available
+        from digitkit.inference.litert_backend import INSTALL_HINT, available
         from digitkit.pretrained import REINSTALL_HINT
 
         self.path = Path(path)
         self._refused = None
+        self._threads = threads or 1
         if not available():
             raise UnavailableError("the LiteRT runtime is not installed (the sequence reader needs it)",
                                    hint=INSTALL_HINT)
@@ -237,12 +289,22 @@ class SequenceModel:
                 raise refused("is damaged: its SHA-256 is not the one shipped")
         if data[4:8] != b"TFL3":
             raise refused("is not a LiteRT model")
-        from ai_edge_litert.interpreter import Interpreter
+        self._data, self._lines, self._fast = data, 0, False
+        self._interpreter = self._load(fast=False)
+        self._lock = threading.Lock()  # an interpreter runs one batch at a time (serve's threads)
 
+    def _load(self, fast: bool):
+        """An interpreter of the checked file, with XNNPACK (``fast``) or the built-in kernels."""
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+        from digitkit.inference.litert_backend import _quiet_native_stderr
+
+        kind = OpResolverType.AUTO if fast else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
         try:
             with _quiet_native_stderr():
-                self._interpreter = Interpreter(model_content=data, num_threads=threads or 1)
-            inputs, outputs = self._interpreter.get_input_details(), self._interpreter.get_output_details()
+                interpreter = Interpreter(model_content=self._data, num_threads=self._threads,
+                                          experimental_op_resolver_type=kind)
+            inputs, outputs = interpreter.get_input_details(), interpreter.get_output_details()
             if len(inputs) != 1 or len(outputs) != 1:
                 raise ValueError(f"{len(inputs)} inputs and {len(outputs)} outputs")
             self._input, self._output = inputs[0], outputs[0]
@@ -251,12 +313,12 @@ class SequenceModel:
             if shape_in != (HEIGHT, WIDTH, 1) or shape_out != (FRAMES, BLANK + 1) or \
                     np.dtype(self._input["dtype"]) != np.float32 or np.dtype(self._output["dtype"]) != np.float32:
                 raise ValueError(f"it maps {shape_in} to {shape_out}")
-            # Tensors are allocated at the first call, for its batch (allocating costs ~40 ms
-            # of a cold read; the SHA-256 has already vouched for the graph).
-            self._batch: int | None = None
         except (RuntimeError, ValueError, IndexError, KeyError, TypeError) as exc:
             raise self._invalid(exc) from None
-        self._lock = threading.Lock()  # an interpreter runs one batch at a time (serve's threads)
+        # Tensors are allocated at the first call, for its batch (the SHA-256 has already
+        # vouched for the graph).
+        self._batch: int | None = None
+        return interpreter
 
     def _invalid(self, exc: BaseException):
         from digitkit.errors import printable
@@ -277,6 +339,9 @@ class SequenceModel:
         x = np.ascontiguousarray(frames, np.float32).reshape(len(frames), HEIGHT, WIDTH, 1)
         out = []
         with self._lock:
+            self._lines += len(x)
+            if self._lines > FAST_AFTER and not self._fast:
+                self._interpreter, self._fast = self._load(fast=True), True
             for start in range(0, len(x), CHUNK):
                 part = x[start:start + CHUNK]
                 try:
@@ -313,10 +378,11 @@ def resolve(reader: str, model_name: str | None) -> str:
     return reader
 
 
-def read_lines(lines: list[Any], inks: list[np.ndarray], threads: int | None = None) -> list[list[SequenceDigit] | None]:
-    """Each line's digits as the sequence model reads them (all lines in one call per :data:`CHUNK`)."""
+def read_lines(lines: list[Any], inks: list[np.ndarray], threads: int | None = None) -> list[SequenceLine]:
+    """Each line as the sequence model reads it (all lines in one call per :data:`CHUNK`)."""
     if not lines:
         return []
     sources = [line_input(line, ink) for line, ink in zip(lines, inks)]
     scores = model(threads).logits(np.stack([s.frame for s in sources]))
-    return [decode_line(row, source) for row, source in zip(scores, sources)]
+    return [SequenceLine(decode_line(row, source), log_softmax(row.astype(np.float64)))
+            for row, source in zip(scores, sources)]
