@@ -15,6 +15,8 @@ and reader, one model load), and prints per condition and seed:
 - ``predict``: the baseline, measured in the same run: `predict`'s single-digit accuracy on
   the very digits of those numbers, each drawn alone (cropped to its ink, scaled to 28 px
   of ink height, dark on white) and read through the intake, as ``digitkit predict`` does;
+- ``all``: the share of numbers whose every digit `predict` reads right alone: what a
+  reader with perfect cuts and the same classifier would score;
 - ``found``: the share of pictures where the right number of digits was found;
 - ``ms``: median milliseconds per picture (intake, segmentation, model, choice).
 """
@@ -39,8 +41,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 
 
-def single_digit_accuracy(predictor, images: np.ndarray, labels: np.ndarray, sources: list[int]) -> float:
-    """`predict` on each source digit alone, drawn as make_numbers draws digits (dark on white)."""
+def single_digit_right(predictor, images: np.ndarray, labels: np.ndarray, sources: list[int]) -> np.ndarray:
+    """Whether `predict` reads each source digit right alone, drawn as make_numbers draws
+    digits (dark on white)."""
     import make_numbers
 
     from digitkit.intake import digit_from
@@ -52,7 +55,7 @@ def single_digit_accuracy(predictor, images: np.ndarray, labels: np.ndarray, sou
         digits.append(digit_from("digit", picture))
     probabilities = np.concatenate([predictor.predict_proba(np.stack(digits[i:i + 512]))
                                     for i in range(0, len(digits), 512)])
-    return float((probabilities.argmax(axis=1) == labels[sources]).mean())
+    return probabilities.argmax(axis=1) == labels[sources]
 
 
 def score(rows: list[dict], folder: Path, predictor, reader: str = "auto") -> tuple[dict, float]:
@@ -101,7 +104,7 @@ def main() -> None:
     images, labels = load_source(args.data)
     print(f"model {args.model} ({predictor.backend}), reader {args.reader}; {args.count} numbers of {args.digits} digits per condition "
           f"and seed; {root}")
-    print(f"{'condition':<10} {'seed':>4} {'number':>8} {'digit':>8} {'predict':>8} {'found':>7} {'ms':>6}")
+    print(f"{'condition':<10} {'seed':>4} {'number':>8} {'digit':>8} {'predict':>8} {'all':>7} {'found':>7} {'ms':>6}")
     summary = defaultdict(list)
     for seed in (int(s) for s in args.seeds.split(",")):
         folder = root / f"seed-{seed}"
@@ -116,14 +119,18 @@ def main() -> None:
             rows = by_condition[condition][:args.count]
             figures, seconds = score(rows, folder, predictor, args.reader)
             sources = [int(s) for row in rows for s in row["sources"].split()]
-            baseline = single_digit_accuracy(predictor, images, labels, sources)
-            summary[condition].append((figures["number"], figures["digit"], baseline))
+            right = single_digit_right(predictor, images, labels, sources)
+            ends = np.cumsum([len(row["sources"].split()) for row in rows])[:-1]
+            baseline = float(right.mean())
+            whole = float(np.mean([part.all() for part in np.split(right, ends)]))
+            summary[condition].append((figures["number"], figures["digit"], baseline, whole))
             print(f"{condition:<10} {seed:>4} {figures['number']:>8.2%} {figures['digit']:>8.2%} {baseline:>8.2%} "
-                  f"{figures['found']:>7.1%} {seconds * 1000:>6.1f}", flush=True)
-    print(f"\n{'condition':<10} {'number':>8} {'digit':>8} {'predict':>8} {'digit-predict':>14}  (mean of seeds)")
+                  f"{whole:>7.1%} {figures['found']:>7.1%} {seconds * 1000:>6.1f}", flush=True)
+    print(f"\n{'condition':<10} {'number':>8} {'digit':>8} {'predict':>8} {'digit-predict':>14} {'all':>7}  (mean of seeds)")
     for condition, values in summary.items():
-        number, digit, baseline = (float(np.mean(v)) for v in zip(*values))
-        print(f"{condition:<10} {number:>8.2%} {digit:>8.2%} {baseline:>8.2%} {(digit - baseline) * 100:>+13.2f}p")
+        number, digit, baseline, whole = (float(np.mean(v)) for v in zip(*values))
+        print(f"{condition:<10} {number:>8.2%} {digit:>8.2%} {baseline:>8.2%} {(digit - baseline) * 100:>+13.2f}p "
+              f"{whole:>7.2%}")
 
 
 if __name__ == "__main__":

@@ -241,3 +241,16 @@ def test_grid_finding_and_restoring_never_raise(rows, cols, factor, seed, smooth
     assert 0.7 <= box_stretch_ratio(grid > 0.5) <= 6.0
     fine = restore(grid, float(rng.uniform(0.2, 0.8)))
     assert fine.ndim == 2 and fine.size and np.isin(fine, (0.0, 1.0)).all()
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 100])
+def test_median_and_percentile_by_selection_match_numpys(size):
+    # The intake and the reader use these instead of np.median / np.percentile, which import
+    # numpy.ma on first use (a cold start's milliseconds); they must answer the same.
+    from digitkit.intake.strokes import median, percentile
+
+    values = np.random.default_rng(size).random(size).astype(np.float32)
+    assert median(values) == pytest.approx(float(np.median(values)))
+    for q in (0, 10, 50, 90, 99.7, 100):
+        assert percentile(values, q) == pytest.approx(float(np.percentile(values, q)))
+

@@ -161,3 +161,19 @@ def test_digits_written_without_gaps_make_a_dense_line():
         return line_of(pieces(mask))
 
     assert dense(bars(1)) and not dense(bars(6))
+
+
+def test_reading_a_number_does_not_import_numpy_ma(tmp_path):
+    import subprocess
+    import sys
+
+    picture = np.full((40, 120), 255, np.uint8)
+    picture[10:30, 10:14] = 0  # a "1"
+    picture[10:30, 40:44] = 0
+    picture[10:14, 40:60] = 0  # a "7"
+    Image.fromarray(picture).save(tmp_path / "n.png")
+    code = ("import sys, digitkit; digitkit.read(sys.argv[1], model='cnn-best@pretrained'); "
+            "digitkit.read(sys.argv[1], model='cnn-best@pretrained', reader='sequence'); "
+            "print('numpy.ma' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "n.png")], capture_output=True, text=True)
+    assert done.stdout.strip() == "False", done.stderr[-500:]

@@ -244,8 +244,8 @@ def read(paths: Any, model: str = DEFAULT_MODEL, top_k: int = 3, *, digits: int 
         backend: ``"auto"``, ``"litert"`` or ``"keras"``.
         keep_pictures: keep each grey picture (``Reading.picture``) and digit images.
         reader: ``"auto"`` (with cnn-best: the sequence reader for lines where digits run
-            together, the two readers count differently, or a digit made of separate pieces
-            is unsure; with any other model: classic),
+            together or the two readers count differently; where they count the same, the
+            reading both models together find likelier; with any other model: classic),
             ``"classic"`` (cut and classify) or ``"sequence"`` (the CTC line reader for every
             line); see :mod:`digitkit.reading.sequence`.
 
