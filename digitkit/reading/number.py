@@ -176,15 +176,17 @@ class ClassicChoice:
 
     def clean(self, p: Plan, probabilities: np.ndarray) -> list[bool]:
         """Per line: every digit chosen is one whole piece of ink (not cut, not joined from
-        pieces) read at least :data:`CLEAN_SURE` sure. A line of such digits is read by the
-        classic reader alone under ``auto``: the sequence reader would count them the same
-        (docs/read.md), and a picture of them never loads it."""
+        pieces) read at least :data:`CLEAN_SURE` sure, in a line whose writing does not run
+        together (``Line.joined``: there a whole piece the classifier is sure of is often two
+        digits). A line of such digits is read by the classic reader alone under ``auto``:
+        the sequence reader would count them the same (docs/read.md), and a picture of them
+        never loads it."""
         if not self.counts:
             return [False] * len(p.lines)
         out = []
-        for n, (cands, paths) in enumerate(zip(p.candidates, self.per_line)):
+        for n, (line, cands, paths) in enumerate(zip(p.lines, p.candidates, self.per_line)):
             chosen = paths[self.counts[n]][1]
-            out.append(bool(chosen) and all(
+            out.append(bool(chosen) and not line.joined and all(
                 not cands[i].piece.cut_left and not cands[i].piece.cut_right and cands[i].piece.fragments == 1
                 and probabilities[self.offsets[n] + i].max() >= CLEAN_SURE for i in chosen))
         return out
@@ -291,7 +293,8 @@ def _readers(p: Plan, choice: ClassicChoice, probabilities: np.ndarray, digits: 
     sequence reading does not stand in for it).
 
     ``sequence``: every line the sequence model could place. ``auto``, of those lines: the
-    sequence reading where the line is dense (:func:`~digitkit.reading.layout.dense`) or the
+    sequence reading where the line is dense (:func:`~digitkit.reading.layout.dense`), its
+    writing runs together (``Line.joined``: the classic scores are least sure there) or the
     two readers count a different number of digits; where they count the same but read
     differently, the reading the two models together find likelier (:func:`_likelier`). Lines
     the sequence model was not asked about keep the classic reading. With ``digits``, the
@@ -306,7 +309,7 @@ def _readers(p: Plan, choice: ClassicChoice, probabilities: np.ndarray, digits: 
         found = sequence[number]
         if found is None or found.digits is None:
             use = False
-        elif reader == "sequence" or not counts or dense(line) or len(found.digits) != counts[number]:
+        elif reader == "sequence" or not counts or dense(line) or line.joined or len(found.digits) != counts[number]:
             use = True
         else:
             use = _likelier(found, choice, number, probabilities)
