@@ -297,3 +297,24 @@ def test_classic_and_digits_errors_are_unchanged(tmp_path):
     path = compose_text(tmp_path / "12.png", "12")
     with pytest.raises(InputError, match="exactly 5 digits"):
         digitkit.read(path, model=MODEL, digits=5, reader="sequence")
+
+
+def test_a_doubled_digit_the_sequence_model_may_have_run_together_keeps_the_classic_count():
+    from digitkit.reading import number
+
+    def frame(**probabilities):
+        row = np.full(sequence.BLANK + 1, 1e-6)
+        for key, p in probabilities.items():
+            row[sequence.BLANK if key == "blank" else int(key[1:])] = p
+        return np.log(row / row.sum())
+
+    # "1", a blank, "2", a frame as likely a blank as a "2" (tipping to "2"), "2", then blanks:
+    # best path "12", but "122" (the middle frame a blank) is nearly as likely.
+    frames = [frame(d1=1.0), frame(blank=1.0), frame(d2=1.0), frame(d2=0.55, blank=0.45), frame(d2=1.0)]
+    frames += [frame(blank=1.0)] * (sequence.FRAMES - len(frames))
+    digits = [sequence.SequenceDigit(None, np.eye(10)[d]) for d in (1, 2)]
+    found = sequence.SequenceLine(digits, np.array(frames))
+    assert found.text == "12"
+    assert found.log_likelihood("122") > found.log_likelihood("12") - 1
+    assert number._as_likely(found, "122")  # the classic reader's three digits stand
+    assert not number._as_likely(found, "132")  # a text the model does not see there does not

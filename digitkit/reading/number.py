@@ -40,6 +40,10 @@ JOINED_VERIFY_WEIGHT = 0.5
 # Under reader="auto", a line whose digits are all whole pieces of ink read at least this
 # sure keeps the classic reading without asking the sequence model (ClassicChoice.clean).
 CLEAN_SURE = 0.99
+# Under reader="auto", where the two readers count differently, the classic reading stands
+# if the sequence model finds its text within this many nats (a factor e) of its own: 6,000
+# numbers of seeds 7 and 8 +0.17 points (0.5: +0.1, 2: +0.2, 3: +0.2; docs/read.md).
+AS_LIKELY = 1.0
 # A gap this wide (share of the digit height, about a digit's width) is a space.
 SPACE = 0.9
 
@@ -293,10 +297,12 @@ def _readers(p: Plan, choice: ClassicChoice, probabilities: np.ndarray, digits: 
     sequence reading does not stand in for it).
 
     ``sequence``: every line the sequence model could place. ``auto``, of those lines: the
-    sequence reading where the line is dense (:func:`~digitkit.reading.layout.dense`), its
-    writing runs together (``Line.joined``: the classic scores are least sure there) or the
-    two readers count a different number of digits; where they count the same but read
-    differently, the reading the two models together find likelier (:func:`_likelier`). Lines
+    sequence reading where the line is dense (:func:`~digitkit.reading.layout.dense`) or its
+    writing runs together (``Line.joined``: the classic scores are least sure there); where
+    the two readers count a different number of digits, the sequence reading unless the
+    sequence model finds the classic text about as likely as its own (:func:`_as_likely`);
+    where they count the same but read differently, the reading the two models together find
+    likelier (:func:`_likelier`). Lines
     the sequence model was not asked about keep the classic reading. With ``digits``, the
     sequence readings are used only if the number then has exactly that many digits;
     otherwise the classic reading alone.
@@ -309,8 +315,10 @@ def _readers(p: Plan, choice: ClassicChoice, probabilities: np.ndarray, digits: 
         found = sequence[number]
         if found is None or found.digits is None:
             use = False
-        elif reader == "sequence" or not counts or dense(line) or line.joined or len(found.digits) != counts[number]:
+        elif reader == "sequence" or not counts or dense(line) or line.joined:
             use = True
+        elif len(found.digits) != counts[number]:
+            use = not _as_likely(found, choice.text(number, probabilities))
         else:
             use = _likelier(found, choice, number, probabilities)
         chosen.append("sequence" if use else "classic")
@@ -322,6 +330,13 @@ def _readers(p: Plan, choice: ClassicChoice, probabilities: np.ndarray, digits: 
     elif not counts:
         return None
     return chosen
+
+
+def _as_likely(found: SequenceLine, classic: str) -> bool:
+    """Whether the sequence model finds the classic text of a line (of another digit count)
+    within :data:`AS_LIKELY` nats of its own reading: a doubled digit it may have run into one
+    ("99354" for "993544"), where the classifier's count stands."""
+    return found.log_likelihood(classic) >= found.log_likelihood(found.text) - AS_LIKELY
 
 
 def _likelier(found: SequenceLine, choice: ClassicChoice, line: int, probabilities: np.ndarray) -> bool:
