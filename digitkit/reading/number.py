@@ -302,10 +302,9 @@ def _readers(p: Plan, choice: ClassicChoice, probabilities: np.ndarray, digits: 
     the two readers count a different number of digits, the sequence reading unless the
     sequence model finds the classic text about as likely as its own (:func:`_as_likely`);
     where they count the same but read differently, the reading the two models together find
-    likelier (:func:`_likelier`). Lines
-    the sequence model was not asked about keep the classic reading. With ``digits``, the
-    sequence readings are used only if the number then has exactly that many digits;
-    otherwise the classic reading alone.
+    likelier (:func:`_likelier`). Lines the sequence model was not asked about keep the
+    classic reading. With ``digits``, the sequence readings are used only if the number then
+    has exactly that many digits; otherwise the classic reading alone.
     """
     counts = choice.counts
     if reader == "classic" or sequence is None:
@@ -343,8 +342,9 @@ def _likelier(found: SequenceLine, choice: ClassicChoice, line: int, probabiliti
     """Whether the sequence reading of a line beats the classic one of as many digits: each
     text scored by both models, the sequence model's log-likelihood of the text (CTC, every
     alignment) plus the classic path's score with the text's digits on its cuts (a product of
-    the two models' probabilities; weighting them 1:1 was best of 0.2-2 on numbers the
-    benchmark never reads, docs/read.md)."""
+    the two models' probabilities, weighed 1:1: weights of 0.7-1.5 for the classic score came
+    within 0.1 points of each other on numbers of seeds 7 and 8, never the benchmark's;
+    docs/read.md)."""
     classic, text = choice.text(line, probabilities), found.text
     if text == classic:
         return False

@@ -19,12 +19,12 @@ image and a status like the classic reader's digits.
 Which reader answers (``reader=``): ``classic``; ``sequence`` (every line); ``auto``, with the
 classifier the combination was measured with (:data:`PAIRED`), per line: the sequence
 reading where the line is dense (:func:`digitkit.reading.layout.dense`) or its writing runs
-together, or where the two readers find a different number of digits (unless this model finds
-the classic text about as likely as its own); where they find as many but read them differently, the
-text the two models together find likelier (the sequence model's CTC log-likelihood of the
-text, :meth:`SequenceLine.log_likelihood`, plus the classic path's score of it). A line of
-whole, surely read digits (``ClassicChoice.clean``) is not read by the sequence model at all
-(docs/read.md).
+together, or where the two readers find a different number of digits (unless this model
+finds the classic text about as likely as its own); where they find as many but read them
+differently, the text the two models together find likelier (the sequence model's CTC
+log-likelihood of the text, :meth:`SequenceLine.log_likelihood`, plus the classic path's
+score of it). A line of whole, surely read digits (``ClassicChoice.clean``) is not read by
+the sequence model at all (docs/read.md).
 """
 
 from __future__ import annotations
