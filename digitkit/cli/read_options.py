@@ -15,8 +15,9 @@ OPTIONS: list[Declared] = [
              metavar="K"),
     Declared(("--digits",), "Read exactly N digits (when the count is known, e.g. a zip code).", int, name="digits",
              default=None, min=1, max=200, metavar="N", show_default=False),
-    Declared(("--reader",), "auto (with cnn-best: the sequence reader for lines whose digits run together or break "
-             "apart, classic elsewhere; with other models: classic), classic (cut and classify) or sequence (every line).",
+    Declared(("--reader",), "auto (with cnn-best: the sequence reader for lines whose digits run together or that "
+             "the readers count differently, the likelier of the two readings elsewhere; with other models: classic), "
+             "classic (cut and classify) or sequence (every line).",
              name="reader", default="auto", choices=("auto", "classic", "sequence"), metavar="READER"),
     Declared(("--keep-marks",), "Keep dots, commas and dashes between digits in the text.", bool, name="keep_marks",
              default=False),
